@@ -1,0 +1,1 @@
+"""Thin adapters around boto3: the only package that imports boto3 or catches botocore errors."""

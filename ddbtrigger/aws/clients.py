@@ -1,0 +1,91 @@
+"""The one place that builds boto3 clients.
+
+Profile, region and endpoint come from the command line, the spec, or the environment as boto3 reads
+it. Retries use botocore's ``standard`` mode (or ``adaptive``), timeouts are short enough that an
+unreachable endpoint fails in seconds, and ``account_id_endpoint_mode`` is disabled so DynamoDB Streams
+calls go to the regional endpoint (moto in-process does not route the account-based one).
+
+boto3 sessions are not thread-safe but clients are: the factory builds each client once, under a lock,
+and hands the same client to every thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ddbtrigger.aws.errors import translate_errors
+from ddbtrigger.errors import RegionError
+
+if TYPE_CHECKING:
+    import boto3
+
+RetryMode = Literal["standard", "adaptive", "legacy"]
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where to send calls. Built by the CLI from ``--profile/--region/--endpoint-url``."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    retry_mode: RetryMode = "standard"
+    max_attempts: int = 8
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    def with_default_region(self, region: str | None) -> AwsTarget:
+        """The spec's region applies only when the command line gave none."""
+        if self.region or not region:
+            return self
+        return AwsTarget(self.profile, region, self.endpoint_url, self.retry_mode, self.max_attempts,
+                         self.connect_timeout, self.read_timeout)
+
+
+class ClientFactory:
+    """Builds and caches one client per service. Pass a ``session`` to observe or stub calls."""
+
+    def __init__(self, target: AwsTarget, *, session: boto3.Session | None = None) -> None:
+        self.target = target
+        self._session = session
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            import boto3
+
+            with translate_errors("open the AWS session"):
+                self._session = boto3.Session(profile_name=self.target.profile)
+        return self._session
+
+    @property
+    def region(self) -> str:
+        region = self.target.region or self.session.region_name
+        if not region:
+            raise RegionError("no AWS region: pass --region, set AWS_REGION, or set region: in the spec")
+        return region
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._build(service)
+            return self._clients[service]
+
+    def _build(self, service: str) -> Any:
+        from botocore.config import Config
+
+        config = Config(
+            retries={"mode": self.target.retry_mode, "max_attempts": self.target.max_attempts},
+            connect_timeout=self.target.connect_timeout,
+            read_timeout=self.target.read_timeout,
+            max_pool_connections=32,
+            account_id_endpoint_mode="disabled",
+            user_agent_extra="ddbtrigger",
+        )
+        with translate_errors(f"create the {service} client"):
+            return self.session.client(service, region_name=self.region,
+                                       endpoint_url=self.target.endpoint_url, config=config)

@@ -1,0 +1,54 @@
+"""Wires the commands together. Each command lives in its own module with a ``register(app)``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ddbtrigger import __version__
+from ddbtrigger.cli import (
+    export,
+    inspect_dlq,
+    policy,
+    provision,
+    redrive,
+    sandbox,
+    status,
+    validate,
+)
+from ddbtrigger.cli.boundary import set_debug
+
+app = typer.Typer(
+    name="ddbtrigger",
+    help="Provision and operate DynamoDB Stream -> Lambda triggers: plan, apply, status, inspect and "
+    "redrive failures.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ddbtrigger {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                         help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", envvar="DDBTRIGGER_DEBUG",
+                                       help="Show tracebacks and botocore's log.")] = False,
+) -> None:
+    """Provision and operate DynamoDB Stream -> Lambda triggers."""
+    set_debug(debug)
+
+
+for module in (validate, provision, status, inspect_dlq, redrive, export, policy, sandbox):
+    module.register(app)
+
+
+def main() -> None:
+    app()

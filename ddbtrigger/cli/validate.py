@@ -1,0 +1,80 @@
+"""``validate`` and ``schema``: the spec alone, no AWS calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, StrictOpt, TriggerOpt
+from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.errors import LintError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ddbtrigger.core.lint import Finding
+
+LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def findings_table(findings: list[Finding]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Lint findings", title_justify="left", show_lines=False)
+    for col in ("code", "level", "trigger", "finding"):
+        table.add_column(col)
+    for f in findings:
+        level = f"[{LEVEL_STYLE[f.level]}]{f.level}[/]" + (" (silenced)" if f.silenced else "")
+        table.add_row(f.code, level, f.trigger, f.message)
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("schema")(schema)
+
+
+@command
+def validate(
+    file: FileOpt = DEFAULT_SPEC,
+    trigger: TriggerOpt = None,
+    strict: StrictOpt = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Parse and check the spec and run the lint rules. Makes no AWS call."""
+    from ddbtrigger.core.lint import blocking, lint
+    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+
+    spec = read_spec(file)
+    findings = lint(spec, select_triggers(spec, trigger))
+    refused = blocking(findings, strict=strict)
+    out = Output(format=output)
+    document = {"valid": not refused, "errors": [f"{f.trigger}: {f.code}: {f.message}" for f in refused],
+                "findings": [f.as_json() for f in findings]}
+
+    def draw(console: Console) -> None:
+        if findings:
+            console.print(findings_table(findings))
+        console.print(f"{file}: {len(spec.triggers)} trigger(s), {len(findings)} finding(s)")
+
+    out.result(document, draw)
+    if refused:
+        if out.json:
+            raise typer.Exit(2)
+        raise LintError(f"{len(refused)} lint finding(s) refuse the spec"
+                        + (" (--strict)" if strict else ""))
+    if not out.json:
+        out.info(f"[green]✓[/green] {file} is valid")
+
+
+@command
+def schema(
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Always JSON; accepted for "
+                                                 "symmetry with the other commands.")] = OutputFormat.json,
+) -> None:
+    """Print the spec's JSON Schema (for editors' YAML language servers)."""
+    from ddbtrigger.core.schema import spec_schema
+
+    Output(format=OutputFormat.json).result(spec_schema())

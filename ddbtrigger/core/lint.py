@@ -1,0 +1,98 @@
+"""Lint rules: settings that are valid for AWS but dangerous for an on-call engineer.
+
+Each rule has a stable code and a level. A trigger (or ``defaults``) may silence a code with
+``lint_ignore``; silenced findings are still returned, marked, so ``plan`` can list them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from ddbtrigger.core.spec import Spec, TriggerSpec
+
+Level = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    level: Level
+    trigger: str
+    message: str
+    silenced: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return {"code": self.code, "level": self.level, "trigger": self.trigger,
+                "message": self.message, "silenced": self.silenced}
+
+
+Rule = Callable[[TriggerSpec, Spec], Iterator[tuple[str, Level, str]]]
+
+
+def _unbounded(t: TriggerSpec) -> bool:
+    return t.mapping.maximum_retry_attempts == -1 and t.mapping.maximum_record_age_in_seconds == -1
+
+
+def _ddbt001(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if _unbounded(t) and t.on_failure is None:
+        yield ("DDBT001", "error", "retries are unbounded and there is no failure destination: one bad "
+               "record blocks its shard until the stream trims it (24 h)")
+
+
+def _ddbt002(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if _unbounded(t) and t.on_failure is not None:
+        yield ("DDBT002", "warning", "retries are unbounded: a poison pill still blocks its shard for up "
+               "to 24 h before it reaches the failure destination")
+
+
+def _ddbt003(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if t.on_failure is None and not _unbounded(t):
+        yield ("DDBT003", "warning", "no failure destination: failed batches are dropped without a trace")
+
+
+def _ddbt004(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if not t.mapping.bisect_batch_on_function_error and t.mapping.batch_size > 1:
+        yield ("DDBT004", "warning", "bisect_batch_on_function_error is false with batch_size > 1: one "
+               "bad record sends its whole batch to the failure destination")
+
+
+def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if not t.mapping.report_batch_item_failures:
+        yield ("DDBT005", "info", "report_batch_item_failures is false: a failure retries the whole batch")
+
+
+def _ddbt006(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if t.on_failure is not None and t.on_failure.type in ("sqs", "sns"):
+        yield ("DDBT006", "info", f"an {t.on_failure.type.upper()} destination holds only pointers: "
+               "redrive the records within 24 h of their arrival, or they are gone (S3 keeps the records)")
+
+
+def _ddbt007(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    readers = Counter(x.table_name for x in spec.triggers)[t.table_name]
+    if readers > 2:
+        yield ("DDBT007", "warning", f"{readers} mappings read the stream of table {t.table_name}: AWS "
+               "throttles above two readers per shard")
+
+
+RULES: tuple[Rule, ...] = (_ddbt001, _ddbt002, _ddbt003, _ddbt004, _ddbt005, _ddbt006, _ddbt007)
+CODES = ("DDBT001", "DDBT002", "DDBT003", "DDBT004", "DDBT005", "DDBT006", "DDBT007")
+
+
+def lint(spec: Spec, triggers: list[TriggerSpec] | None = None) -> list[Finding]:
+    """Findings for the given triggers (all by default), in trigger then code order."""
+    findings = []
+    for trigger in triggers if triggers is not None else spec.triggers:
+        ignored = set(trigger.lint_ignore)
+        for rule in RULES:
+            for code, level, message in rule(trigger, spec):
+                findings.append(Finding(code, level, trigger.name, message, silenced=code in ignored))
+    return findings
+
+
+def blocking(findings: list[Finding], *, strict: bool) -> list[Finding]:
+    """The findings that refuse the spec: errors, and warnings too under ``--strict``."""
+    levels = {"error", "warning"} if strict else {"error"}
+    return [f for f in findings if f.level in levels and not f.silenced]

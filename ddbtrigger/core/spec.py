@@ -1,0 +1,152 @@
+"""The spec model: what an operator declares, with the tool's safe defaults filled in.
+
+Field names are the snake_case of the AWS names (as Terraform spells them). The defaults are the safe
+ones of PRODUCT.md, not AWS's: bisect on, 3 retries, one hour of record age, partial batch responses.
+Models are strict (a quoted ``"100"`` is a wrong type, not a number) and forbid unknown keys, so a typo
+is an error rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
+DestinationType = Literal["sqs", "sns", "s3"]
+LintCode = Annotated[str, Field(pattern=r"^DDBT\d{3}$")]
+
+TRIGGER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+MAX_FILTERS = 5
+MAX_FILTER_PATTERN_CHARS = 4096
+RETENTION_SECONDS_DEFAULT = 1_209_600
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StreamSpec(_Model):
+    """The table's stream. Changing ``view_type`` means disable + enable: a new stream ARN."""
+
+    view_type: ViewType = "NEW_AND_OLD_IMAGES"
+
+
+class MappingSpec(_Model):
+    """The event source mapping's settings (only those valid for a DynamoDB stream)."""
+
+    enabled: bool = True
+    starting_position: StartingPosition = "TRIM_HORIZON"
+    batch_size: int = Field(100, ge=1, le=10000)
+    maximum_batching_window_in_seconds: int = Field(0, ge=0, le=300)
+    parallelization_factor: int = Field(1, ge=1, le=10)
+    bisect_batch_on_function_error: bool = True
+    maximum_retry_attempts: int = Field(3, ge=-1, le=10000)
+    maximum_record_age_in_seconds: int = Field(3600, ge=-1, le=604800)
+    report_batch_item_failures: bool = True
+    tumbling_window_in_seconds: int = Field(0, ge=0, le=900)
+    filters: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_FILTERS)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("maximum_record_age_in_seconds")
+    @classmethod
+    def _record_age(cls, value: int) -> int:
+        if 0 <= value < 60:
+            raise ValueError(f"must be -1 or 60..604800; AWS rejects 0..59 (got {value})")
+        return value
+
+    @field_validator("filters")
+    @classmethod
+    def _filter_size(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, pattern in enumerate(value):
+            size = len(json.dumps(pattern, separators=(",", ":")))
+            if size > MAX_FILTER_PATTERN_CHARS:
+                raise ValueError(f"filter {index} is {size} characters as JSON; AWS allows 4096")
+        return value
+
+
+class OnFailureSpec(_Model):
+    """The failure destination. ``name`` is managed by the tool; ``arn`` is used as is, never changed."""
+
+    type: DestinationType
+    name: str | None = Field(None, min_length=1, max_length=80)
+    arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:(sqs|sns|s3):")
+    message_retention_seconds: int | None = Field(None, ge=60, le=RETENTION_SECONDS_DEFAULT)
+    kms_key: str | None = Field(None, min_length=1)
+    inspect_queue: str | None = Field(None, min_length=1, max_length=80)
+    prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OnFailureSpec:
+        if (self.name is None) == (self.arn is None):
+            raise ValueError("give exactly one of 'name' (managed) or 'arn' (existing)")
+        if self.arn is not None and self.arn.split(":")[2] != self.type:
+            raise ValueError(f"arn is a {self.arn.split(':')[2]} ARN but type is {self.type}")
+        ident = self.name or self.arn or ""
+        if ident.endswith(".fifo"):
+            raise ValueError("FIFO destinations are not supported by Lambda for stream failures")
+        if self.message_retention_seconds is not None and self.type != "sqs":
+            raise ValueError("message_retention_seconds applies to sqs destinations only")
+        if self.inspect_queue is not None and self.type != "sns":
+            raise ValueError("inspect_queue applies to sns destinations only")
+        if self.prefix is not None and self.type != "s3":
+            raise ValueError("prefix applies to s3 destinations only")
+        return self
+
+    @property
+    def managed(self) -> bool:
+        return self.arn is None
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.message_retention_seconds or RETENTION_SECONDS_DEFAULT
+
+
+class TriggerSpec(_Model):
+    """One trigger: a table's stream feeding one function, with its failure destination."""
+
+    name: str = Field(pattern=TRIGGER_NAME.pattern)
+    table: str = Field(min_length=1, pattern=r"^(arn:aws[a-z-]*:dynamodb:[^:]*:\d{12}:table/)?[A-Za-z0-9_.-]{3,255}$")
+    stream: StreamSpec = Field(default_factory=StreamSpec)
+    function: str = Field(min_length=1, max_length=170)
+    mapping: MappingSpec = Field(default_factory=MappingSpec)
+    on_failure: OnFailureSpec | None = None
+    lint_ignore: list[LintCode] = Field(default_factory=list)
+
+    @property
+    def table_name(self) -> str:
+        """The table's name, whether the spec gave a name or an ARN."""
+        return self.table.rsplit("/", 1)[-1] if self.table.startswith("arn:") else self.table
+
+
+class DefaultsSpec(_Model):
+    """Settings deep-merged under every trigger. Every key is optional here."""
+
+    stream: dict[str, Any] | None = None
+    function: str | None = None
+    mapping: dict[str, Any] | None = None
+    on_failure: dict[str, Any] | None = None
+    lint_ignore: list[LintCode] | None = None
+
+
+class Spec(_Model):
+    """The whole file."""
+
+    version: Literal[1]
+    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    defaults: DefaultsSpec | None = None
+    triggers: list[TriggerSpec] = Field(min_length=1)
+
+    def select(self, names: list[str] | tuple[str, ...] | None) -> list[TriggerSpec]:
+        """The triggers named (all when none is); unknown names are the caller's usage error."""
+        if not names:
+            return list(self.triggers)
+        wanted = set(names)
+        return [t for t in self.triggers if t.name in wanted]
+
+    def unknown_triggers(self, names: list[str] | tuple[str, ...] | None) -> list[str]:
+        known = {t.name for t in self.triggers}
+        return [n for n in (names or []) if n not in known]

@@ -1,0 +1,1 @@
+"""Use cases: what a command does, composed from core logic and AWS adapters passed in."""

@@ -1,0 +1,38 @@
+"""Reading the spec file from disk (the only I/O on the way to a ``Spec``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_spec
+from ddbtrigger.core.spec import Spec, TriggerSpec
+from ddbtrigger.errors import SpecError, UsageError
+
+
+def read_spec(path: Path) -> Spec:
+    """Load and validate the spec at ``path``; every problem becomes a ``SpecError`` line."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file (write one, or pass -f/--file or set DDBTRIGGER_FILE)"
+                        ) from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory, not a spec file") from None
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start})",
+                        details=[f"{path}:1:1: (top level): the file is not UTF-8 text"]) from None
+    return load_spec(text, str(path))
+
+
+def select_triggers(spec: Spec, names: list[str] | None) -> list[TriggerSpec]:
+    """The triggers ``--trigger`` names (all when none), or a usage error for an unknown name."""
+    unknown = spec.unknown_triggers(names)
+    if unknown:
+        known = ", ".join(t.name for t in spec.triggers)
+        raise UsageError(f"no trigger named {', '.join(unknown)} in the spec (known: {known})")
+    return spec.select(names)
