@@ -32,7 +32,7 @@ def test_sqs_by_name_and_by_arn(moto_aws: Any) -> None:
 
 
 def test_missing_sqs_queue_is_not_found(moto_aws: Any) -> None:
-    with pytest.raises(NotFound, match="sqs failure destination of trigger t1 does not exist.*nope"):
+    with pytest.raises(NotFound, match=r"sqs failure destination of trigger t1 does not exist.*nope"):
         resolve_destination(moto_aws, OnFailure("sqs", name="nope"), trigger="t1")
 
 
