@@ -40,8 +40,15 @@ class AwsTarget:
         """The spec's region applies only when the command line gave none."""
         if self.region or not region:
             return self
-        return AwsTarget(self.profile, region, self.endpoint_url, self.retry_mode, self.max_attempts,
-                         self.connect_timeout, self.read_timeout)
+        return AwsTarget(
+            self.profile,
+            region,
+            self.endpoint_url,
+            self.retry_mode,
+            self.max_attempts,
+            self.connect_timeout,
+            self.read_timeout,
+        )
 
 
 class ClientFactory:
@@ -86,6 +93,8 @@ class ClientFactory:
             account_id_endpoint_mode="disabled",
             user_agent_extra="ddbtrigger",
         )
+        session: Any = self.session  # boto3-stubs only types literal service names
         with translate_errors(f"create the {service} client"):
-            return self.session.client(service, region_name=self.region,
-                                       endpoint_url=self.target.endpoint_url, config=config)
+            return session.client(
+                service, region_name=self.region, endpoint_url=self.target.endpoint_url, config=config
+            )

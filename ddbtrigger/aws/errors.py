@@ -21,17 +21,47 @@ from ddbtrigger.errors import (
     Throttled,
 )
 
-ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                 "AuthorizationError", "AuthorizationErrorException", "UnauthorizedException"}
-BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException",
-                   "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                   "InvalidSignatureException", "RequestExpired"}
-NOT_FOUND = {"ResourceNotFoundException", "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
-             "NoSuchBucket", "NotFound", "NotFoundException", "NoSuchEntity", "NoSuchKey",
-             "TableNotFoundException", "404"}
-THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException",
-             "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown",
-             "RequestThrottled", "RequestThrottledException"}
+ACCESS_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "UnauthorizedException",
+}
+BAD_CREDENTIALS = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "RequestExpired",
+}
+NOT_FOUND = {
+    "ResourceNotFoundException",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "NoSuchBucket",
+    "NotFound",
+    "NotFoundException",
+    "NoSuchEntity",
+    "NoSuchKey",
+    "TableNotFoundException",
+    "404",
+}
+THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+}
 CONFLICT = {"ResourceConflictException", "ResourceInUseException", "ConcurrentModificationException"}
 
 
@@ -61,12 +91,16 @@ def translate(exc: BaseException, action: str) -> DdbtError:
     if isinstance(exc, bx.ProfileNotFound):
         return CredentialsError(f"AWS profile not found: {exc.kwargs.get('profile')}")
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return CredentialsError("no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, "
-                                "or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        return CredentialsError(
+            "no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, "
+            "or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
     if isinstance(exc, bx.TokenRetrievalError | bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError):
         return CredentialsError("the AWS SSO session has expired: run `aws sso login`")
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError
-                  | bx.ConnectionClosedError):
+    if isinstance(
+        exc,
+        bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError | bx.ConnectionClosedError,
+    ):
         return EndpointError(f"cannot reach AWS to {action}: {_endpoint_reason(exc)}")
     if isinstance(exc, bx.ClientError):
         return _from_client_error(exc, action)
@@ -85,8 +119,9 @@ def _from_client_error(exc: BaseException, action: str) -> DdbtError:
     if code in ACCESS_DENIED:
         return AccessDenied(f"access denied: could not {action}: {message}")
     if code in BAD_CREDENTIALS:
-        return CredentialsError(f"AWS rejected the credentials ({code}): refresh them (e.g. `aws sso "
-                                f"login`) and retry")
+        return CredentialsError(
+            f"AWS rejected the credentials ({code}): refresh them (e.g. `aws sso login`) and retry"
+        )
     if code in NOT_FOUND:
         return NotFound(f"not found: could not {action}: {message}")
     if code in THROTTLED:

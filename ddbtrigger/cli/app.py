@@ -37,10 +37,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                         help="Print the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", envvar="DDBTRIGGER_DEBUG",
-                                       help="Show tracebacks and botocore's log.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="DDBTRIGGER_DEBUG", help="Show tracebacks and botocore's log.")
+    ] = False,
 ) -> None:
     """Provision and operate DynamoDB Stream -> Lambda triggers."""
     set_debug(debug)

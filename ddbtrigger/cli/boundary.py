@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import typer
 
@@ -41,8 +41,7 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        fmt = kwargs.get("output", OutputFormat.table)
-        output = Output(format=OutputFormat(fmt) if fmt is not None else OutputFormat.table)
+        output = Output(format=_output_format(kwargs.get("output")))
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -63,9 +62,15 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _output_format(value: object) -> OutputFormat:
+    """The command's ``--output`` value, defaulting to table when it has none (or an odd one)."""
+    try:
+        return OutputFormat(str(value)) if value is not None else OutputFormat.table
+    except ValueError:
+        return OutputFormat.table
+
+
 def _report(output: Output, code: str, message: str, details: list[str]) -> None:
     output.error_line(message, details)
     if output.json:
         output.error_document(code, message, details)
-
-

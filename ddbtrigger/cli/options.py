@@ -11,24 +11,46 @@ from ddbtrigger.cli.render import OutputFormat
 
 AWS_PANEL = "AWS connection"
 
-OutputOpt = Annotated[OutputFormat, typer.Option(
-    "--output", "-o", help="table for people, json for scripts (one document on stdout).",
-    case_sensitive=False)]
-FileOpt = Annotated[Path, typer.Option(
-    "--file", "-f", envvar="DDBTRIGGER_FILE", help="The spec file.", show_default=True)]
-TriggerOpt = Annotated[list[str] | None, typer.Option(
-    "--trigger", "-t", help="Only this trigger (repeatable; default: all).")]
-ProfileOpt = Annotated[str | None, typer.Option(
-    "--profile", envvar="AWS_PROFILE", help="AWS named profile.", rich_help_panel=AWS_PANEL)]
-RegionOpt = Annotated[str | None, typer.Option(
-    "--region", help="AWS region (else the spec's, AWS_REGION, or the profile's).",
-    rich_help_panel=AWS_PANEL)]
-EndpointOpt = Annotated[str | None, typer.Option(
-    "--endpoint-url", envvar="AWS_ENDPOINT_URL",
-    help="Send every AWS call here (e.g. a local sandbox).", rich_help_panel=AWS_PANEL)]
+OutputOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table for people, json for scripts (one document on stdout).",
+        case_sensitive=False,
+    ),
+]
+FileOpt = Annotated[
+    Path, typer.Option("--file", "-f", envvar="DDBTRIGGER_FILE", help="The spec file.", show_default=True)
+]
+TriggerOpt = Annotated[
+    list[str] | None, typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).")
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", envvar="AWS_PROFILE", help="AWS named profile.", rich_help_panel=AWS_PANEL),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        help="Send every AWS call here (e.g. a local sandbox).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-TimeoutOpt = Annotated[float, typer.Option(
-    "--timeout", help="Seconds to wait for resources to settle before giving up.", min=1)]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1)
+]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")]
 
 DEFAULT_SPEC = Path("ddbtrigger.yaml")

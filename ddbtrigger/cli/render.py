@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -31,8 +31,7 @@ def _no_color() -> bool:
 def make_console(*, stderr: bool, width: int | None = None) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=_no_color(), highlight=False, width=width,
-                   soft_wrap=False)
+    return Console(stderr=stderr, no_color=_no_color(), highlight=False, width=width, soft_wrap=False)
 
 
 @dataclass
@@ -85,10 +84,17 @@ class Output:
             TimeRemainingColumn,
         )
 
-        return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                        console=self.err, transient=transient,
-                        disable=not self.err.is_terminal)
+        return Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=transient,
+            disable=not self.err.is_terminal,
+        )
 
     def confirm(self, question: str, *, yes: bool) -> None:
         """Ask before a change; without a terminal and without ``--yes``, refuse instead of hanging."""

@@ -51,8 +51,11 @@ def validate(
     findings = lint(spec, select_triggers(spec, trigger))
     refused = blocking(findings, strict=strict)
     out = Output(format=output)
-    document = {"valid": not refused, "errors": [f"{f.trigger}: {f.code}: {f.message}" for f in refused],
-                "findings": [f.as_json() for f in findings]}
+    document = {
+        "valid": not refused,
+        "errors": [f"{f.trigger}: {f.code}: {f.message}" for f in refused],
+        "findings": [f.as_json() for f in findings],
+    }
 
     def draw(console: Console) -> None:
         if findings:
@@ -63,16 +66,17 @@ def validate(
     if refused:
         if out.json:
             raise typer.Exit(2)
-        raise LintError(f"{len(refused)} lint finding(s) refuse the spec"
-                        + (" (--strict)" if strict else ""))
+        raise LintError(f"{len(refused)} lint finding(s) refuse the spec" + (" (--strict)" if strict else ""))
     if not out.json:
         out.info(f"[green]✓[/green] {file} is valid")
 
 
 @command
 def schema(
-    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Always JSON; accepted for "
-                                                 "symmetry with the other commands.")] = OutputFormat.json,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--output", "-o", help="Always JSON; accepted for symmetry with the other commands."),
+    ] = OutputFormat.json,
 ) -> None:
     """Print the spec's JSON Schema (for editors' YAML language servers)."""
     from ddbtrigger.core.schema import spec_schema

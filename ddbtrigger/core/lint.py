@@ -25,8 +25,13 @@ class Finding:
     silenced: bool = False
 
     def as_json(self) -> dict[str, object]:
-        return {"code": self.code, "level": self.level, "trigger": self.trigger,
-                "message": self.message, "silenced": self.silenced}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "trigger": self.trigger,
+            "message": self.message,
+            "silenced": self.silenced,
+        }
 
 
 Rule = Callable[[TriggerSpec, Spec], Iterator[tuple[str, Level, str]]]
@@ -38,14 +43,22 @@ def _unbounded(t: TriggerSpec) -> bool:
 
 def _ddbt001(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
     if _unbounded(t) and t.on_failure is None:
-        yield ("DDBT001", "error", "retries are unbounded and there is no failure destination: one bad "
-               "record blocks its shard until the stream trims it (24 h)")
+        yield (
+            "DDBT001",
+            "error",
+            "retries are unbounded and there is no failure destination: one bad "
+            "record blocks its shard until the stream trims it (24 h)",
+        )
 
 
 def _ddbt002(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
     if _unbounded(t) and t.on_failure is not None:
-        yield ("DDBT002", "warning", "retries are unbounded: a poison pill still blocks its shard for up "
-               "to 24 h before it reaches the failure destination")
+        yield (
+            "DDBT002",
+            "warning",
+            "retries are unbounded: a poison pill still blocks its shard for up "
+            "to 24 h before it reaches the failure destination",
+        )
 
 
 def _ddbt003(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
@@ -55,8 +68,12 @@ def _ddbt003(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
 
 def _ddbt004(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
     if not t.mapping.bisect_batch_on_function_error and t.mapping.batch_size > 1:
-        yield ("DDBT004", "warning", "bisect_batch_on_function_error is false with batch_size > 1: one "
-               "bad record sends its whole batch to the failure destination")
+        yield (
+            "DDBT004",
+            "warning",
+            "bisect_batch_on_function_error is false with batch_size > 1: one "
+            "bad record sends its whole batch to the failure destination",
+        )
 
 
 def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
@@ -66,15 +83,23 @@ def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
 
 def _ddbt006(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
     if t.on_failure is not None and t.on_failure.type in ("sqs", "sns"):
-        yield ("DDBT006", "info", f"an {t.on_failure.type.upper()} destination holds only pointers: "
-               "redrive the records within 24 h of their arrival, or they are gone (S3 keeps the records)")
+        yield (
+            "DDBT006",
+            "info",
+            f"an {t.on_failure.type.upper()} destination holds only pointers: "
+            "redrive the records within 24 h of their arrival, or they are gone (S3 keeps the records)",
+        )
 
 
 def _ddbt007(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
     readers = Counter(x.table_name for x in spec.triggers)[t.table_name]
     if readers > 2:
-        yield ("DDBT007", "warning", f"{readers} mappings read the stream of table {t.table_name}: AWS "
-               "throttles above two readers per shard")
+        yield (
+            "DDBT007",
+            "warning",
+            f"{readers} mappings read the stream of table {t.table_name}: AWS "
+            "throttles above two readers per shard",
+        )
 
 
 RULES: tuple[Rule, ...] = (_ddbt001, _ddbt002, _ddbt003, _ddbt004, _ddbt005, _ddbt006, _ddbt007)

@@ -15,7 +15,7 @@ from ddbtrigger.core.spec import (
     StreamSpec,
     TriggerSpec,
 )
-from ddbtrigger.core.yamlnodes import Document, Path, Position, Problem, compose, format_path
+from ddbtrigger.core.yamlnodes import Document, Path, Position, Problem, compose, format_path, one_line
 from ddbtrigger.errors import SpecError
 
 MAX_SPEC_BYTES = 1_048_576
@@ -45,21 +45,25 @@ def load_spec(text: str, filename: str) -> Spec:
 
 def format_problem(filename: str, problem: Problem) -> str:
     where = f"{filename}:{problem.position.line}:{problem.position.column}" if problem.position else filename
-    return f"{where}: {problem.path}: {problem.message}"
+    return one_line(f"{where}: {problem.path}: {problem.message}")
 
 
 def _parse_and_validate(text: str) -> Spec | list[Problem]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
-        return [Problem("(top level)", f"the file is larger than {MAX_SPEC_BYTES} bytes", None)]
+        return [Problem("(top level)", f"the file is larger than {MAX_SPEC_BYTES} bytes", Position(1, 1))]
     doc = compose(text)
     if doc.problems:
         return doc.problems
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__ if doc.data is not None else "null"
-        return [Problem("(top level)", f"must be a mapping with 'version' and 'triggers' (got {kind})",
-                        Position(1, 1))]
+        return [
+            Problem(
+                "(top level)", f"must be a mapping with 'version' and 'triggers' (got {kind})", Position(1, 1)
+            )
+        ]
     merged, origins = _merge_defaults(doc.data)
     problems = _validate(merged, doc, origins) + _duplicate_names(merged, doc)
+    problems = _unique(_validate_defaults(doc) + problems)
     if problems:
         return sorted(problems, key=_line_order)
     return Spec.model_validate(merged)
@@ -112,15 +116,39 @@ def _validate(data: dict[str, Any], doc: Document, origins: dict[Path, Path]) ->
     try:
         Spec.model_validate(data)
     except ValidationError as e:
-        seen: set[tuple[str, str]] = set()
-        problems = []
-        for err in e.errors():
-            problem = _problem_from_error(err, doc, origins)
-            if (problem.path, problem.message) not in seen:
-                seen.add((problem.path, problem.message))
-                problems.append(problem)
-        return problems
+        return [_problem_from_error(err, doc, origins) for err in e.errors()]
     return []
+
+
+def _validate_defaults(doc: Document) -> list[Problem]:
+    """Check ``defaults.mapping``/``defaults.stream`` on their own, so a bad default is reported even
+    when every trigger overrides it (or there is no trigger yet)."""
+    defaults = doc.data.get("defaults") if isinstance(doc.data, dict) else None
+    if not isinstance(defaults, dict):
+        return []
+    problems: list[Problem] = []
+    for key, model in (("mapping", MappingSpec), ("stream", StreamSpec)):
+        section = defaults.get(key)
+        if not isinstance(section, dict):
+            continue
+        try:
+            model.model_validate(section)
+        except ValidationError as e:
+            for err in e.errors():
+                err = {**err, "loc": ("defaults", key, *err["loc"])}
+                problems.append(_problem_from_error(err, doc, {}))
+    return problems
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One line per (path, message): a bad default merged into every trigger is reported once."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for problem in problems:
+        if (problem.path, problem.message) not in seen:
+            seen.add((problem.path, problem.message))
+            out.append(problem)
+    return out
 
 
 def _problem_from_error(err: Any, doc: Document, origins: dict[Path, Path]) -> Problem:
@@ -168,10 +196,17 @@ def _got(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 _TYPE_NAMES = {
-    "int_type": "an integer", "int_from_float": "an integer", "bool_type": "true or false",
-    "string_type": "a string", "dict_type": "a mapping", "list_type": "a list",
-    "model_type": "a mapping", "model_attributes_type": "a mapping", "literal_error": "",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "literal_error": "",
 }
 
 
@@ -185,6 +220,8 @@ def _message(err: Any) -> str:
         return f"must be ≥ {ctx['ge']} (got {_got(value)})"
     if kind == "literal_error":
         return f"must be one of {ctx['expected'].replace(' or ', ', ')} (got {_got(value)})"
+    if kind == "bool_type" and isinstance(value, str) and value.lower() in _YAML11_BOOLS:
+        return f"must be true or false (got str {_got(value)}; only true/false are booleans here)"
     if kind in _TYPE_NAMES:
         return f"must be {_TYPE_NAMES[kind]} (got {type(value).__name__} {_got(value)})"
     if kind == "string_pattern_mismatch":
@@ -192,7 +229,7 @@ def _message(err: Any) -> str:
     if kind == "too_short":
         return f"must not be empty (got {_got(value)})"
     if kind == "too_long":
-        return f"has too many items or characters: at most {ctx.get('max_length')}"
+        return f"must have at most {ctx.get('max_length')} items (got {ctx.get('actual_length')})"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_too_long":
@@ -212,9 +249,13 @@ def _duplicate_names(data: dict[str, Any], doc: Document) -> list[Problem]:
             continue
         if name in first:
             path: Path = ("triggers", i, "name")
-            problems.append(Problem(
-                format_path(path), f"duplicate trigger name '{name}' (also triggers[{first[name]}])",
-                _position(path, doc)))
+            problems.append(
+                Problem(
+                    format_path(path),
+                    f"duplicate trigger name '{name}' (also triggers[{first[name]}])",
+                    _position(path, doc),
+                )
+            )
         else:
             first[name] = i
     return problems

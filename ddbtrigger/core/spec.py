@@ -12,7 +12,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
@@ -68,6 +68,9 @@ class MappingSpec(_Model):
         return value
 
 
+_TYPE_ONLY = {"message_retention_seconds": "sqs", "inspect_queue": "sns", "prefix": "s3"}
+
+
 class OnFailureSpec(_Model):
     """The failure destination. ``name`` is managed by the tool; ``arn`` is used as is, never changed."""
 
@@ -79,21 +82,34 @@ class OnFailureSpec(_Model):
     inspect_queue: str | None = Field(None, min_length=1, max_length=80)
     prefix: str | None = None
 
+    @field_validator("name", "arn")
+    @classmethod
+    def _not_fifo(cls, value: str | None) -> str | None:
+        if value is not None and value.endswith(".fifo"):
+            raise ValueError("FIFO destinations are not supported by Lambda for stream failures")
+        return value
+
+    @field_validator("arn")
+    @classmethod
+    def _arn_matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type")
+        if value is not None and kind is not None and value.split(":")[2] != kind:
+            raise ValueError(f"arn is a {value.split(':')[2]} ARN but type is {kind}")
+        return value
+
+    @field_validator("message_retention_seconds", "inspect_queue", "prefix")
+    @classmethod
+    def _only_for_its_type(cls, value: object, info: ValidationInfo) -> object:
+        wanted = _TYPE_ONLY[str(info.field_name)]
+        kind = info.data.get("type")
+        if value is not None and kind is not None and kind != wanted:
+            raise ValueError(f"{info.field_name} applies to {wanted} destinations only (type is {kind})")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> OnFailureSpec:
         if (self.name is None) == (self.arn is None):
             raise ValueError("give exactly one of 'name' (managed) or 'arn' (existing)")
-        if self.arn is not None and self.arn.split(":")[2] != self.type:
-            raise ValueError(f"arn is a {self.arn.split(':')[2]} ARN but type is {self.type}")
-        ident = self.name or self.arn or ""
-        if ident.endswith(".fifo"):
-            raise ValueError("FIFO destinations are not supported by Lambda for stream failures")
-        if self.message_retention_seconds is not None and self.type != "sqs":
-            raise ValueError("message_retention_seconds applies to sqs destinations only")
-        if self.inspect_queue is not None and self.type != "sns":
-            raise ValueError("inspect_queue applies to sns destinations only")
-        if self.prefix is not None and self.type != "s3":
-            raise ValueError("prefix applies to s3 destinations only")
         return self
 
     @property
@@ -109,7 +125,9 @@ class TriggerSpec(_Model):
     """One trigger: a table's stream feeding one function, with its failure destination."""
 
     name: str = Field(pattern=TRIGGER_NAME.pattern)
-    table: str = Field(min_length=1, pattern=r"^(arn:aws[a-z-]*:dynamodb:[^:]*:\d{12}:table/)?[A-Za-z0-9_.-]{3,255}$")
+    table: str = Field(
+        min_length=1, pattern=r"^(arn:aws[a-z-]*:dynamodb:[^:]*:\d{12}:table/)?[A-Za-z0-9_.-]{3,255}$"
+    )
     stream: StreamSpec = Field(default_factory=StreamSpec)
     function: str = Field(min_length=1, max_length=170)
     mapping: MappingSpec = Field(default_factory=MappingSpec)

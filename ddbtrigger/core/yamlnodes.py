@@ -8,6 +8,7 @@ by a node budget instead of memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,27 @@ import yaml
 
 Path = tuple[str | int, ...]
 MAX_NODES = 100_000
+MAX_DEPTH = 64
+MAX_EXPANDED_CHARS = 4_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class SpecLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 also reads yes/no/on/off as booleans, which turns a tag value ``env: on`` into ``True``
+    and lets ``enabled: yes`` pass silently; here they stay strings, and a boolean field says so.
+    """
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver(
+    BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +62,16 @@ class Document:
 
 
 class TooLarge(Exception):
-    pass
+    """The document expands past a budget (nodes, depth or characters): refused, never expanded."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so a problem is always one line."""
+    return " ".join(text.split())
 
 
 def _pos(node: yaml.Node) -> Position:
@@ -63,43 +93,55 @@ class _Builder:
     def __init__(self) -> None:
         self.doc = Document(data=None)
         self.budget = MAX_NODES
+        self.chars = MAX_EXPANDED_CHARS
         self.scalars = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         self.budget -= 1
         if self.budget < 0:
-            raise TooLarge
+            raise TooLarge(f"the document expands to more than {MAX_NODES} nodes (aliases?); refusing it")
+        if depth > MAX_DEPTH:
+            raise TooLarge(f"the document nests deeper than {MAX_DEPTH} levels; refusing it")
         self.doc.positions.setdefault(path, _pos(node))
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        self.chars -= len(node.value) if isinstance(node.value, str) else 1
+        if self.chars < 0:
+            raise TooLarge(
+                f"the document expands to more than {MAX_EXPANDED_CHARS} characters (aliases?); refusing it"
+            )
         return self.scalars.construct_object(node, deep=True)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                merged.update(self._merge_sources(value_node, path))
+                merged.update(self._merge_sources(value_node, path, depth))
                 continue
-            key = self.scalars.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(path, "a key must be a plain string, not a list or a mapping", _pos(key_node))
+                continue
+            key = str(self.scalars.construct_object(key_node, deep=True))
             child = (*path, key)
             if key in out:
-                self._problem(child, f"duplicate key '{key}' (first written at line "
-                              f"{self.doc.positions[child].line})", _pos(key_node))
+                self._problem(
+                    child,
+                    f"duplicate key '{key}' (first written at line {self.doc.positions[child].line})",
+                    _pos(key_node),
+                )
                 continue
             self.doc.positions[child] = _pos(key_node)
-            out[key] = self.build(value_node, child)
+            out[key] = self.build(value_node, child, depth + 1)
         return {**merged, **out}
 
-    def _merge_sources(self, node: yaml.Node, path: Path) -> dict[str, Any]:
+    def _merge_sources(self, node: yaml.Node, path: Path, depth: int) -> dict[str, Any]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}
         for source in reversed(sources):
-            value = self.build(source, path)
+            value = self.build(source, path, depth + 1)
             if isinstance(value, dict):
                 merged.update(value)
             else:
@@ -113,28 +155,48 @@ class _Builder:
 def compose(text: str) -> Document:
     """Parse ``text``; syntax errors and size limits come back as problems, never as exceptions."""
     builder = _Builder()
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        pos = Position(mark.line + 1, mark.column + 1) if mark else None
-        problem = " ".join(p for p in (e.context, e.problem) if p) or "invalid YAML"
-        builder.doc.problems.append(Problem("yaml", f"invalid YAML: {problem}", pos))
-        return builder.doc
-    except (yaml.YAMLError, RecursionError) as e:
-        builder.doc.problems.append(Problem("yaml", f"invalid YAML: {e}", None))
-        return builder.doc
+    node = _compose_nodes(text, builder.doc)
     if node is None:
-        builder.doc.problems.append(Problem("(top level)", "the file is empty", Position(1, 1)))
+        if not builder.doc.problems:
+            builder.doc.problems.append(Problem("(top level)", "the file is empty", Position(1, 1)))
         return builder.doc
     try:
         builder.doc.data = builder.build(node, ())
-    except TooLarge:
-        builder.doc.problems.append(Problem(
-            "yaml", f"the document expands to more than {MAX_NODES} nodes (aliases?); refusing it",
-            _pos(node)))
+    except TooLarge as e:
+        builder.doc.problems.append(Problem("yaml", e.reason, _pos(node)))
         builder.doc.data = None
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as e:
-        builder.doc.problems.append(Problem("yaml", f"invalid YAML value: {e}", _pos(node)))
+    except yaml.MarkedYAMLError as e:
+        builder.doc.problems.append(_syntax_problem(e, "invalid YAML value"))
+        builder.doc.data = None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as e:
+        builder.doc.problems.append(Problem("yaml", one_line(f"invalid YAML value: {e}"), _pos(node)))
         builder.doc.data = None
     return builder.doc
+
+
+def _compose_nodes(text: str, doc: Document) -> yaml.Node | None:
+    """The node graph (aliases still shared, nothing expanded), or None with a problem recorded."""
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=SpecLoader)
+        return node
+    except yaml.MarkedYAMLError as e:
+        doc.problems.append(_syntax_problem(e, "invalid YAML"))
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        doc.problems.append(
+            Problem("yaml", f"invalid YAML: unacceptable character U+{char:04X}", Position(line, column))
+        )
+    except RecursionError:
+        doc.problems.append(Problem("yaml", "invalid YAML: the document nests too deeply", Position(1, 1)))
+    except yaml.YAMLError as e:
+        doc.problems.append(Problem("yaml", one_line(f"invalid YAML: {e}"), Position(1, 1)))
+    return None
+
+
+def _syntax_problem(e: yaml.MarkedYAMLError, prefix: str) -> Problem:
+    mark = e.problem_mark or e.context_mark
+    pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+    problem = " ".join(p for p in (e.context, e.problem) if p) or "syntax error"
+    return Problem("yaml", one_line(f"{prefix}: {problem}"), pos)

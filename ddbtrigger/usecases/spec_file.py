@@ -15,8 +15,9 @@ def read_spec(path: Path) -> Spec:
         with path.open("rb") as handle:
             raw = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such file (write one, or pass -f/--file or set DDBTRIGGER_FILE)"
-                        ) from None
+        raise SpecError(
+            f"{path}: no such file (write one, or pass -f/--file or set DDBTRIGGER_FILE)"
+        ) from None
     except IsADirectoryError:
         raise SpecError(f"{path}: is a directory, not a spec file") from None
     except OSError as e:
@@ -24,8 +25,10 @@ def read_spec(path: Path) -> Spec:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise SpecError(f"{path}: not UTF-8 text (byte {e.start})",
-                        details=[f"{path}:1:1: (top level): the file is not UTF-8 text"]) from None
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte {e.start})",
+            details=[f"{path}:1:1: (top level): the file is not UTF-8 text"],
+        ) from None
     return load_spec(text, str(path))
 
 
