@@ -1,0 +1,182 @@
+"""Health hints: what an on-call engineer should look at first, one line each.
+
+``status`` shows many fields; these hints turn the few that mean trouble into a sentence with the next
+step. They are pure functions of facts already read (no I/O), so every rule is tested without AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from ddbtrigger.core.failures import STREAM_RETENTION
+
+Level = Literal["error", "warning", "info"]
+
+MAX_READERS_PER_SHARD = 2
+ITERATOR_AGE_WARNING = timedelta(hours=1)
+SETTLED_STATES = frozenset({"Enabled", "Disabled"})
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One line of advice: a stable code, how bad it is, and what to do."""
+
+    code: str
+    level: Level
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "level": self.level, "message": self.message}
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    """What the hints are computed from (``None`` = not known, never "zero").
+
+    ``oldest_failure_at`` is when the oldest failure in the destination was written (an S3 object's
+    LastModified, or now minus SQS's ApproximateAgeOfOldestMessage); the stream records it points to
+    arrived before that, so they are trimmed no later than 24 h after it.
+    """
+
+    stream_enabled: bool = True
+    latest_stream_arn: str | None = None
+    mapping_present: bool = True
+    mapping_state: str | None = None
+    state_transition_reason: str | None = None
+    last_processing_result: str | None = None
+    mapping_stream_arn: str | None = None
+    readers: int | None = None
+    destination_type: str | None = None
+    destination_depth: int | None = None
+    oldest_failure_at: datetime | None = None
+    drift: bool = False
+    iterator_age: timedelta | None = None
+
+
+def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
+    """Every hint that applies, most severe first."""
+    found = [
+        *_stream_hints(facts),
+        *_mapping_hints(facts),
+        *_destination_hints(facts, now),
+        *_reader_hints(facts),
+        *_drift_hints(facts),
+    ]
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(found, key=lambda h: order[h.level])
+
+
+def _stream_hints(facts: HealthFacts) -> list[Hint]:
+    if facts.stream_enabled:
+        return []
+    return [Hint("stream-disabled", "error", "the table has no enabled stream: run `ddbtrigger apply`")]
+
+
+def _mapping_hints(facts: HealthFacts) -> list[Hint]:
+    if not facts.mapping_present:
+        return [
+            Hint(
+                "mapping-missing",
+                "error",
+                "no event source mapping reads this stream for the function: "
+                "run `ddbtrigger plan`, then `apply`",
+            )
+        ]
+    out: list[Hint] = []
+    state = facts.mapping_state or ""
+    if state == "Disabled":
+        out.append(
+            Hint(
+                "mapping-disabled",
+                "warning",
+                "mapping is Disabled: records wait in the stream and are "
+                "trimmed after 24 h; set mapping.enabled: true and apply",
+            )
+        )
+    elif state and state not in SETTLED_STATES:
+        reason = f" ({facts.state_transition_reason})" if facts.state_transition_reason else ""
+        out.append(Hint("mapping-transition", "info", f"mapping is {state}{reason}: rerun status shortly"))
+    result = facts.last_processing_result or ""
+    if result.upper().startswith("PROBLEM"):
+        out.append(
+            Hint(
+                "last-result-problem",
+                "error",
+                f"last processing result: {result}: check the function's logs and permissions",
+            )
+        )
+    stale = facts.mapping_stream_arn and facts.latest_stream_arn
+    if stale and facts.mapping_stream_arn != facts.latest_stream_arn:
+        out.append(
+            Hint(
+                "stale-stream",
+                "error",
+                "mapping reads an old stream, not the table's latest: it "
+                "sees no new records; `ddbtrigger apply --allow-replace` rebinds it",
+            )
+        )
+    if facts.iterator_age is not None and facts.iterator_age >= ITERATOR_AGE_WARNING:
+        out.append(
+            Hint(
+                "iterator-age",
+                "warning",
+                f"IteratorAge is {human_duration(facts.iterator_age)}: "
+                "the function falls behind; the stream trims records after 24 h",
+            )
+        )
+    return out
+
+
+def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
+    depth = facts.destination_depth
+    if not depth:
+        return []
+    noun = "failure" if depth == 1 else "failures"
+    message = f"the failure destination holds {depth} {noun}"
+    if facts.oldest_failure_at is not None:
+        age = max(now - facts.oldest_failure_at, timedelta(0))
+        left = STREAM_RETENTION - age
+        message += f", the oldest {human_duration(age)} old"
+        if facts.destination_type == "s3":
+            message += " (S3 keeps its records)"
+        elif left > timedelta(0):
+            message += f"; its records are trimmed from the stream within {human_duration(left)}"
+        else:
+            message += "; its records may already be trimmed from the stream"
+    return [Hint("destination-not-empty", "warning", message + ": `ddbtrigger inspect-dlq`, then `redrive`")]
+
+
+def _reader_hints(facts: HealthFacts) -> list[Hint]:
+    if facts.readers is None or facts.readers <= MAX_READERS_PER_SHARD:
+        return []
+    return [
+        Hint(
+            "too-many-readers",
+            "warning",
+            f"{facts.readers} mappings read this stream: AWS throttles "
+            f"above {MAX_READERS_PER_SHARD} readers per shard (a redrive is one more)",
+        )
+    ]
+
+
+def _drift_hints(facts: HealthFacts) -> list[Hint]:
+    if not facts.drift or not facts.mapping_present:
+        return []
+    return [Hint("drift", "info", "live differs from the spec: `ddbtrigger plan` shows how")]
+
+
+def human_duration(span: timedelta) -> str:
+    """A short, rounded-down duration: ``45s``, ``12m``, ``5h 12m``, ``2d 3h``."""
+    seconds = max(int(span.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
