@@ -1,0 +1,304 @@
+"""Measuring: subprocess runs (wall time, peak RSS, API calls), series statistics, goals, the table.
+
+Every figure comes from a subprocess, because that is what a user runs: interpreter start-up and imports
+are part of the cost, for ddbtrigger and for its floor alike. The tool and its floor are run alternately
+in one loop, so a slow moment of the machine hits both, and the ratio is taken from the medians.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+HOOK_DIR = BENCH_DIR / "_hook"
+
+
+class BenchError(Exception):
+    """A benchmarked command failed: the benchmark found a bug, or its fixture is wrong."""
+
+
+class Unavailable(Exception):
+    """The feature a benchmark measures does not exist (yet): the row is skipped, not failed."""
+
+
+@dataclass
+class Proc:
+    """One subprocess run."""
+
+    argv: list[str]
+    wall: float
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: Counter[str]
+    rss_mb: float
+
+    def check(self, *ok_codes: int) -> Proc:
+        if self.returncode not in (ok_codes or (0,)):
+            tail = (self.stderr.strip().splitlines() or self.stdout.strip().splitlines() or ["?"])[-1]
+            raise BenchError(f"{' '.join(self.argv[:3])}… exited {self.returncode}: {tail[:300]}")
+        return self
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.stdout)
+        except ValueError as e:
+            raise BenchError(f"{' '.join(self.argv[:3])}… printed no JSON document: {e}") from None
+
+
+def base_env() -> dict[str, str]:
+    """Fake credentials and no user profile: benchmarks never reach a real account."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DDBTRIGGER_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="AKIAFAKEDDBTRIGGERB1",
+        AWS_SECRET_ACCESS_KEY="fakeBenchSecret000000000000",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        NO_COLOR="1",
+        COLUMNS="160",
+    )
+    return env
+
+
+def ddbtrigger_cmd() -> list[str]:
+    """The installed console script next to this interpreter (what users run)."""
+    script = Path(sys.executable).with_name("ddbtrigger")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ddbtrigger"]
+
+
+def floor_cmd(name: str) -> list[str]:
+    return [sys.executable, str(BENCH_DIR / name)]
+
+
+def run_proc(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    count_calls: bool = True,
+    timeout: float = 900,
+) -> Proc:
+    """Run once; wall time around spawn..reap, peak RSS of that child alone (wait4), API calls."""
+    full_env = {**base_env(), **(env or {})}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        calls_file = Path(tmp) / "calls.json"
+        if count_calls:
+            full_env["BENCH_CALLS_FILE"] = str(calls_file)
+            full_env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(HOOK_DIR), full_env.get("PYTHONPATH", "")) if p
+            )
+        out_path, err_path = Path(tmp) / "out", Path(tmp) / "err"
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=full_env, cwd=cwd or REPO
+            )
+            status, usage = _reap(proc, timeout)
+            wall = time.perf_counter() - start
+        calls: Counter[str] = Counter()
+        if calls_file.exists():
+            calls.update(json.loads(calls_file.read_text() or "{}"))
+        return Proc(
+            list(argv),
+            wall,
+            status,
+            out_path.read_text(errors="replace"),
+            err_path.read_text(errors="replace"),
+            calls,
+            usage.ru_maxrss / 1024,
+        )
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
+    """wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage
+        if time.monotonic() > deadline:
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            raise BenchError(f"{proc.args!r} timed out after {timeout:.0f} s")
+        time.sleep(0.002)
+
+
+@dataclass
+class Series:
+    """Repeated runs of one command."""
+
+    label: str
+    runs: list[Proc] = field(default_factory=list)
+
+    @property
+    def walls(self) -> list[float]:
+        return [r.wall for r in self.runs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def rss_mb(self) -> float:
+        return max(r.rss_mb for r in self.runs)
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Calls of the median run (every run makes the same calls when the tool is deterministic)."""
+        ordered = sorted(self.runs, key=lambda r: r.wall)
+        return ordered[len(ordered) // 2].calls
+
+    def summary(self) -> str:
+        return f"{self.median:.3f} ({min(self.walls):.3f}–{max(self.walls):.3f})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "walls": self.walls,
+            "median": self.median,
+            "min": min(self.walls),
+            "max": max(self.walls),
+            "peak_rss_mb": round(self.rss_mb, 1),
+            "calls": dict(self.calls),
+        }
+
+
+@dataclass
+class Goal:
+    """A goal from issue 8: ``value <= limit`` (or ``>=`` when higher is better)."""
+
+    what: str
+    value: float
+    limit: float
+    higher_is_better: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.limit if self.higher_is_better else self.value <= self.limit
+
+    def text(self) -> str:
+        op = "≥" if self.higher_is_better else "≤"
+        return f"{self.what} {self.value:.2f} {op} {self.limit:g} {'✓' if self.met else '✗ MISSED'}"
+
+
+@dataclass
+class Row:
+    """One line of the table: a case, the tool's series, the floor's, figures and goals."""
+
+    bench: str
+    case: str
+    tool: Series | None = None
+    floor: Series | None = None
+    figures: list[str] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.tool and self.floor and self.tool.runs and self.floor.runs:
+            return self.tool.median / self.floor.median
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "bench": self.bench,
+            "case": self.case,
+            "ratio": self.ratio,
+            "tool": self.tool.as_json() if self.tool and self.tool.runs else None,
+            "floor": self.floor.as_json() if self.floor and self.floor.runs else None,
+            "figures": self.figures,
+            "error": self.error,
+            "skipped": self.skipped,
+            "goals": [
+                {
+                    "what": g.what,
+                    "value": g.value,
+                    "limit": g.limit,
+                    "met": g.met,
+                    "higher_is_better": g.higher_is_better,
+                }
+                for g in self.goals
+            ],
+        }
+
+
+def alternate(
+    repeats: int,
+    tool: Callable[[], Proc],
+    floor: Callable[[], Proc] | None,
+    *,
+    before: Callable[[], None] | None = None,
+    tool_label: str = "ddbtrigger",
+    floor_label: str = "floor",
+) -> tuple[Series, Series | None]:
+    """Run tool and floor alternately (who goes first swaps each round); ``before`` resets the fixture."""
+    tool_s, floor_s = Series(tool_label), Series(floor_label) if floor else None
+    for i in range(repeats):
+        order = [(tool, tool_s), (floor, floor_s)] if i % 2 == 0 else [(floor, floor_s), (tool, tool_s)]
+        for fn, series in order:
+            if fn is None or series is None:
+                continue
+            if before:
+                before()
+            series.runs.append(fn())
+    return tool_s, floor_s
+
+
+def per_unit_calls(calls: Counter[str], units: int) -> str:
+    total = sum(calls.values())
+    return f"{total / units:.2f}" if units else str(total)
+
+
+def render_markdown(rows: list[Row]) -> str:
+    """The results table (Markdown, so BENCHMARKS.md can hold it as printed)."""
+    lines = [
+        "| bench | case | ddbtrigger s median (min–max) | floor s median (min–max) | ratio | "
+        "figures | goals |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row.skipped or row.error:
+            status = f"skipped: {row.skipped}" if row.skipped else f"ERROR: {row.error}"
+            lines.append(f"| {row.bench} | {row.case} | – | – | – | {status} | – |")
+            continue
+        tool = row.tool.summary() if row.tool and row.tool.runs else "–"
+        floor = row.floor.summary() if row.floor and row.floor.runs else "–"
+        ratio = f"{row.ratio:.2f}×" if row.ratio is not None else "–"
+        goals = "; ".join(g.text() for g in row.goals) or "–"
+        lines.append(
+            f"| {row.bench} | {row.case} | {tool} | {floor} | {ratio} | "
+            f"{'; '.join(row.figures) or '–'} | {goals} |"
+        )
+    return "\n".join(lines)
+
+
+def render_calls(rows: list[Row]) -> str:
+    """API calls per operation for each measured command (median run)."""
+    out = ["| bench | case | who | calls | per operation |", "|---|---|---|---|---|"]
+    for row in rows:
+        for series in (row.tool, row.floor):
+            if not series or not series.runs or not series.calls:
+                continue
+            ops = ", ".join(f"{op} {n}" for op, n in sorted(series.calls.items()))
+            out.append(
+                f"| {row.bench} | {row.case} | {series.label} | {sum(series.calls.values())} | {ops} |"
+            )
+    return "\n".join(out)
