@@ -1,0 +1,306 @@
+"""Read a failed batch's records back from its DynamoDB stream, by sequence number.
+
+Shared by ``redrive`` (which delivers them again) and ``inspect-dlq --hydrate`` (which shows them).
+The stream allows about two readers per shard before AWS throttles, and the mapping is already one, so
+a ``ShardReader`` is the one extra reader of its shard: it reads forward once, serving the failures of
+the shard in start-sequence order from the same GetRecords pages (a page holds up to 1,000 records), at
+a limited rate, and backs off when throttled.
+
+Reading rules (AWS-NOTES.md): start AT_SEQUENCE_NUMBER, page until a sequence number passes the end
+(compared as integers), tolerate empty pages within a budget, take a fresh iterator when one expires
+(after 15 minutes), and report records the stream has trimmed as ``expired`` rather than failing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.core.events import sequence_key
+from ddbtrigger.errors import Throttled
+
+THROTTLE_CODES = {
+    "LimitExceededException",
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "Throttling",
+}
+GONE_CODES = {"TrimmedDataAccessException"}
+MISSING_CODES = {"ResourceNotFoundException"}
+EXPIRED_ITERATOR = "ExpiredIteratorException"
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    """The records of one sequence range, as GetRecords returns them (boto3's shape).
+
+    ``expired``: the stream no longer holds (all of) them. ``extra_records``: records in the range
+    beyond the batch size (ParallelizationFactor > 1 interleaving, filtered records): redelivering the
+    range delivers those too. ``complete`` is False when the page budget ran out before the end.
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    expired: bool = False
+    extra_records: int = 0
+    complete: bool = True
+    reason: str | None = None
+
+
+class _Gone(Exception):
+    """Internal: the stream trimmed the range (or the stream is gone)."""
+
+
+def describe_shards(streams_client: Any, stream_arn: str) -> list[dict[str, Any]]:
+    """Every shard of the stream (DescribeStream pages by ExclusiveStartShardId; no paginator exists)."""
+    shards: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"StreamArn": stream_arn}
+    with translate_errors(f"describe the stream {stream_arn}"):
+        while True:
+            description = streams_client.describe_stream(**kwargs)["StreamDescription"]
+            shards.extend(description.get("Shards", []))
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return shards
+            kwargs["ExclusiveStartShardId"] = last
+
+
+def lineage_order(shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shards with every parent before its children (parents no longer listed count as done)."""
+    by_id = {s["ShardId"]: s for s in shards}
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(shard: dict[str, Any]) -> None:
+        stack = [shard]
+        while stack:
+            current = stack[-1]
+            parent = current.get("ParentShardId")
+            if parent in by_id and parent not in seen and by_id[parent] not in stack:
+                stack.append(by_id[parent])
+                continue
+            stack.pop()
+            if current["ShardId"] not in seen:
+                seen.add(current["ShardId"])
+                ordered.append(current)
+
+    for shard in shards:
+        visit(shard)
+    return ordered
+
+
+class ShardReader:
+    """The one reader of one shard: serves ``records_for`` calls from shared, rate-limited reads.
+
+    Call ``records_for`` with ranges in ascending start order to read each page once; an earlier
+    start still works (it seeks again). Not thread-safe: one worker per shard, as redrive runs.
+    """
+
+    def __init__(
+        self,
+        streams_client: Any,
+        stream_arn: str,
+        shard_id: str,
+        *,
+        max_calls_per_second: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        page_budget: int = 200,
+        empty_page_budget: int = 20,
+        max_throttle_retries: int = 8,
+        page_limit: int | None = None,
+    ) -> None:
+        self.client = streams_client
+        self.stream_arn = stream_arn
+        self.shard_id = shard_id
+        self.min_interval = 1.0 / max_calls_per_second if max_calls_per_second > 0 else 0.0
+        self.sleep, self.clock = sleep, clock
+        self.page_budget, self.empty_page_budget = page_budget, empty_page_budget
+        self.max_throttle_retries = max_throttle_retries
+        self.page_limit = page_limit
+        self.calls = 0
+        """GetRecords calls made (tests and benchmarks read it)."""
+        self._iterator: str | None = None
+        self._buffer: list[dict[str, Any]] = []
+        self._covered_from: int | None = None
+        self._read_to: int | None = None
+        self._shard_end = False
+        self._last_call: float | None = None
+        self._trim_known = False
+        self._trim_point: int | None = None
+
+    def records_for(self, start_seq: str, end_seq: str, *, batch_size: int | None = None) -> RangeResult:
+        """The records with ``start_seq <= SequenceNumber <= end_seq``, read once and shared."""
+        start, end = sequence_key(start_seq), sequence_key(end_seq)
+        try:
+            complete = self._cover(start, end)
+        except _Gone as e:
+            self._reset()
+            return RangeResult(expired=True, reason=str(e))
+        records = [r for r in self._buffer if start <= _seq(r) <= end]
+        self._buffer = [r for r in self._buffer if _seq(r) >= start]
+        self._covered_from = max(self._covered_from or start, start)
+        return self._judge(records, start, batch_size, complete)
+
+    def _judge(
+        self, records: list[dict[str, Any]], start: int, batch_size: int | None, complete: bool
+    ) -> RangeResult:
+        extra = max(0, len(records) - batch_size) if batch_size else 0
+        if batch_size and len(records) < batch_size and complete:
+            starts_late = not records or _seq(records[0]) > start
+            if starts_late and self._behind_trim_point(start):
+                return RangeResult(
+                    records=records,
+                    expired=True,
+                    reason=f"the stream has trimmed part of the range ({len(records)} of "
+                    f"{batch_size} records left)",
+                )
+        reason = None if complete else f"page budget ({self.page_budget} pages) ran out before the end"
+        return RangeResult(
+            records=records, expired=False, extra_records=extra, complete=complete, reason=reason
+        )
+
+    def _cover(self, start: int, end: int) -> bool:
+        """Make the buffer hold every record up to ``end``; False when the page budget ran out."""
+        if (self._iterator is None and not self._shard_end) or self._needs_seek(start):
+            self._seek(start)
+        if self._read_to is not None and self._read_to >= end:
+            return True
+        pages = empty = 0
+        while not self._shard_end and pages < self.page_budget and empty < self.empty_page_budget:
+            got = self._next_page()
+            pages += 1
+            empty = 0 if got else empty + 1
+            if self._read_to is not None and self._read_to >= end:
+                return True
+        return self._shard_end
+
+    def _needs_seek(self, start: int) -> bool:
+        if self._covered_from is None or start < self._covered_from:
+            return True
+        return self._read_to is not None and start > self._read_to and not self._buffer_reaches(start)
+
+    def _buffer_reaches(self, start: int) -> bool:
+        return bool(self._buffer) and _seq(self._buffer[-1]) >= start
+
+    def _seek(self, start: int) -> None:
+        self._reset()
+        self._iterator = self._shard_iterator("AT_SEQUENCE_NUMBER", str(start))
+        self._covered_from = start
+
+    def _reset(self) -> None:
+        self._iterator, self._buffer, self._covered_from, self._read_to = None, [], None, None
+        self._shard_end = False
+
+    def _next_page(self) -> int:
+        """One GetRecords call; appends to the buffer; returns how many records came back."""
+        response = self._get_records()
+        records = response.get("Records", [])
+        self._buffer.extend(records)
+        if records:
+            self._read_to = _seq(records[-1])
+        self._iterator = response.get("NextShardIterator")
+        if self._iterator is None:
+            self._shard_end = True
+        return len(records)
+
+    def _get_records(self) -> dict[str, Any]:
+        for attempt in range(self.max_throttle_retries + 1):
+            self._pace()
+            try:
+                kwargs: dict[str, Any] = {"ShardIterator": self._iterator}
+                if self.page_limit:
+                    kwargs["Limit"] = self.page_limit
+                self.calls += 1
+                return dict(self.client.get_records(**kwargs))
+            except Exception as e:
+                self._on_read_error(e, attempt)
+        raise Throttled(
+            f"GetRecords on {self.shard_id} stayed throttled after {self.max_throttle_retries} retries"
+        )
+
+    def _on_read_error(self, exc: Exception, attempt: int) -> None:
+        code = error_code(exc)
+        if code in THROTTLE_CODES and attempt < self.max_throttle_retries:
+            self.sleep(min(5.0, 0.25 * 2**attempt))
+        elif code == EXPIRED_ITERATOR:
+            self._iterator = self._fresh_iterator()
+        elif code in GONE_CODES:
+            raise _Gone("the stream has trimmed these records (TrimmedDataAccessException)") from exc
+        elif code in MISSING_CODES:
+            raise _Gone("the stream no longer exists") from exc
+        else:
+            with translate_errors(f"read records from {self.shard_id}"):
+                raise exc
+
+    def _fresh_iterator(self) -> str | None:
+        """After 15 minutes an iterator expires: continue right after the last record read."""
+        if self._read_to is not None:
+            return self._shard_iterator("AFTER_SEQUENCE_NUMBER", str(self._read_to))
+        return self._shard_iterator("AT_SEQUENCE_NUMBER", str(self._covered_from))
+
+    def _shard_iterator(self, kind: str, sequence: str | None = None) -> str | None:
+        kwargs: dict[str, Any] = {
+            "StreamArn": self.stream_arn,
+            "ShardId": self.shard_id,
+            "ShardIteratorType": kind,
+        }
+        if sequence is not None:
+            kwargs["SequenceNumber"] = sequence
+        for attempt in range(self.max_throttle_retries + 1):
+            try:
+                return self.client.get_shard_iterator(**kwargs).get("ShardIterator")  # type: ignore[no-any-return]
+            except Exception as e:
+                if error_code(e) in THROTTLE_CODES and attempt < self.max_throttle_retries:
+                    self.sleep(min(5.0, 0.25 * 2**attempt))
+                    continue
+                if error_code(e) in GONE_CODES:
+                    raise _Gone("the stream has trimmed these records (TrimmedDataAccessException)") from e
+                if error_code(e) in MISSING_CODES:
+                    raise _Gone("the stream or shard no longer exists") from e
+                with translate_errors(f"get a shard iterator for {self.shard_id}"):
+                    raise
+        raise Throttled(f"GetShardIterator on {self.shard_id} stayed throttled")
+
+    def _pace(self) -> None:
+        """At most ``max_calls_per_second`` GetRecords calls on this shard."""
+        now = self.clock()
+        if self._last_call is not None and self.min_interval:
+            wait = self._last_call + self.min_interval - now
+            if wait > 0:
+                self.sleep(wait)
+                now = self.clock()
+        self._last_call = now
+
+    def _behind_trim_point(self, start: int) -> bool:
+        """Whether ``start`` lies before the oldest record the shard still holds (so it was trimmed)."""
+        if not self._trim_known:
+            try:
+                self._trim_point = self._oldest_sequence()
+            except _Gone:
+                self._trim_point = None
+            self._trim_known = True
+        return self._trim_point is None or start < self._trim_point
+
+    def _oldest_sequence(self) -> int | None:
+        iterator = self._shard_iterator("TRIM_HORIZON")
+        for _ in range(self.empty_page_budget):
+            if iterator is None:
+                return None
+            saved, self._iterator = self._iterator, iterator
+            try:
+                response = self._get_records()
+            finally:
+                self._iterator = saved
+            if response.get("Records"):
+                return _seq(response["Records"][0])
+            iterator = response.get("NextShardIterator")
+        return None
+
+
+def _seq(record: dict[str, Any]) -> int:
+    return sequence_key(record["dynamodb"]["SequenceNumber"])
