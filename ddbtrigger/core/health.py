@@ -40,6 +40,8 @@ class HealthFacts:
     arrived before that, so they are trimmed no later than 24 h after it.
     """
 
+    table_present: bool = True
+    function_present: bool = True
     stream_enabled: bool = True
     latest_stream_arn: str | None = None
     mapping_present: bool = True
@@ -49,6 +51,7 @@ class HealthFacts:
     mapping_stream_arn: str | None = None
     readers: int | None = None
     destination_type: str | None = None
+    destination_exists: bool = True
     destination_depth: int | None = None
     oldest_failure_at: datetime | None = None
     drift: bool = False
@@ -57,7 +60,10 @@ class HealthFacts:
 
 def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
     """Every hint that applies, most severe first."""
+    if not facts.table_present:
+        return [Hint("table-missing", "error", "the table does not exist: check the spec's table and region")]
     found = [
+        *_function_hints(facts),
         *_stream_hints(facts),
         *_mapping_hints(facts),
         *_destination_hints(facts, now),
@@ -66,6 +72,14 @@ def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda h: order[h.level])
+
+
+def _function_hints(facts: HealthFacts) -> list[Hint]:
+    if facts.function_present:
+        return []
+    return [
+        Hint("function-missing", "error", "the function does not exist: deploy it (ddbtrigger never does)")
+    ]
 
 
 def _stream_hints(facts: HealthFacts) -> list[Hint]:
@@ -130,6 +144,14 @@ def _mapping_hints(facts: HealthFacts) -> list[Hint]:
 
 
 def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
+    if not facts.destination_exists:
+        return [
+            Hint(
+                "destination-missing",
+                "error",
+                "the failure destination does not exist: failed batches have nowhere to go; run `ddbtrigger apply`",
+            )
+        ]
     depth = facts.destination_depth
     if not depth:
         return []

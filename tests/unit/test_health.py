@@ -102,3 +102,13 @@ def test_human_duration() -> None:
     assert human_duration(timedelta(hours=5)) == "5h"
     assert human_duration(timedelta(days=2, hours=3, minutes=9)) == "2d 3h"
     assert human_duration(timedelta(seconds=-5)) == "0s"
+
+
+def test_missing_table_says_only_that() -> None:
+    facts = HealthFacts(table_present=False, stream_enabled=False, mapping_present=False)
+    assert codes(facts) == ["table-missing"]
+
+
+def test_missing_function_and_destination() -> None:
+    facts = HealthFacts(function_present=False, mapping_present=False, destination_exists=False)
+    assert codes(facts) == ["function-missing", "mapping-missing", "destination-missing"]

@@ -1,0 +1,157 @@
+"""Reads that only ``status`` needs: how full a failure destination is, and CloudWatch metrics.
+
+Depth must never change the destination: SQS depth comes from queue attributes (visible + in flight),
+never from receiving; S3 depth is a paginated listing under the prefix. Metrics are optional and
+best-effort: CloudWatch may hold nothing for a new mapping, or deny the call; either way the value is
+unknown (shown as "–"), never an error. All metric queries of one ``status`` go in one GetMetricData
+call, so ``--metrics`` costs one request however many triggers there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ddbtrigger.aws.errors import translate_errors
+
+if TYPE_CHECKING:
+    from ddbtrigger.aws.clients import ClientFactory
+    from ddbtrigger.aws.locate import DestinationRef
+
+METRICS_WINDOW = timedelta(minutes=15)
+MAX_QUERIES_PER_CALL = 500
+SQS_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+
+@dataclass(frozen=True)
+class Depth:
+    """How many failures a destination holds. ``in_flight`` is SQS's not-visible count (else ``None``).
+
+    ``oldest_at`` is when the oldest failure was written, when a listing tells it (S3 LastModified).
+    """
+
+    visible: int
+    in_flight: int | None = None
+    oldest_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.visible + (self.in_flight or 0)
+
+
+def destination_depth(factory: ClientFactory, ref: DestinationRef) -> Depth | None:
+    """The depth of a located destination; ``None`` for an SNS topic without an inspect queue."""
+    if ref.type == "s3" and ref.bucket:
+        return s3_depth(factory, ref.bucket, ref.prefix)
+    url = ref.read_queue_url
+    return sqs_depth(factory, url) if url else None
+
+
+def sqs_depth(factory: ClientFactory, queue_url: str) -> Depth:
+    """Visible and in-flight message counts of a queue, from its attributes (receives nothing)."""
+    with translate_errors("read the failure queue's depth (sqs get-queue-attributes)"):
+        attrs = factory.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=SQS_DEPTH_ATTRIBUTES
+        )["Attributes"]
+    return Depth(
+        visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+    )
+
+
+def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
+    """Objects under ``prefix`` (every page), and when the oldest of them was written."""
+    count, oldest = 0, None
+    paginator = factory.client("s3").get_paginator("list_objects_v2")
+    with translate_errors(f"count the failures in s3 bucket {bucket} (s3 list-objects-v2)"):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                if str(obj.get("Key", "")).endswith("/"):
+                    continue  # a "folder" marker, not a failure
+                count += 1
+                written = obj.get("LastModified")
+                if isinstance(written, datetime) and (oldest is None or written < oldest):
+                    oldest = written
+    return Depth(visible=count, oldest_at=oldest.astimezone(UTC) if oldest else None)
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One CloudWatch series; the result is its maximum over the window (``None`` when absent)."""
+
+    key: str
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str = "Maximum"
+
+
+def iterator_age_queries(key: str, function: str, mapping_uuid: str | None) -> list[MetricQuery]:
+    """IteratorAge of one mapping: by mapping UUID, else by function (all its mappings), in that order.
+
+    AWS/Lambda publishes IteratorAge with the ``FunctionName`` dimension and, for event source
+    mappings, with ``EventSourceMappingUUID``; the caller takes the first series that has data.
+    """
+    name = function.split(":")[6] if function.startswith("arn:") else function.split(":")[0]
+    queries = []
+    if mapping_uuid:
+        queries.append(
+            MetricQuery(
+                f"{key}/esm", "AWS/Lambda", "IteratorAge", (("EventSourceMappingUUID", mapping_uuid),)
+            )
+        )
+    queries.append(MetricQuery(f"{key}/fn", "AWS/Lambda", "IteratorAge", (("FunctionName", name),)))
+    return queries
+
+
+def oldest_message_query(key: str, queue_name: str) -> MetricQuery:
+    """How old the oldest message of a queue is (seconds): the age of the oldest failure in SQS."""
+    return MetricQuery(key, "AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", queue_name),))
+
+
+def read_metrics(
+    factory: ClientFactory, queries: Sequence[MetricQuery], *, now: datetime | None = None
+) -> dict[str, float | None]:
+    """The maximum of each series over the last 15 minutes; any failure leaves values ``None``."""
+    results: dict[str, float | None] = {q.key: None for q in queries}
+    end = now or datetime.now(UTC)
+    for start in range(0, len(queries), MAX_QUERIES_PER_CALL):
+        chunk = list(queries[start : start + MAX_QUERIES_PER_CALL])
+        try:
+            results.update(_metric_chunk(factory, chunk, end))
+        except Exception:  # metrics are a nicety: denied, throttled or absent all read as unknown
+            continue
+    return results
+
+
+def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetime) -> dict[str, float | None]:
+    ids = {f"q{i}": q.key for i, q in enumerate(chunk)}
+    request: list[dict[str, Any]] = [
+        {
+            "Id": qid,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": q.namespace,
+                    "MetricName": q.metric,
+                    "Dimensions": [{"Name": n, "Value": v} for n, v in q.dimensions],
+                },
+                "Period": 60,
+                "Stat": q.stat,
+            },
+            "ReturnData": True,
+        }
+        for qid, q in zip(ids, chunk, strict=True)
+    ]
+    out: dict[str, float | None] = {}
+    paginator = factory.client("cloudwatch").get_paginator("get_metric_data")
+    pages = paginator.paginate(MetricDataQueries=request, StartTime=end - METRICS_WINDOW, EndTime=end)
+    for page in pages:
+        for result in page.get("MetricDataResults", []):
+            values = [float(v) for v in result.get("Values", [])]
+            key = ids.get(str(result.get("Id")))
+            if key is not None and values:
+                previous = out.get(key)
+                out[key] = max(values) if previous is None else max(previous, *values)
+    return out
