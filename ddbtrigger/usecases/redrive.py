@@ -1,0 +1,357 @@
+"""Redrive: deliver each failed batch's records to the function again, and delete the failure only then.
+
+Per failure: fetch the records (the S3 object's payload, or the stream by sequence number through a
+per-shard reader that reads forward once), rebuild Lambda's event exactly, drop the records the
+mapping's filters would have dropped, invoke synchronously, judge the answer, and delete the failure
+only if the records were delivered. Failures are worked shard by shard in order (parents first), one
+worker per shard, ``concurrency`` shards at a time; a shard stops at its first failure that still fails
+unless ``keep_going``. The failures stay invisible to other readers while the run lasts and are
+released at the end, also on Ctrl-C or an error, so a killed run loses nothing: a rerun starts over
+from what was not deleted (a record may be delivered twice, never dropped).
+
+The AWS side is a ``RedriveGateway`` so the flow is tested against an in-memory fake;
+``usecases.redrive_aws`` builds the real one from the shared readers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ddbtrigger.core.events import lambda_record
+from ddbtrigger.core.failures import Failure, Malformed
+from ddbtrigger.core.filters import PatternError, parse_patterns, passes_filters
+from ddbtrigger.core.redrive import (
+    FailureResult,
+    InvokeResponse,
+    RedriveReport,
+    ShardKey,
+    ShardLedger,
+    ShardWork,
+    Status,
+    Verdict,
+    decide,
+    judge,
+    plan_shards,
+)
+from ddbtrigger.errors import (
+    AccessDenied,
+    AwsError,
+    CredentialsError,
+    DdbtError,
+    EndpointError,
+    NotFound,
+    RegionError,
+    UsageError,
+)
+
+FATAL = (AccessDenied, CredentialsError, EndpointError, RegionError, UsageError)
+"""Errors that would fail every failure the same way: stop the run instead of trying each one."""
+
+
+@dataclass(frozen=True)
+class RedriveOptions:
+    """The command's knobs (see ``ddbtrigger redrive --help``)."""
+
+    dry_run: bool = False
+    max_failures: int | None = None
+    to_function: str | None = None
+    concurrency: int = 1
+    keep_going: bool = False
+    drop_expired: bool = False
+    handler: str | None = None
+    delete_on_success: bool = False
+    reads_per_second: float = 4.0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A failure's records as read back: ``expired`` when some are gone, ``extra`` beyond the batch."""
+
+    records: Sequence[Mapping[str, Any]]
+    expired: bool = False
+    extra: int = 0
+
+
+@dataclass(frozen=True)
+class TriggerFailures:
+    """What one trigger's destination holds: parsed failures (held invisible) and malformed items."""
+
+    trigger: str
+    function: str
+    filters: Sequence[Mapping[str, Any]]
+    failures: Sequence[Failure]
+    malformed: Sequence[Malformed] = ()
+
+
+class RedriveGateway(Protocol):
+    """The AWS side of a redrive (thread-safe: shards are worked in parallel)."""
+
+    def shard_parents(self, stream_arns: set[str]) -> Mapping[ShardKey, str | None]: ...
+
+    def fetch(self, failure: Failure) -> Fetched: ...
+
+    def deliver(self, function: str, event: Mapping[str, Any]) -> InvokeResponse: ...
+
+    def delete(self, trigger: str, failure: Failure) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class Progress(Protocol):
+    """What the CLI's progress bar hears."""
+
+    def start(self, failures: int, records: int) -> None: ...
+
+    def advance(self, result: FailureResult, records: int) -> None: ...
+
+
+class _Quiet:
+    def start(self, failures: int, records: int) -> None:
+        return None
+
+    def advance(self, result: FailureResult, records: int) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One failure with what it needs from its trigger."""
+
+    trigger: str
+    function: str
+    patterns: tuple[dict[str, Any], ...]
+    failure: Failure
+
+    # FailureRef, so plan_shards can order items directly
+    @property
+    def id(self) -> str:
+        return self.failure.id
+
+    @property
+    def shard_id(self) -> str:
+        return self.failure.shard_id
+
+    @property
+    def start_sequence_number(self) -> str:
+        return self.failure.start_sequence_number
+
+    @property
+    def end_sequence_number(self) -> str:
+        return self.failure.end_sequence_number
+
+    @property
+    def stream_arn(self) -> str:
+        return self.failure.stream_arn
+
+
+@dataclass
+class _Run:
+    """Shared state of one run: results by failure id, a stop flag, the first fatal error."""
+
+    options: RedriveOptions
+    gateway: RedriveGateway
+    progress: Progress
+    results: dict[str, FailureResult] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+    fatal: BaseException | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, result: FailureResult, records: int) -> None:
+        with self.lock:
+            self.results[result.id] = result
+        self.progress.advance(result, records)
+
+
+def plan_items(
+    found: Sequence[TriggerFailures], gateway: RedriveGateway, options: RedriveOptions
+) -> list[ShardWork[_Item]]:
+    """The ordered per-shard work for every trigger's failures (``--max`` applied)."""
+    items: list[_Item] = []
+    for tf in found:
+        function = options.to_function or tf.function
+        try:
+            patterns = tuple(parse_patterns(list(tf.filters)))
+        except (PatternError, ValueError) as e:
+            raise UsageError(f"trigger {tf.trigger}: cannot read its filter patterns: {e}") from None
+        items.extend(_Item(tf.trigger, function, patterns, f) for f in tf.failures)
+    streams = {item.stream_arn for item in items}
+    shards = {(item.stream_arn, item.shard_id) for item in items}
+    parents = gateway.shard_parents(streams) if len(shards) > 1 else {}
+    return plan_shards(items, parents=parents, limit=options.max_failures)
+
+
+def redrive(
+    found: Sequence[TriggerFailures],
+    gateway: RedriveGateway,
+    options: RedriveOptions,
+    *,
+    progress: Progress | None = None,
+) -> RedriveReport:
+    """Run the redrive over what the destinations hold; the report lists every failure touched.
+
+    Malformed items are reported and kept. Failures beyond ``--max`` are not reported (untouched).
+    Raises the first fatal error (access denied, unreachable endpoint, ...) after the workers stop.
+    """
+    work = plan_items(found, gateway, options)
+    run = _Run(options, gateway, progress or _Quiet())
+    run.progress.start(
+        sum(len(w.failures) for w in work), sum(i.failure.batch_size for w in work for i in w.failures)
+    )
+    try:
+        _schedule(work, run)
+    finally:
+        gateway.flush()
+    if run.fatal is not None:
+        raise run.fatal
+    ordered = [run.results[i.id] for w in work for i in w.failures if i.id in run.results]
+    malformed = [
+        FailureResult(m.id, tf.trigger, Status.MALFORMED, 0, m.reason) for tf in found for m in tf.malformed
+    ]
+    return RedriveReport(tuple(ordered + malformed))
+
+
+def _schedule(work: list[ShardWork[_Item]], run: _Run) -> None:
+    """Up to ``concurrency`` shards at once; a child shard starts only after its parent finished."""
+    ledgers = {w.key: ShardLedger(keep_going=run.options.keep_going) for w in work}
+    pending = list(work)
+    finished: set[ShardKey] = set()
+    running: dict[Future[None], ShardKey] = {}
+    with ThreadPoolExecutor(
+        max_workers=max(1, run.options.concurrency), thread_name_prefix="redrive"
+    ) as pool:
+        try:
+            while pending or running:
+                for w in [w for w in pending if w.after is None or w.after in finished]:
+                    if len(running) >= max(1, run.options.concurrency):
+                        break
+                    pending.remove(w)
+                    if w.after is not None and ledgers[w.after].blocked_by:
+                        ledgers[w.key].block(ledgers[w.after].blocked_by or "")
+                    running[pool.submit(_work_shard, w, ledgers[w.key], run)] = w.key
+                if not running:
+                    break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished.add(running.pop(future))
+                    future.result()
+        except BaseException:
+            run.stop.set()
+            raise
+
+
+def _work_shard(work: ShardWork[_Item], ledger: ShardLedger, run: _Run) -> None:
+    """One shard, in order. Never raises: a fatal error stops the run and is re-raised by ``redrive``."""
+    for item in work.failures:
+        if run.stop.is_set():
+            return
+        reason = ledger.gate()
+        if reason is not None:
+            run.record(
+                FailureResult(item.id, item.trigger, Status.FAILED, 0, reason, shard_id=item.shard_id), 0
+            )
+            continue
+        try:
+            result = _redrive_one(item, run)
+        except Exception as e:  # fatal or unexpected: keep this failure, stop the run, re-raise later
+            _stop(run, e)
+            return
+        ledger.note(item.id, result.status)
+        run.record(result, result.records)
+
+
+def _stop(run: _Run, error: BaseException) -> None:
+    with run.lock:
+        if run.fatal is None:
+            run.fatal = error
+    run.stop.set()
+
+
+def _redrive_one(item: _Item, run: _Run) -> FailureResult:
+    """Fetch, rebuild, filter, invoke, judge, and delete only after delivery."""
+    options, failure = run.options, item.failure
+    try:
+        fetched = _fetch(failure, run.gateway)
+    except AwsError as e:
+        if isinstance(e, FATAL):
+            raise
+        return FailureResult(
+            item.id,
+            item.trigger,
+            Status.FAILED,
+            0,
+            f"could not read the records: {e.message}",
+            shard_id=item.shard_id,
+        )
+    records = [lambda_record(r, stream_arn=failure.stream_arn) for r in fetched.records]
+    kept = [r for r in records if passes_filters(r, item.patterns)]
+    skip = options.dry_run or not kept or (fetched.expired and not options.drop_expired)
+    verdict = None if skip else _deliver(item, kept, run)
+    decision = decide(
+        verdict=verdict,
+        expired=fetched.expired,
+        dry_run=options.dry_run,
+        drop_expired=options.drop_expired,
+        may_delete=options.handler is None or options.delete_on_success,
+    )
+    if decision.delete:
+        run.gateway.delete(item.trigger, failure)
+    error = decision.error
+    if fetched.extra and decision.status in (Status.REDRIVEN, Status.DRY_RUN):
+        error = _extra_note(fetched.extra, error, dry_run=options.dry_run)
+    return FailureResult(
+        item.id,
+        item.trigger,
+        decision.status,
+        len(kept),
+        error,
+        shard_id=item.shard_id,
+        deleted=decision.delete,
+        extra_records=fetched.extra,
+    )
+
+
+def _fetch(failure: Failure, gateway: RedriveGateway) -> Fetched:
+    """The S3 object's own records, else the stream's; a stream or shard that is gone has expired."""
+    if failure.records is not None:
+        return Fetched(failure.records)
+    try:
+        return gateway.fetch(failure)
+    except NotFound:
+        return Fetched((), expired=True)
+
+
+def _deliver(item: _Item, records: list[dict[str, Any]], run: _Run) -> Verdict:
+    try:
+        response = run.gateway.deliver(item.function, {"Records": records})
+    except NotFound:
+        raise UsageError(
+            f"function {item.function} does not exist (check the spec's function, or --to-function)"
+        ) from None
+    except DdbtError as e:
+        if isinstance(e, FATAL):
+            raise
+        return Verdict(False, f"invoke failed: {e.message}")
+    return judge(response, sequence_numbers={str(r["dynamodb"].get("SequenceNumber")) for r in records})
+
+
+def _extra_note(extra: int, error: str | None, *, dry_run: bool) -> str:
+    verb = "would be delivered" if dry_run else "were delivered"
+    note = (
+        f"the range held {extra} record(s) beyond the batch (parallelization or filters); they "
+        f"{verb} too and may be duplicates"
+    )
+    return f"{error}; {note}" if error else note
+
+
+@contextmanager
+def held(release: Callable[[], None]) -> Iterator[None]:
+    """Run a block, then release what is still held, whatever happens (Ctrl-C included)."""
+    try:
+        yield
+    finally:
+        release()
