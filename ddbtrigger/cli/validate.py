@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from ddbtrigger.cli.boundary import command
 from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, StrictOpt, TriggerOpt
 from ddbtrigger.cli.render import Output, OutputFormat
-from ddbtrigger.errors import LintError
+from ddbtrigger.errors import DdbtError, LintError, SpecError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,32 +43,54 @@ def validate(
     strict: StrictOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Parse and check the spec and run the lint rules. Makes no AWS call."""
+    """Parse and check the spec and run the lint rules. Makes no AWS call.
+
+    Exit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with
+    --strict) refuses it. With --output json the document always has "valid", "errors" and "findings";
+    a refused spec also carries the usual "error" object.
+    """
     from ddbtrigger.core.lint import blocking, lint
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
-    spec = read_spec(file)
+    out = Output(format=output)
+    try:
+        spec = read_spec(file)
+    except SpecError as e:
+        if not out.json:
+            raise
+        _refuse_json(out, e, [], e.details or [e.message])
     findings = lint(spec, select_triggers(spec, trigger))
     refused = blocking(findings, strict=strict)
-    out = Output(format=output)
-    document = {
-        "valid": not refused,
-        "errors": [f"{f.trigger}: {f.code}: {f.message}" for f in refused],
-        "findings": [f.as_json() for f in findings],
-    }
+    errors = [f"{f.trigger}: {f.code}: {f.message}" for f in refused]
+    findings_json = [f.as_json() for f in findings]
+    document = {"valid": not refused, "errors": errors, "findings": findings_json}
 
     def draw(console: Console) -> None:
         if findings:
             console.print(findings_table(findings))
         console.print(f"{file}: {len(spec.triggers)} trigger(s), {len(findings)} finding(s)")
 
-    out.result(document, draw)
     if refused:
+        error = LintError(
+            f"{len(refused)} lint finding(s) refuse the spec" + (" (--strict)" if strict else "")
+        )
         if out.json:
-            raise typer.Exit(2)
-        raise LintError(f"{len(refused)} lint finding(s) refuse the spec" + (" (--strict)" if strict else ""))
+            _refuse_json(out, error, findings_json, errors)
+        out.result(document, draw)
+        raise error
+    out.result(document, draw)
     if not out.json:
         out.info(f"[green]✓[/green] {file} is valid")
+
+
+def _refuse_json(out: Output, error: DdbtError, findings: list[Any], errors: list[str]) -> NoReturn:
+    """One JSON document that answers both ``.valid`` and ``.error.code``, then exit 2."""
+    out.error_line(error.message, error.details)
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = error.details
+    out.result({"valid": False, "errors": errors, "findings": findings, "error": body})
+    raise typer.Exit(error.exit_code)
 
 
 @command
