@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.core.desired import ArnContext, destination_arn
 from ddbtrigger.core.live import MANAGED_TAG, LiveDestination
 
 if TYPE_CHECKING:
@@ -31,32 +31,6 @@ PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-
-
-@dataclass(frozen=True)
-class ArnContext:
-    """Partition, region and account used to build a destination's ARN from its name."""
-
-    partition: str
-    region: str
-    account: str
-
-    @classmethod
-    def from_arn(cls, arn: str, *, region: str) -> ArnContext:
-        parts = arn.split(":")
-        if len(parts) < 5:
-            return cls("aws", region, "")
-        return cls(parts[1], parts[3] or region, parts[4])
-
-
-def destination_arn(on_failure: OnFailureSpec, ctx: ArnContext) -> str:
-    """The ARN the mapping points at: the spec's ``arn``, or one built from the managed name."""
-    if on_failure.arn:
-        return on_failure.arn
-    name = on_failure.name or ""
-    if on_failure.type == "s3":
-        return f"arn:{ctx.partition}:s3:::{name}"
-    return f"arn:{ctx.partition}:{on_failure.type}:{ctx.region}:{ctx.account}:{name}"
 
 
 def destination_name(arn: str) -> str:

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ddbtrigger.aws.destinations import ArnContext, read_destination
+from ddbtrigger.aws.destinations import read_destination
 from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.core.desired import ArnContext
 from ddbtrigger.core.live import LiveMapping, LiveTable, LiveTrigger, same_function, stream_table_arn
 from ddbtrigger.errors import NotFound
 

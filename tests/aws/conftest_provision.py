@@ -11,7 +11,9 @@ import yaml
 
 ROLE_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
 }
 
 
@@ -27,9 +29,9 @@ def make_function(factory: Any, name: str) -> str:
     try:
         role_arn = iam.get_role(RoleName="ddbt-test-role")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        role_arn = iam.create_role(RoleName="ddbt-test-role", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY))[
-            "Role"
-        ]["Arn"]
+        role_arn = iam.create_role(
+            RoleName="ddbt-test-role", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY)
+        )["Role"]["Arn"]
     created = factory.client("lambda").create_function(
         FunctionName=name,
         Runtime="python3.12",
@@ -57,8 +59,9 @@ def spec_text(*triggers: dict[str, Any], region: str = "us-east-1") -> str:
     return yaml.safe_dump({"version": 1, "region": region, "triggers": list(triggers)}, sort_keys=False)
 
 
-def trigger(name: str = "orders-audit", *, table: str = "orders", function: str = "orders-fn", **extra: Any
-            ) -> dict[str, Any]:
+def trigger(
+    name: str = "orders-audit", *, table: str = "orders", function: str = "orders-fn", **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": name,
         "table": table,

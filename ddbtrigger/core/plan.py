@@ -1,0 +1,366 @@
+"""The pure planner: desired spec + live state -> an ordered list of changes (data, not calls).
+
+Each ``Change`` names its trigger, resource, action, field diff and reason, plus the concrete ``Step``s
+the executor runs. ``plan`` and ``apply`` share one plan, so what is shown is what is done. Order per
+trigger: failure destination (a mapping must point at something that exists), then the stream, then the
+mapping; a replace is delete, wait until gone, then create (never create-first: that 409s).
+
+Steps refer to what does not exist yet by name (the table's latest stream ARN after a re-enable, the
+UUID of the mapping just created); the executor resolves them while it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ddbtrigger.core.desired import (
+    UPDATABLE,
+    ArnContext,
+    aws_params,
+    create_params,
+    desired_destination_attributes,
+    desired_mapping,
+    observed_mapping,
+)
+from ddbtrigger.core.live import MANAGED_TAG, LiveDestination, LiveMapping, LiveTrigger
+from ddbtrigger.core.spec import TriggerSpec
+from ddbtrigger.errors import NotFound
+
+Resource = Literal["stream", "mapping", "on_failure"]
+Action = Literal["create", "update", "replace", "delete", "no-op"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "no-op")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One AWS operation, by domain name, with its parameters (interpreted by ``aws.executor``)."""
+
+    op: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    trigger: str
+    resource: Resource
+    action: Action
+    reason: str
+    diff: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "resource": self.resource,
+            "action": self.action,
+            "diff": {k: [old, new] for k, (old, new) in self.diff.items()},
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action != "no-op")
+
+    @property
+    def replaces(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action == "replace")
+
+    def summary(self) -> dict[str, int]:
+        return {a: sum(1 for c in self.changes if c.action == a) for a in ACTIONS}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"changes": [c.as_json() for c in self.changes], "summary": self.summary()}
+
+
+def plan(triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger], *, region: str) -> Plan:
+    """The changes that make ``live`` match ``triggers`` (paired by name), in execution order."""
+    by_name = {lt.trigger: lt for lt in live}
+    changes: list[Change] = []
+    for trigger in triggers:
+        changes.extend(plan_trigger(trigger, by_name[trigger.name], region=region))
+    return Plan(tuple(changes))
+
+
+def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> list[Change]:
+    """Destination, stream, mapping changes of one trigger (the table must exist)."""
+    if live.table is None:
+        raise NotFound(f"table {trigger.table_name} does not exist (trigger {trigger.name})")
+    ctx = ArnContext.from_arn(live.table.arn, region=region)
+    changes = []
+    if trigger.on_failure is not None:
+        changes.append(plan_destination(trigger, live.destination))
+    stream = plan_stream(trigger, live)
+    changes.append(stream)
+    changes.extend(plan_mappings(trigger, live, ctx, stream_recreated=stream.action in ("create", "replace")))
+    return changes
+
+
+# --- stream -----------------------------------------------------------------------------------------
+
+
+def plan_stream(trigger: TriggerSpec, live: LiveTrigger) -> Change:
+    assert live.table is not None
+    table, want = live.table, trigger.stream.view_type
+    name = trigger.table_name
+    enable = Step("update_stream", {"table": name, "enabled": True, "view_type": want})
+    wait = Step("wait_table", {"table": name})
+    if not table.stream_enabled:
+        return Change(
+            trigger.name,
+            "stream",
+            "create",
+            "the table's stream is disabled",
+            {"view_type": (None, want)},
+            (wait, enable, wait),
+        )
+    if table.view_type != want:
+        disable = Step("update_stream", {"table": name, "enabled": False})
+        return Change(
+            trigger.name,
+            "stream",
+            "replace",
+            "a stream's view type cannot change in place: disable, then enable (a new stream ARN)",
+            {"view_type": (table.view_type, want)},
+            (wait, disable, wait, enable, wait),
+        )
+    return Change(trigger.name, "stream", "no-op", "stream enabled with the view type asked")
+
+
+# --- mapping ----------------------------------------------------------------------------------------
+
+
+def plan_mappings(
+    trigger: TriggerSpec, live: LiveTrigger, ctx: ArnContext, *, stream_recreated: bool
+) -> list[Change]:
+    """The mapping change, then the removal of extra mappings left on older stream ARNs."""
+    want = desired_mapping(trigger, ctx)
+    current, stale = live.mapping, list(live.stale_mappings)
+    if stream_recreated and current is not None:
+        stale.insert(0, current)
+        current = None
+    if current is None and stale:
+        old = stale.pop(0)
+        reason = (
+            "the stream is re-created, so the mapping must move to the new stream ARN"
+            if stream_recreated
+            else f"the mapping is bound to an old stream ARN of the table ({old.event_source_arn})"
+        )
+        changes = [_replace(trigger, old, want, reason)]
+    elif current is None:
+        changes = [_create(trigger, want)]
+    else:
+        changes = [_update_or_replace(trigger, current, want)]
+    for old in stale:
+        changes.append(
+            _delete(trigger, old, f"left on an old stream ARN of the table ({old.event_source_arn})")
+        )
+    return changes
+
+
+def _create_steps(trigger: TriggerSpec, want: Mapping[str, Any]) -> tuple[Step, ...]:
+    create = Step(
+        "create_mapping",
+        {"table": trigger.table_name, "function": trigger.function, "params": create_params(want)},
+    )
+    return (create, Step("wait_mapping", {"uuid": None}))
+
+
+def _create(trigger: TriggerSpec, want: Mapping[str, Any]) -> Change:
+    diff = {k: (None, v) for k, v in want.items() if v not in (None, [], {})}
+    return Change(
+        trigger.name,
+        "mapping",
+        "create",
+        "no mapping of the function on the table's stream",
+        diff,
+        _create_steps(trigger, want),
+    )
+
+
+def _delete_steps(old: LiveMapping) -> tuple[Step, ...]:
+    return (Step("delete_mapping", {"uuid": old.uuid}), Step("wait_mapping_gone", {"uuid": old.uuid}))
+
+
+def _delete(trigger: TriggerSpec, old: LiveMapping, reason: str) -> Change:
+    diff = {"uuid": (old.uuid, None), "event_source_arn": (old.event_source_arn, None)}
+    return Change(trigger.name, "mapping", "delete", reason, diff, _delete_steps(old))
+
+
+def _replace(trigger: TriggerSpec, old: LiveMapping, want: Mapping[str, Any], reason: str) -> Change:
+    have = observed_mapping(old)
+    diff: dict[str, tuple[Any, Any]] = {"event_source_arn": (old.event_source_arn, "(latest stream ARN)")}
+    diff.update({k: (have.get(k), v) for k, v in want.items() if have.get(k) != v})
+    return Change(
+        trigger.name, "mapping", "replace", reason, diff, _delete_steps(old) + _create_steps(trigger, want)
+    )
+
+
+def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping[str, Any]) -> Change:
+    have = observed_mapping(current)
+    if current.starting_position and current.starting_position != want["starting_position"]:
+        reason = "starting_position is create-only: the mapping is re-created and loses its read position"
+        return _replace(trigger, current, want, reason)
+    changed = {k: (have[k], want[k]) for k in UPDATABLE if have[k] != want[k]}
+    steps: list[Step] = []
+    if changed:
+        params = aws_params({k: want[k] for k in changed})
+        steps += [
+            Step("update_mapping", {"uuid": current.uuid, "params": params}),
+            Step("wait_mapping", {"uuid": current.uuid}),
+        ]
+    steps += _tag_steps(current, want["tags"])
+    if have["tags"] != want["tags"]:
+        changed["tags"] = (have["tags"], want["tags"])
+    if not changed:
+        return Change(trigger.name, "mapping", "no-op", "the mapping matches the spec")
+    reason = "settings differ from the spec: " + ", ".join(changed)
+    return Change(trigger.name, "mapping", "update", reason, changed, tuple(steps))
+
+
+def _tag_steps(current: LiveMapping, tags: Mapping[str, str]) -> list[Step]:
+    steps = []
+    extra = sorted(k for k in current.tags if k not in tags)
+    if extra:
+        steps.append(Step("untag_mapping", {"arn": current.arn, "keys": extra}))
+    differ = {k: v for k, v in tags.items() if current.tags.get(k) != v}
+    if differ:
+        steps.append(Step("tag_mapping", {"arn": current.arn, "tags": differ}))
+    return steps
+
+
+# --- failure destination ----------------------------------------------------------------------------
+
+
+def plan_destination(trigger: TriggerSpec, live: LiveDestination | None) -> Change:
+    on_failure = trigger.on_failure
+    assert on_failure is not None
+    if not on_failure.managed:
+        if live is not None and not live.exists:
+            raise NotFound(
+                f"the failure destination {on_failure.arn} of trigger {trigger.name} does not exist"
+            )
+        return Change(trigger.name, "on_failure", "no-op", "an existing destination (arn:), used as is")
+    want = desired_destination_attributes(on_failure)
+    tags = {MANAGED_TAG: trigger.name}
+    base = {"type": on_failure.type, "name": on_failure.name}
+    if live is None or not live.exists:
+        diff = {"name": (None, on_failure.name), **{k: (None, v) for k, v in want.items()}}
+        steps = (
+            Step(
+                "create_destination",
+                {**base, "attributes": want, "tags": tags, "inspect_queue": on_failure.inspect_queue},
+            ),
+        )
+        return Change(
+            trigger.name, "on_failure", "create", f"no {on_failure.type} {on_failure.name}", diff, steps
+        )
+    changed = {k: (live.attributes.get(k), v) for k, v in want.items() if live.attributes.get(k) != v}
+    steps_list = []
+    if changed:
+        attrs = {k: want[k] for k in changed}
+        steps_list.append(
+            Step("update_destination", {**base, "arn": live.arn, "url": live.url, "attributes": attrs})
+        )
+    if live.managed_tag != trigger.name:
+        changed[f"tag {MANAGED_TAG}"] = (live.managed_tag, trigger.name)
+        steps_list.append(Step("tag_destination", {**base, "arn": live.arn, "url": live.url, "tags": tags}))
+    if not changed:
+        return Change(trigger.name, "on_failure", "no-op", "the destination matches the spec")
+    return Change(
+        trigger.name,
+        "on_failure",
+        "update",
+        "settings differ from the spec: " + ", ".join(changed),
+        changed,
+        tuple(steps_list),
+    )
+
+
+# --- destroy ----------------------------------------------------------------------------------------
+
+
+def plan_destroy(
+    triggers: Sequence[TriggerSpec],
+    live: Sequence[LiveTrigger],
+    *,
+    depths: Mapping[str, int | None],
+    force: bool = False,
+    disable_stream: bool = False,
+) -> Plan:
+    """Mappings first, then managed destinations (only empty ones unless ``force``), then the stream.
+
+    ``depths`` maps trigger name -> messages/objects left in its destination (None: unknown).
+    """
+    by_name = {lt.trigger: lt for lt in live}
+    changes: list[Change] = []
+    for trigger in triggers:
+        lt = by_name[trigger.name]
+        changes += [_delete(trigger, m, "destroy: the trigger's mapping") for m in lt.all_mappings]
+        if not lt.all_mappings:
+            changes.append(Change(trigger.name, "mapping", "no-op", "no mapping to delete"))
+        if trigger.on_failure is not None:
+            changes.append(
+                _destroy_destination(trigger, lt.destination, depths.get(trigger.name), force=force)
+            )
+        changes.append(_destroy_stream(trigger, lt, disable_stream=disable_stream))
+    return Plan(tuple(changes))
+
+
+def _destroy_destination(
+    trigger: TriggerSpec, live: LiveDestination | None, depth: int | None, *, force: bool
+) -> Change:
+    def keep(reason: str) -> Change:
+        return Change(trigger.name, "on_failure", "no-op", reason)
+
+    if trigger.on_failure is None or not trigger.on_failure.managed:
+        return keep("an existing destination (arn:) is never deleted")
+    if live is None or not live.exists:
+        return keep("the destination does not exist")
+    if live.managed_tag != trigger.name:
+        return keep(f"not tagged {MANAGED_TAG}={trigger.name}: not ours to delete")
+    if depth and not force:
+        return keep(f"kept: it still holds {depth} failure(s) (redrive them, or pass --force)")
+    diff = {"name": (live.name, None), **({"depth": (depth, None)} if depth else {})}
+    step = Step(
+        "delete_destination",
+        {
+            "type": live.type,
+            "name": live.name,
+            "arn": live.arn,
+            "url": live.url,
+            "inspect_queue": trigger.on_failure.inspect_queue,
+        },
+    )
+    return Change(
+        trigger.name, "on_failure", "delete", "destroy: the managed failure destination", diff, (step,)
+    )
+
+
+def _destroy_stream(trigger: TriggerSpec, live: LiveTrigger, *, disable_stream: bool) -> Change:
+    if live.table is None or not live.table.stream_enabled:
+        return Change(trigger.name, "stream", "no-op", "no stream enabled")
+    if not disable_stream:
+        return Change(
+            trigger.name, "stream", "no-op", "the table's stream is kept (--disable-stream disables it)"
+        )
+    name = trigger.table_name
+    steps = (
+        Step("wait_table", {"table": name}),
+        Step("update_stream", {"table": name, "enabled": False}),
+        Step("wait_table", {"table": name}),
+    )
+    return Change(
+        trigger.name,
+        "stream",
+        "delete",
+        "destroy --disable-stream",
+        {"view_type": (live.table.view_type, None)},
+        steps,
+    )
