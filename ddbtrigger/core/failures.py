@@ -7,6 +7,9 @@ and S3 also stores the records of the invocation. The destination can hold anyth
 message, a Kinesis pointer, a truncated body), so the parser never raises: whatever is not a DynamoDB
 invocation record becomes ``Malformed`` with a reason a person can act on, and is never deleted.
 
+Repeated strings (stream ARN, shard id, function ARN, condition) are interned and the classes use
+slots, so holding ten thousand failures for a sorted table stays cheap.
+
 The stream keeps records 24 hours, so each failure carries ``expires_at``: after that, the pointer
 leads nowhere (SQS/SNS) and only an S3 destination still has the records.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -33,7 +37,7 @@ _SEQUENCE = re.compile(r"^[0-9]{1,64}$")
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[^:]*:[0-9]*:table/[^/]+/stream/.+$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     """One failed batch: where its records are in the stream, and why Lambda gave up on it.
 
@@ -112,7 +116,7 @@ class Failure:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Malformed:
     """A message or object that is not a DynamoDB invocation record. Listed, counted, never deleted."""
 
@@ -233,16 +237,16 @@ def _failure(doc: dict[str, Any], *, id: str, source: Source) -> Failure:
     return Failure(
         id=id,
         source=source,
-        shard_id=_str(batch, "shardId", "DDBStreamBatchInfo"),
+        shard_id=sys.intern(_str(batch, "shardId", "DDBStreamBatchInfo")),
         start_sequence_number=start,
         end_sequence_number=end,
         batch_size=_int(batch, "batchSize", "DDBStreamBatchInfo", minimum=1),
         stream_arn=_stream_arn(batch),
         approximate_arrival_of_first_record=first,
         approximate_arrival_of_last_record=last,
-        condition=_str(request, "condition", "requestContext"),
+        condition=sys.intern(_str(request, "condition", "requestContext")),
         approximate_invoke_count=_int(request, "approximateInvokeCount", "requestContext", minimum=0),
-        function_arn=_opt_str(request, "functionArn", "requestContext") or "",
+        function_arn=sys.intern(_opt_str(request, "functionArn", "requestContext") or ""),
         request_id=_opt_str(request, "requestId", "requestContext") or "",
         function_error=_opt_str(response, "functionError", "responseContext"),
         status_code=_opt_int(response, "statusCode", "responseContext"),
@@ -317,7 +321,7 @@ def _stream_arn(batch: dict[str, Any]) -> str:
     value = _str(batch, "streamArn", "DDBStreamBatchInfo")
     if not _STREAM_ARN.match(value):
         raise _Bad(f"DDBStreamBatchInfo.streamArn is not a DynamoDB stream ARN: {value[:120]!r}")
-    return value
+    return sys.intern(value)
 
 
 _MISSING: Any = object()
