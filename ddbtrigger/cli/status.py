@@ -1,9 +1,303 @@
-"""Placeholder: this command group is registered by its issue."""
+"""``status``: mapping, destination and shard status of each trigger, at a glance.
+
+One table (a row per trigger), the health hints under it, and each trigger's shards as a lineage tree.
+``--watch`` redraws the same view in place until Ctrl-C. Rendering functions take a ``StatusReport`` and
+return rich renderables, so tests draw them at a fixed width without AWS.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import (
+    DEFAULT_SPEC,
+    EndpointOpt,
+    FileOpt,
+    OutputOpt,
+    ProfileOpt,
+    RegionOpt,
+    TriggerOpt,
+)
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.tree import Tree
+
+    from ddbtrigger.core.live import LiveMapping
+    from ddbtrigger.usecases.status import DestinationStatus, StatusReport, TriggerStatus
+
+DEFAULT_WATCH_SECONDS = 5.0
+DASH = "–"
+STATE_STYLE = {
+    "Enabled": "green",
+    "Disabled": "yellow",
+    "Creating": "cyan",
+    "Enabling": "cyan",
+    "Updating": "cyan",
+    "Disabling": "yellow",
+    "Deleting": "red",
+}
+HINT_MARK = {"error": "[bold red]✗[/]", "warning": "[yellow]![/]", "info": "[cyan]i[/]"}
+
+ShardsOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--shards/--no-shards", help="Show each trigger's shards (default: on for a single trigger)."
+    ),
+]
+MetricsOpt = Annotated[
+    bool,
+    typer.Option("--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."),
+]
+WatchOpt = Annotated[
+    bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
+]
+SecondsArg = Annotated[
+    float | None,
+    typer.Argument(metavar="SECONDS", help="Refresh interval for --watch.", show_default=False, min=0.5),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("status")(status)
+
+
+@command
+def status(
+    seconds: SecondsArg = None,
+    file: FileOpt = DEFAULT_SPEC,
+    trigger: TriggerOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    shards: ShardsOpt = None,
+    metrics: MetricsOpt = False,
+    watch: WatchOpt = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Mapping and shard status of each trigger, with destination depth, drift and health hints."""
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.errors import UsageError
+    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+    from ddbtrigger.usecases.status import read_status
+
+    out = Output(format=output)
+    if seconds is not None and not watch:
+        raise UsageError(f"unexpected argument {seconds:g}: an interval is given as --watch SECONDS")
+    if watch and out.json:
+        raise UsageError("--watch draws a live table; it cannot be combined with --output json")
+    spec = read_spec(file)
+    selected = select_triggers(spec, trigger)
+    show_shards = shards if shards is not None else len(selected) == 1
+    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
+
+    def read() -> StatusReport:
+        return read_status(factory, selected, shards=show_shards, metrics=metrics)
+
+    if watch:
+        watch_status(out, read, interval=seconds or DEFAULT_WATCH_SECONDS)
+        return
+    report = read()
+    out.result(report.as_json(), lambda console: console.print(status_view(report)))
+
+
+def watch_status(
+    out: Output, read: Any, *, interval: float, sleep: Any = None, rounds: int | None = None
+) -> None:
+    """Redraw ``read()`` in place every ``interval`` seconds until Ctrl-C (exit 0) or ``rounds`` ran."""
+    import time
+
+    from rich.live import Live
+
+    pause = sleep or time.sleep
+    done = 0
+    try:
+        with Live(status_view(read()), console=out.out, auto_refresh=False, transient=False) as live:
+            while rounds is None or done < rounds:
+                pause(interval)
+                live.update(status_view(read()), refresh=True)
+                done += 1
+    except KeyboardInterrupt:
+        return
+
+
+def status_view(report: StatusReport) -> RenderableType:
+    """The whole table-mode view: the table, then hints, then shard trees."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = [status_table(report)]
+    lines = hint_lines(report)
+    if lines:
+        parts.append(Text.from_markup("\n".join(lines)))
+    if report.shards:
+        parts.extend(shard_tree(t) for t in report.triggers if t.shards is not None)
+    parts.append(Text(f"read at {report.read_at.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}", style="dim"))
+    return Group(*parts)
+
+
+def status_table(report: StatusReport) -> Table:
+    """One row per trigger; each cell holds one concern (its second line is detail)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title="Trigger status",
+        title_justify="left",
+        box=box.SIMPLE_HEAVY,
+        show_lines=True,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("trigger\ntable", overflow="fold", min_width=10)
+    table.add_column("stream\nview type", no_wrap=True)
+    table.add_column("mapping\nreason", overflow="fold", min_width=9)
+    table.add_column("last result", overflow="fold", min_width=9, max_width=16)
+    table.add_column("batch/retries\nage/bisect", no_wrap=True)
+    table.add_column("on failure\ndepth", overflow="fold", min_width=18)
+    table.add_column("drift", no_wrap=True)
+    if report.metrics:
+        table.add_column("iterator\nage", no_wrap=True, min_width=8)
+    for t in report.triggers:
+        row = [
+            f"[bold]{_text(t.name)}[/]\n{_text(t.table)}",
+            _stream_cell(t),
+            _mapping_cell(t.mapping, stale=t.mapping_is_stale),
+            _result_cell(t.mapping),
+            _settings_cell(t.mapping),
+            _destination_cell(t.destination),
+            "[bold yellow]drift[/]" if t.drift else "no",
+        ]
+        if report.metrics:
+            row.append(_duration_ms(t.iterator_age_ms))
+        table.add_row(*row)
+    return table
+
+
+def hint_lines(report: StatusReport) -> list[str]:
+    from rich.markup import escape
+
+    return [
+        f"{HINT_MARK[h.level]} {escape(t.name)}: {escape(h.message)}"
+        for t in report.triggers
+        for h in t.hints
+    ]
+
+
+def shard_tree(status: TriggerStatus) -> Tree:
+    """The stream's shards by lineage: each child under its parent, open shards marked."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from ddbtrigger.core.shards import lineage
+
+    root = Tree(f"[bold]{escape(status.name)}[/] shards ({len(status.shards or ())})")
+    stack: list[tuple[Any, Any]] = [(root, node) for node in reversed(lineage(status.shards or ()))]
+    while stack:
+        parent, node = stack.pop()
+        branch = parent.add(_shard_label(node.shard))
+        stack.extend((branch, child) for child in reversed(node.children))
+    if not status.shards:
+        root.add("[dim]no shards[/]")
+    return root
+
+
+def _shard_label(shard: Any) -> str:
+    from rich.markup import escape
+
+    state = "[green]open[/]" if shard.open else "[dim]closed[/]"
+    span = f"{shard.starting_sequence_number or '?'} → {shard.ending_sequence_number or '…'}"
+    return f"{escape(shard.shard_id)}  {state}  {escape(span)}"
+
+
+def _text(value: object) -> str:
+    from rich.markup import escape
+
+    return DASH if value is None or value == "" else escape(str(value))
+
+
+def _stream_cell(t: TriggerStatus) -> str:
+    if t.stream_status is None:
+        return "[red]no table[/]"
+    style = "green" if t.stream_status == "ENABLED" else "red"
+    return f"[{style}]{t.stream_status}[/]\n{_text(t.view_type)}"
+
+
+def _mapping_cell(mapping: LiveMapping | None, *, stale: bool) -> str:
+    if mapping is None:
+        return "[red]missing[/]"
+    style = STATE_STYLE.get(mapping.state, "white")
+    cell = f"[{style}]{_text(mapping.state)}[/]"
+    if mapping.state_transition_reason:
+        cell += f"\n{_text(mapping.state_transition_reason)}"
+    return cell + ("\n[red](old stream)[/]" if stale else "")
+
+
+def _result_cell(mapping: LiveMapping | None) -> str:
+    result = mapping.last_processing_result if mapping else None
+    if result and result.upper().startswith("PROBLEM"):
+        return f"[bold red]{_text(result)}[/]"
+    return _text(result)
+
+
+def _settings_cell(mapping: LiveMapping | None) -> str:
+    if mapping is None:
+        return DASH
+    retries = _forever(mapping.maximum_retry_attempts, sentinel=10000)
+    age = _forever(mapping.maximum_record_age_in_seconds, sentinel=604800, duration=True)
+    bisect = {True: "bisect", False: "no bisect", None: DASH}[mapping.bisect_batch_on_function_error]
+    return f"{_text(mapping.batch_size)} / {retries}\n{age} / {bisect}"
+
+
+def _forever(value: int | None, *, sentinel: int, duration: bool = False) -> str:
+    """-1 (and the old 'forever' read-back sentinel) as ∞; a record age as a short duration."""
+    if value is None:
+        return DASH
+    if value in (-1, sentinel):
+        return "∞"
+    if duration:
+        from datetime import timedelta
+
+        from ddbtrigger.core.health import human_duration
+
+        return human_duration(timedelta(seconds=value))
+    return str(value)
+
+
+def _destination_cell(dest: DestinationStatus | None) -> str:
+    if dest is None:
+        return "[yellow]none[/]"
+    if not dest.exists:
+        return f"{dest.type}: {_text(dest.name)}\n[red]missing[/]"
+    return f"{dest.type}: {_text(dest.name)}\n{_depth_cell(dest)}"
+
+
+def _depth_cell(dest: DestinationStatus | None) -> str:
+    if dest is None or dest.depth is None:
+        return DASH
+    depth = dest.depth
+    style = "bold yellow" if depth.total else "green"
+    text = f"[{style}]{depth.visible}[/]"
+    if depth.in_flight:
+        text += f" (+{depth.in_flight} in flight)"
+    return text
+
+
+def _duration_ms(value: float | None) -> str:
+    if value is None:
+        return DASH
+    from datetime import timedelta
+
+    from ddbtrigger.core.health import human_duration
+
+    return human_duration(timedelta(milliseconds=value)) if value >= 1000 else f"{value:.0f} ms"
+
+
+def draw(console: Console, report: StatusReport) -> None:
+    """Print the table-mode view on ``console`` (used by ``status`` and by the demo)."""
+    console.print(status_view(report))

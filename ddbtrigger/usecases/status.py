@@ -1,0 +1,352 @@
+"""``status``: what is live for each trigger, how full its failure destination is, and what to do.
+
+Reads reuse the provisioning reads (``aws.live.read_live``) and the planner (``core.plan``) for drift,
+so ``status`` and ``plan`` can never disagree about whether a trigger has drifted. Each trigger is read
+in its own worker of a small thread pool (boto3 clients are thread-safe; the factory builds them once),
+and all CloudWatch queries of a run go in one GetMetricData call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ddbtrigger.aws.status_reads import (
+    Depth,
+    MetricQuery,
+    iterator_age_queries,
+    oldest_message_query,
+    read_metrics,
+)
+from ddbtrigger.core.health import HealthFacts, Hint, hints
+from ddbtrigger.core.live import LiveMapping, LiveTrigger
+from ddbtrigger.core.shards import Shard, ordered
+
+if TYPE_CHECKING:
+    from ddbtrigger.aws.clients import ClientFactory
+    from ddbtrigger.core.spec import TriggerSpec
+
+MAX_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class DestinationStatus:
+    """The failure destination as found, with its depth (``None`` when it could not be counted)."""
+
+    type: str
+    arn: str
+    name: str
+    exists: bool = True
+    depth: Depth | None = None
+    oldest_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        depth = self.depth
+        return {
+            "type": self.type,
+            "arn": self.arn,
+            "depth": depth.total if depth else None,
+            "name": self.name,
+            "exists": self.exists,
+            "visible": depth.visible if depth else None,
+            "in_flight": depth.in_flight if depth else None,
+            "oldest_failure_at": _iso(self.oldest_at),
+        }
+
+
+@dataclass(frozen=True)
+class TriggerStatus:
+    """Everything ``status`` shows for one trigger."""
+
+    name: str
+    table: str
+    function: str
+    stream_arn: str | None
+    stream_status: str | None
+    view_type: str | None
+    mapping: LiveMapping | None
+    mapping_is_stale: bool = False
+    destination: DestinationStatus | None = None
+    drift: bool = False
+    shards: tuple[Shard, ...] | None = None
+    readers: int | None = None
+    iterator_age_ms: float | None = None
+    hints: tuple[Hint, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The PRODUCT.md shape (plus ``function``, ``hints``, ``readers``, ``iterator_age_ms``)."""
+        return {
+            "name": self.name,
+            "table": self.table,
+            "stream": {"arn": self.stream_arn, "status": self.stream_status, "view_type": self.view_type},
+            "mapping": _mapping_json(self.mapping, stale=self.mapping_is_stale),
+            "on_failure": self.destination.as_json() if self.destination else None,
+            "drift": self.drift,
+            "shards": [s.as_json() for s in self.shards or ()],
+            "function": self.function,
+            "readers": self.readers,
+            "iterator_age_ms": self.iterator_age_ms,
+            "hints": [h.as_json() for h in self.hints],
+        }
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    triggers: tuple[TriggerStatus, ...]
+    read_at: datetime
+    metrics: bool = False
+    shards: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"triggers": [t.as_json() for t in self.triggers]}
+
+
+@dataclass
+class _Read:
+    """One trigger's reads before metrics and hints are added."""
+
+    spec: TriggerSpec
+    live: LiveTrigger
+    drift: bool
+    destination: DestinationStatus | None
+    shards: tuple[Shard, ...] | None
+    readers: int | None
+    metric_keys: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_status(
+    factory: ClientFactory,
+    triggers: Sequence[TriggerSpec],
+    *,
+    shards: bool,
+    metrics: bool,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> StatusReport:
+    """Read every trigger concurrently, then metrics (one call), then compute the hints."""
+    readers = _ReaderCounter(factory)
+    for service in ("dynamodb", "lambda", "sqs"):
+        factory.client(service)  # build shared clients before the threads
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(triggers)))) as pool:
+        reads = list(pool.map(lambda t: _read_one(factory, t, readers, shards=shards), triggers))
+    now = clock()
+    values = _read_metric_values(factory, reads, now) if metrics else {}
+    statuses = tuple(_assemble(r, values, now) for r in reads)
+    return StatusReport(statuses, now, metrics=metrics, shards=shards)
+
+
+def _read_one(factory: ClientFactory, spec: TriggerSpec, readers: _ReaderCounter, *, shards: bool) -> _Read:
+    from ddbtrigger.aws.live import read_live
+
+    (live,) = read_live(factory, [spec])
+    mapping = _shown_mapping(live)
+    stream_arn = (
+        mapping.event_source_arn if mapping else (live.table.latest_stream_arn if live.table else None)
+    )
+    return _Read(
+        spec=spec,
+        live=live,
+        drift=has_drift(spec, live, region=factory.region),
+        destination=_destination(factory, spec, live),
+        shards=_shards(factory, live.table.latest_stream_arn) if shards and live.table else None,
+        readers=readers.count(stream_arn) if stream_arn else None,
+    )
+
+
+def _shown_mapping(live: LiveTrigger) -> LiveMapping | None:
+    """The mapping on the latest stream, else one left on an older stream (so it is seen, and flagged)."""
+    if live.mapping is not None:
+        return live.mapping
+    return live.stale_mappings[0] if live.stale_mappings else None
+
+
+def has_drift(spec: TriggerSpec, live: LiveTrigger, *, region: str) -> bool:
+    """Whether the planner would change anything for this trigger (one diff, shared with ``plan``).
+
+    What the planner cannot plan for (a missing table, a missing ``arn:`` destination) is drift too.
+    """
+    from ddbtrigger.core.plan import plan_trigger
+    from ddbtrigger.errors import NotFound
+
+    try:
+        changes = plan_trigger(spec, live, region=region)
+    except NotFound:
+        return True
+    return any(change.action != "no-op" for change in changes)
+
+
+class _ReaderCounter:
+    """Enabled mappings per stream ARN, each stream listed once even when triggers share it."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def count(self, stream_arn: str) -> int:
+        from ddbtrigger.aws.live import list_mappings
+
+        with self._lock:
+            if stream_arn in self._counts:
+                return self._counts[stream_arn]
+        counted = sum(1 for m in list_mappings(self._factory, source=stream_arn) if m.enabled)
+        with self._lock:
+            self._counts[stream_arn] = counted
+        return counted
+
+
+def _shards(factory: ClientFactory, stream_arn: str | None) -> tuple[Shard, ...] | None:
+    if not stream_arn:
+        return None
+    from ddbtrigger.aws.stream_records import describe_shards
+
+    raw = describe_shards(factory.client("dynamodbstreams"), stream_arn)
+    return tuple(ordered(Shard.from_aws(s) for s in raw))
+
+
+def _destination(factory: ClientFactory, spec: TriggerSpec, live: LiveTrigger) -> DestinationStatus | None:
+    """The spec's destination as read by ``read_live``, with its depth; else the mapping's, uncounted."""
+    found = live.destination
+    if found is None:
+        mapping = _shown_mapping(live)
+        arn = mapping.destination_arn if mapping else None
+        return (
+            DestinationStatus(type=arn.split(":")[2], arn=arn, name=arn.rsplit(":", 1)[-1]) if arn else None
+        )
+    if not found.exists:
+        return DestinationStatus(found.type, found.arn, found.name, exists=False)
+    depth = _depth(factory, spec, found.type, found.url, found.name)
+    return DestinationStatus(
+        found.type, found.arn, found.name, depth=depth, oldest_at=depth.oldest_at if depth else None
+    )
+
+
+def _depth(factory: ClientFactory, spec: TriggerSpec, kind: str, url: str | None, name: str) -> Depth | None:
+    from ddbtrigger.aws.status_reads import s3_depth, sqs_depth
+
+    on_failure = spec.on_failure
+    if kind == "sqs" and url:
+        return sqs_depth(factory, url)
+    if kind == "s3":
+        return s3_depth(factory, name, (on_failure.prefix if on_failure else None) or "")
+    if kind == "sns" and on_failure is not None:
+        from ddbtrigger.aws.locate import resolve_destination
+
+        tap = resolve_destination(factory, on_failure, trigger=spec.name).read_queue_url
+        return sqs_depth(factory, tap) if tap else None
+    return None
+
+
+def _read_metric_values(factory: ClientFactory, reads: list[_Read], now: datetime) -> dict[str, float | None]:
+    queries: list[MetricQuery] = []
+    for index, read in enumerate(reads):
+        mapping = _shown_mapping(read.live)
+        age = iterator_age_queries(f"{index}/age", read.spec.function, mapping.uuid if mapping else None)
+        read.metric_keys["iterator_age"] = [q.key for q in age]
+        queries.extend(age)
+        queue = _queue_name(read)
+        if queue:
+            queries.append(oldest_message_query(f"{index}/oldest", queue))
+            read.metric_keys["oldest"] = [f"{index}/oldest"]
+    return read_metrics(factory, queries, now=now)
+
+
+def _queue_name(read: _Read) -> str | None:
+    """The SQS queue whose oldest message is the oldest failure (the queue, or the SNS topic's tap)."""
+    dest = read.destination
+    if dest is None or dest.depth is None or dest.type == "s3":
+        return None
+    if dest.type == "sqs":
+        return dest.name
+    tap = read.spec.on_failure.inspect_queue if read.spec.on_failure else None
+    return tap.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if tap else None
+
+
+def _first(values: dict[str, float | None], keys: list[str]) -> float | None:
+    return next((v for v in (values.get(k) for k in keys) if v is not None), None)
+
+
+def _assemble(read: _Read, values: dict[str, float | None], now: datetime) -> TriggerStatus:
+    live, mapping = read.live, _shown_mapping(read.live)
+    table = live.table
+    age_ms = _first(values, read.metric_keys.get("iterator_age", []))
+    destination = read.destination
+    oldest_seconds = _first(values, read.metric_keys.get("oldest", []))
+    if destination and destination.oldest_at is None and oldest_seconds is not None:
+        destination = _with_oldest(destination, now - timedelta(seconds=oldest_seconds))
+    status = TriggerStatus(
+        name=read.spec.name,
+        table=table.name if table else read.spec.table_name,
+        function=read.spec.function,
+        stream_arn=table.latest_stream_arn if table else None,
+        stream_status=_stream_status(live),
+        view_type=table.view_type if table else None,
+        mapping=mapping,
+        mapping_is_stale=live.mapping is None and mapping is not None,
+        destination=destination,
+        drift=read.drift,
+        shards=read.shards,
+        readers=read.readers,
+        iterator_age_ms=age_ms,
+    )
+    return _with_hints(status, live, now)
+
+
+def _with_oldest(dest: DestinationStatus, oldest: datetime) -> DestinationStatus:
+    return DestinationStatus(dest.type, dest.arn, dest.name, dest.exists, dest.depth, oldest)
+
+
+def _stream_status(live: LiveTrigger) -> str | None:
+    """ENABLED/DISABLED from DescribeTable (the stream's own status needs a DescribeStream per trigger)."""
+    if live.table is None:
+        return None
+    return "ENABLED" if live.table.stream_enabled else "DISABLED"
+
+
+def _with_hints(status: TriggerStatus, live: LiveTrigger, now: datetime) -> TriggerStatus:
+    mapping, dest = status.mapping, status.destination
+    facts = HealthFacts(
+        table_present=live.table is not None,
+        function_present=live.function_arn is not None,
+        stream_enabled=bool(live.table and live.table.stream_enabled),
+        latest_stream_arn=status.stream_arn,
+        mapping_present=mapping is not None,
+        mapping_state=mapping.state if mapping else None,
+        state_transition_reason=mapping.state_transition_reason if mapping else None,
+        last_processing_result=mapping.last_processing_result if mapping else None,
+        mapping_stream_arn=mapping.event_source_arn if mapping else None,
+        readers=status.readers,
+        destination_type=dest.type if dest else None,
+        destination_exists=dest.exists if dest else True,
+        destination_depth=dest.depth.total if dest and dest.depth else None,
+        oldest_failure_at=dest.oldest_at if dest else None,
+        drift=status.drift,
+        iterator_age=timedelta(milliseconds=status.iterator_age_ms) if status.iterator_age_ms else None,
+    )
+    found = tuple(hints(facts, now))
+    return TriggerStatus(**{**status.__dict__, "hints": found})
+
+
+def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any] | None:
+    if mapping is None:
+        return None
+    return {
+        "uuid": mapping.uuid,
+        "state": mapping.state,
+        "state_transition_reason": mapping.state_transition_reason,
+        "last_processing_result": mapping.last_processing_result,
+        "batch_size": mapping.batch_size,
+        "maximum_retry_attempts": mapping.maximum_retry_attempts,
+        "maximum_record_age_in_seconds": mapping.maximum_record_age_in_seconds,
+        "bisect_batch_on_function_error": mapping.bisect_batch_on_function_error,
+        "event_source_arn": mapping.event_source_arn,
+        "function_arn": mapping.function_arn,
+        "stale_stream": stale,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
