@@ -109,19 +109,32 @@ def status(
 def watch_status(
     out: Output, read: Any, *, interval: float, sleep: Any = None, rounds: int | None = None
 ) -> None:
-    """Redraw ``read()`` in place every ``interval`` seconds until Ctrl-C (exit 0) or ``rounds`` ran."""
+    """Redraw ``read()`` in place every ``interval`` seconds until Ctrl-C (exit 0) or ``rounds`` ran.
+
+    A failed refresh (throttling, an expired session) keeps the last view and says why under it, so a
+    watch left open through a blip recovers by itself.
+    """
     import time
 
+    from rich.console import Group
     from rich.live import Live
+    from rich.text import Text
+
+    from ddbtrigger.errors import DdbtError
 
     pause = sleep or time.sleep
+    view = status_view(read())
     done = 0
     try:
-        with Live(status_view(read()), console=out.out, auto_refresh=False, transient=False) as live:
+        with Live(view, console=out.out, auto_refresh=False) as live:
             while rounds is None or done < rounds:
                 pause(interval)
-                live.update(status_view(read()), refresh=True)
                 done += 1
+                try:
+                    view = status_view(read())
+                    live.update(view, refresh=True)
+                except DdbtError as e:
+                    live.update(Group(view, Text(f"refresh failed: {e.message}", style="red")), refresh=True)
     except KeyboardInterrupt:
         return
 

@@ -217,3 +217,32 @@ def test_json_document_keeps_product_shape() -> None:
 
 def test_shard_from_aws_is_used_for_the_tree() -> None:
     assert Shard.from_aws({"ShardId": "x"}).open
+
+
+def test_watch_redraws_until_interrupted_and_survives_a_failed_refresh() -> None:
+    from ddbtrigger.cli.render import Output
+    from ddbtrigger.cli.status import watch_status
+    from ddbtrigger.errors import Throttled
+
+    reads: list[int] = []
+    sleeps: list[float] = []
+
+    def read() -> StatusReport:
+        reads.append(1)
+        if len(reads) == 3:
+            raise Throttled("slow down")
+        return report()
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            raise KeyboardInterrupt
+
+    with open(os.devnull, "w") as sink:
+        console = Console(width=120, record=True, no_color=True, file=sink, force_terminal=True)
+        watch_status(Output(out=console), read, interval=2.5, sleep=sleep)
+    assert sleeps == [2.5, 2.5, 2.5]
+    assert len(reads) == 3  # the first view, a refresh, a failed refresh (its view kept), then Ctrl-C
+    text = console.export_text()
+    assert "refresh failed: slow down" in text
+    assert "orders-audit" in text
