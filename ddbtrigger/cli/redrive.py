@@ -1,9 +1,302 @@
-"""Placeholder: this command group is registered by its issue."""
+"""``redrive``: deliver the failed records to the function again; delete each failure only after success.
+
+The command parses options, asks before anything can be deleted, shows a progress bar (failures and
+records, rate, ETA) on stderr, and prints the summary table or the JSON document. All the work is in
+``usecases.redrive``. Exit 1 when a failure was left failing or expired.
+"""
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import (
+    DEFAULT_SPEC,
+    EndpointOpt,
+    FileOpt,
+    OutputOpt,
+    ProfileOpt,
+    RegionOpt,
+    TriggerOpt,
+    YesOpt,
+)
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+
+    from ddbtrigger.core.redrive import FailureResult, RedriveReport
+
+PANEL = "Redrive"
+STATUS_STYLE = {
+    "redriven": "green",
+    "failed": "bold red",
+    "expired": "red",
+    "malformed": "yellow",
+    "dry-run": "cyan",
+}
+
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Fetch and show the records; invoke nothing, delete nothing.", rich_help_panel=PANEL
+    ),
+]
+MaxOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max", min=1, help="Work on at most N failures (the first ones, in order).", rich_help_panel=PANEL
+    ),
+]
+ToFunctionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to-function",
+        help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
+        rich_help_panel=PANEL,
+    ),
+]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        min=1,
+        max=64,
+        help="Shards worked at once (order within a shard is always kept).",
+        rich_help_panel=PANEL,
+    ),
+]
+KeepGoingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-going",
+        help="Also try a shard's later failures when an earlier one still fails.",
+        rich_help_panel=PANEL,
+    ),
+]
+DropExpiredOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-expired",
+        help="Delete failures whose records the stream has trimmed (after delivering "
+        "whatever is left of them).",
+        rich_help_panel=PANEL,
+    ),
+]
+HandlerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--handler",
+        metavar="MODULE:CALLABLE",
+        help="Deliver to a local Python handler (module:callable or "
+        "path.py:callable) instead of Lambda, e.g. to debug a poison pill. Keeps the failures unless "
+        "--delete-on-success.",
+        rich_help_panel=PANEL,
+    ),
+]
+DeleteOnSuccessOpt = Annotated[
+    bool,
+    typer.Option(
+        "--delete-on-success",
+        help="With --handler: delete the failures the local handler accepted.",
+        rich_help_panel=PANEL,
+    ),
+]
+ReadsOpt = Annotated[
+    float,
+    typer.Option(
+        "--reads-per-second",
+        min=0.1,
+        max=100,
+        help="GetRecords calls per second per shard (the stream "
+        "allows about 5 per shard, shared with the mapping).",
+        rich_help_panel=PANEL,
+    ),
+]
+
+HoldOpt = Annotated[
+    int,
+    typer.Option(
+        "--hold-seconds",
+        min=5,
+        max=43200,
+        help="How long the failures stay invisible to other readers without a heartbeat (renewed while "
+        "the run lasts); after a killed run they reappear within this time.",
+        rich_help_panel=PANEL,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("redrive")(redrive)
+
+
+@command
+def redrive(
+    file: FileOpt = DEFAULT_SPEC,
+    trigger: TriggerOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    dry_run: DryRunOpt = False,
+    max_failures: MaxOpt = None,
+    to_function: ToFunctionOpt = None,
+    concurrency: ConcurrencyOpt = 1,
+    keep_going: KeepGoingOpt = False,
+    drop_expired: DropExpiredOpt = False,
+    handler: HandlerOpt = None,
+    delete_on_success: DeleteOnSuccessOpt = False,
+    reads_per_second: ReadsOpt = 4.0,
+    hold_seconds: HoldOpt = 60,
+    yes: YesOpt = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Re-deliver the failed records to the function; remove each failure only after it succeeded."""
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.errors import OperationIncomplete, UsageError
+    from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
+    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+
+    if delete_on_success and not handler:
+        raise UsageError(
+            "--delete-on-success applies to --handler only (a Lambda redrive always "
+            "deletes a failure once delivered)"
+        )
+    if handler and to_function:
+        raise UsageError("give either --handler (a local handler) or --to-function (a Lambda), not both")
+    out = Output(format=output)
+    spec = read_spec(file)
+    selected = select_triggers(spec, trigger)
+    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
+    options = RedriveOptions(
+        dry_run=dry_run,
+        max_failures=max_failures,
+        to_function=to_function,
+        concurrency=concurrency,
+        keep_going=keep_going,
+        drop_expired=drop_expired,
+        handler=handler,
+        delete_on_success=delete_on_success,
+        reads_per_second=reads_per_second,
+    )
+    with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
+        if session.total and _may_delete(options):
+            out.confirm(_question(session.total, session.triggers, options), yes=yes)
+        with out.progress(transient=True) as bar:
+            report = session.run(progress=BarProgress(bar, dry_run=dry_run))
+    out.result(report.as_json(), lambda console: draw_report(console, report, dry_run=dry_run))
+    if report.left_failing:
+        if out.json:
+            raise typer.Exit(1)
+        raise OperationIncomplete(_left_message(report))
+
+
+def _may_delete(options: Any) -> bool:
+    return not options.dry_run and (options.handler is None or options.delete_on_success)
+
+
+def _question(total: int, triggers: list[str], options: Any) -> str:
+    target = (
+        f"the local handler {options.handler}"
+        if options.handler
+        else options.to_function or "each trigger's function"
+    )
+    return (
+        f"Redrive {total} failure(s) of {', '.join(triggers)} to {target}, deleting each failure "
+        "once its records are delivered?"
+    )
+
+
+def _left_message(report: RedriveReport) -> str:
+    doc = report.as_json()
+    return (
+        f"{doc['failed']} failure(s) still failing and {doc['expired']} expired were left in the "
+        "destination; see the table above"
+    )
+
+
+class BarProgress:
+    """The use case's progress callbacks drawn as two rich bars: failures and records."""
+
+    def __init__(self, bar: RichProgress, *, dry_run: bool) -> None:
+        self.bar = bar
+        self.verb = "fetched" if dry_run else "redriven"
+        self.lock = threading.Lock()
+        self.failures = bar.add_task("failures", total=None)
+        self.records = bar.add_task("records", total=None)
+
+    def start(self, failures: int, records: int) -> None:
+        self.bar.update(self.failures, total=failures)
+        self.bar.update(self.records, total=records)
+
+    def advance(self, result: FailureResult, records: int) -> None:
+        with self.lock:
+            self.bar.advance(self.failures, 1)
+            self.bar.advance(self.records, max(records, 0))
+
+
+def draw_report(console: Console, report: RedriveReport, *, dry_run: bool) -> None:
+    """The summary table, the totals, and what to do next."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if report.results:
+        table = Table(title="Redrive" + (" (dry run)" if dry_run else ""), title_justify="left")
+        for col in ("failure", "trigger", "shard", "status", "records", "detail"):
+            table.add_column(col, justify="right" if col == "records" else "left")
+        for r in report.results:
+            style = STATUS_STYLE.get(r.status.value, "")
+            table.add_row(
+                _short(r.id),
+                r.trigger,
+                _short(r.shard_id or "–"),
+                f"[{style}]{r.status.value}[/]",
+                str(r.records),
+                escape(r.error or ""),
+            )
+        console.print(table)
+    doc = report.as_json()
+    console.print(
+        f"redriven {doc['redriven']} ({doc['records']} records) · failed {doc['failed']} · "
+        f"expired {doc['expired']} · malformed {doc['malformed']}"
+    )
+    for line in next_steps(report, dry_run=dry_run):
+        console.print(line)
+
+
+def next_steps(report: RedriveReport, *, dry_run: bool) -> list[str]:
+    """One line per thing the operator should know or do next."""
+    doc, lines = report.as_json(), []
+    if not report.results:
+        lines.append("nothing to redrive: the failure destination is empty")
+    if report.possible_duplicates:
+        lines.append(
+            f"note: {report.possible_duplicates} record(s) beyond the failed batches were in their "
+            "ranges and were delivered too (possible duplicates)"
+        )
+    if dry_run and report.results:
+        lines.append("dry run: nothing was invoked or deleted; run again without --dry-run to redrive")
+    if doc["failed"]:
+        lines.append(
+            "still failing: fix the function (try `ddbtrigger redrive --handler module:fn "
+            "--max 1` to debug locally), then run redrive again"
+        )
+    if doc["expired"]:
+        lines.append(
+            "expired: the stream no longer holds those records; after recording them, remove "
+            "them with --drop-expired"
+        )
+    if doc["malformed"]:
+        lines.append(
+            "malformed messages are not failure records and were kept; inspect them with "
+            "`ddbtrigger inspect-dlq`"
+        )
+    return lines
+
+
+def _short(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:10] + "…" + text[-(width - 11) :]

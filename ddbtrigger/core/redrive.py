@@ -173,6 +173,15 @@ class ShardLedger:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """A failure's records as read back: ``expired`` when some are gone, ``extra`` beyond the batch."""
+
+    records: Sequence[Mapping[str, Any]]
+    expired: bool = False
+    extra: int = 0
+
+
+@dataclass(frozen=True)
 class InvokeResponse:
     """What a synchronous invoke answered (Lambda or a local handler)."""
 

@@ -27,6 +27,7 @@ from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.core.filters import PatternError, parse_patterns, passes_filters
 from ddbtrigger.core.redrive import (
     FailureResult,
+    Fetched,
     InvokeResponse,
     RedriveReport,
     ShardKey,
@@ -66,15 +67,6 @@ class RedriveOptions:
     handler: str | None = None
     delete_on_success: bool = False
     reads_per_second: float = 4.0
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A failure's records as read back: ``expired`` when some are gone, ``extra`` beyond the batch."""
-
-    records: Sequence[Mapping[str, Any]]
-    expired: bool = False
-    extra: int = 0
 
 
 @dataclass(frozen=True)
@@ -348,10 +340,125 @@ def _extra_note(extra: int, error: str | None, *, dry_run: bool) -> str:
     return f"{error}; {note}" if error else note
 
 
+# --- the real thing: destinations read and held, the AWS gateway, the heartbeat -------------------------
+
+HOLD_SECONDS = 60
+"""How long a failure stays invisible to others without a heartbeat: after a kill, a rerun sees the
+failures again after at most this long. The heartbeat extends it every third of it while a run lasts."""
+
+
+@dataclass
+class RedriveSession:
+    """Everything read and held for one run; ``run`` works it. Leaving ``open_redrive`` releases it."""
+
+    found: list[TriggerFailures]
+    gateway: RedriveGateway
+    options: RedriveOptions
+
+    @property
+    def total(self) -> int:
+        """How many failures the run will work on (``--max`` applied)."""
+        count = sum(len(tf.failures) for tf in self.found)
+        return count if self.options.max_failures is None else min(count, self.options.max_failures)
+
+    @property
+    def triggers(self) -> list[str]:
+        return [tf.trigger for tf in self.found if tf.failures]
+
+    def run(self, *, progress: Progress | None = None) -> RedriveReport:
+        return redrive(self.found, self.gateway, self.options, progress=progress)
+
+
 @contextmanager
-def held(release: Callable[[], None]) -> Iterator[None]:
-    """Run a block, then release what is still held, whatever happens (Ctrl-C included)."""
-    try:
-        yield
-    finally:
-        release()
+def open_redrive(
+    factory: Any,
+    triggers: Sequence[Any],
+    options: RedriveOptions,
+    *,
+    warn: Callable[[str], None] = lambda _: None,
+    hold_seconds: int = HOLD_SECONDS,
+) -> Iterator[RedriveSession]:
+    """Read every selected trigger's destination (holding SQS messages invisible), then yield a session.
+
+    On the way out, pending deletes are sent first, the heartbeat stops, and whatever is still held is
+    made visible again, whether the run finished, failed or was interrupted.
+    """
+    from contextlib import ExitStack
+
+    from ddbtrigger.aws.dlq import Heartbeat
+    from ddbtrigger.aws.invoke import load_handler
+    from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway
+
+    handler = load_handler(options.handler) if options.handler else None
+    with ExitStack() as stack:
+        scans: dict[str, Any] = {}
+        found: list[TriggerFailures] = []
+        for scan, sharing in _open_scans(factory, triggers, hold_seconds, stack, warn):
+            stack.enter_context(Heartbeat(scan, every=max(1.0, hold_seconds / 3), hold=hold_seconds))
+            items = list(scan)  # the whole destination: order needs every failure of a shard
+            for n, trigger in enumerate(sharing):
+                scans[trigger.name] = scan
+                found.append(_share(trigger, items, with_malformed=n == 0))
+            _warn_foreign(items, sharing, warn)
+        gateway = AwsRedriveGateway(
+            factory, scans, reads_per_second=options.reads_per_second, handler=handler, warn=warn
+        )
+        stack.callback(gateway.flush)
+        yield RedriveSession(found, gateway, options)
+
+
+def _open_scans(
+    factory: Any, triggers: Sequence[Any], hold_seconds: int, stack: Any, warn: Callable[[str], None]
+) -> list[tuple[Any, list[Any]]]:
+    """One scan per destination, with the triggers that share it."""
+    from ddbtrigger.aws.dlq import S3Scan
+    from ddbtrigger.aws.locate import resolve_destination
+    from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
+
+    by_arn: dict[str, tuple[Any, list[Any]]] = {}
+    for trigger in triggers:
+        if trigger.on_failure is None:
+            warn(f"trigger {trigger.name} has no failure destination: nothing to redrive")
+            continue
+        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        if ref.arn not in by_arn:
+            if ref.type == "s3":
+                scan: Any = S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix)
+            elif ref.read_queue_url is None:
+                raise UsageError(
+                    f"trigger {trigger.name}: the sns destination {ref.name} has no inspect "
+                    "queue to read failures from: set on_failure.inspect_queue and apply"
+                )
+            else:
+                scan = RedriveSqsScan(
+                    factory.client("sqs"), ref.read_queue_url, source=ref.type, hold_seconds=hold_seconds
+                )
+            by_arn[ref.arn] = (stack.enter_context(scan), [])
+        by_arn[ref.arn][1].append(trigger)
+    return list(by_arn.values())
+
+
+def _share(trigger: Any, items: Sequence[Failure | Malformed], *, with_malformed: bool) -> TriggerFailures:
+    """This trigger's failures (those from its table's streams); malformed items go to the first."""
+    failures = [i for i in items if isinstance(i, Failure) and _table_of(i.stream_arn) == trigger.table_name]
+    malformed = [i for i in items if isinstance(i, Malformed)] if with_malformed else []
+    return TriggerFailures(trigger.name, trigger.function, list(trigger.mapping.filters), failures, malformed)
+
+
+def _warn_foreign(
+    items: Sequence[Failure | Malformed], sharing: Sequence[Any], warn: Callable[[str], None]
+) -> None:
+    tables = {t.table_name for t in sharing}
+    foreign = sum(1 for i in items if isinstance(i, Failure) and _table_of(i.stream_arn) not in tables)
+    if foreign:
+        names = ", ".join(t.name for t in sharing)
+        warn(
+            f"{foreign} failure(s) in the destination of {names} come from a table outside the spec's "
+            "selected triggers; they were left untouched"
+        )
+
+
+def _table_of(stream_arn: str) -> str:
+    """``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL`` -> NAME."""
+    parts = stream_arn.split("/")
+    return parts[1] if len(parts) > 2 else ""

@@ -1,0 +1,241 @@
+"""Redrive against moto in-process: real stream reads, SQS holds and batch deletes, Lambda invoke."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ddbtrigger.core.loader import load_spec
+from ddbtrigger.core.redrive import Status
+from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
+
+REGION = "us-east-1"
+
+SPEC = """
+version: 1
+triggers:
+  - name: orders-audit
+    table: orders
+    function: orders-fn
+    on_failure: {type: sqs, name: orders-dlq}
+{extra}
+"""
+
+
+def spec_triggers(extra: str = "") -> Any:
+    return load_spec(SPEC.replace("{extra}", extra), "ddbtrigger.yaml").triggers
+
+
+class World:
+    """A table with a stream, a queue, a function; helpers to write items and fake Lambda's pointers."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.calls: dict[str, int] = {}
+        factory.session.events.register("before-call.*.*", self._count)
+        ddb = factory.client("dynamodb")
+        table = ddb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        self.stream_arn = table["TableDescription"]["LatestStreamArn"]
+        sqs = factory.client("sqs")
+        self.queue_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+        self.sqs = sqs
+        streams = factory.client("dynamodbstreams")
+        self.shard_id = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+        self.seqs: list[str] = []
+
+    def _count(self, event_name: str, **kwargs: Any) -> None:
+        op = event_name.split(".")[-1]
+        self.calls[op] = self.calls.get(op, 0) + 1
+
+    def counting(self) -> dict[str, int]:
+        self.calls.clear()
+        return self.calls
+
+    def write(self, n: int, *, status: str = "new") -> list[str]:
+        ddb = self.factory.client("dynamodb")
+        for i in range(n):
+            ddb.put_item(
+                TableName="orders", Item={"pk": {"S": f"k{len(self.seqs) + i}"}, "status": {"S": status}}
+            )
+        streams = self.factory.client("dynamodbstreams")
+        it = streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=it, Limit=1000)["Records"]
+        new = [r["dynamodb"]["SequenceNumber"] for r in records][len(self.seqs) :]
+        self.seqs.extend(new)
+        return new
+
+    def fail(self, start: str, end: str, batch: int) -> None:
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        body = {
+            "requestContext": {
+                "requestId": "r",
+                "condition": "RetryAttemptsExhausted",
+                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:orders-fn",
+                "approximateInvokeCount": 4,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": now,
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id,
+                "startSequenceNumber": start,
+                "endSequenceNumber": end,
+                "approximateArrivalOfFirstRecord": now,
+                "approximateArrivalOfLastRecord": now,
+                "batchSize": batch,
+                "streamArn": self.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
+
+    def depth(self) -> tuple[int, int]:
+        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def handler_file(tmp_path: Path, *, poison: set[str] | None = None) -> str:
+    log = tmp_path / "delivered.jsonl"
+    path = tmp_path / "h.py"
+    path.write_text(f"""
+import json
+POISON = {sorted(poison or set())!r}
+def handler(event, context):
+    for r in event["Records"]:
+        if r["dynamodb"]["NewImage"]["status"]["S"] in POISON:
+            raise ValueError("poison " + r["dynamodb"]["SequenceNumber"])
+    with open({str(log)!r}, "a") as f:
+        f.write(json.dumps(event) + "\\n")
+""")
+    return f"{path}:handler"
+
+
+def delivered(tmp_path: Path) -> list[dict[str, Any]]:
+    log = tmp_path / "delivered.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def world(moto_aws: Any) -> World:
+    return World(moto_aws)
+
+
+def run(world: World, options: RedriveOptions, extra: str = "", warnings: list[str] | None = None) -> Any:
+    with open_redrive(
+        world.factory,
+        spec_triggers(extra),
+        options,
+        warn=(warnings.append if warnings is not None else lambda _: None),
+    ) as session:
+        return session.run()
+
+
+def test_redrive_delivers_in_order_deletes_in_batches_and_shares_reads(world: World, tmp_path: Path) -> None:
+    seqs = world.write(30)
+    for i in range(0, 30, 3):
+        world.fail(seqs[i], seqs[i + 2], 3)
+    calls = world.counting()
+    report = run(world, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True))
+    assert report.as_json()["redriven"] == 10 and report.as_json()["records"] == 30
+    got = [r["dynamodb"]["SequenceNumber"] for e in delivered(tmp_path) for r in e["Records"]]
+    assert got == seqs
+    assert world.depth() == (0, 0)
+    assert calls.get("DeleteMessageBatch") == 1 and "DeleteMessage" not in calls
+    assert calls.get("GetRecords", 0) <= 2 and calls.get("GetShardIterator") == 1
+    event = delivered(tmp_path)[0]
+    assert event["Records"][0]["eventSourceARN"] == world.stream_arn
+    assert isinstance(event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"], int | float)
+
+
+def test_a_poison_pill_keeps_its_failure_and_the_later_ones(world: World, tmp_path: Path) -> None:
+    first = world.write(2)
+    pill = world.write(1, status="poison")
+    later = world.write(2)
+    world.fail(first[0], first[1], 2)
+    world.fail(pill[0], pill[0], 1)
+    world.fail(later[0], later[1], 2)
+    report = run(
+        world, RedriveOptions(handler=handler_file(tmp_path, poison={"poison"}), delete_on_success=True)
+    )
+    statuses = [r.status for r in report.results]
+    assert statuses == [Status.REDRIVEN, Status.FAILED, Status.FAILED]
+    assert "poison" in (report.results[1].error or "") and "not attempted" in (report.results[2].error or "")
+    assert world.depth() == (2, 0)  # both kept, and released (visible) after the run
+    assert report.left_failing
+
+
+def test_dry_run_changes_nothing(world: World, tmp_path: Path) -> None:
+    seqs = world.write(4)
+    world.fail(seqs[0], seqs[1], 2)
+    world.fail(seqs[2], seqs[3], 2)
+    report = run(world, RedriveOptions(dry_run=True, handler=handler_file(tmp_path)))
+    assert [r.status for r in report.results] == [Status.DRY_RUN, Status.DRY_RUN]
+    assert [r.records for r in report.results] == [2, 2]
+    assert delivered(tmp_path) == [] and world.depth() == (2, 0)
+
+
+def test_malformed_messages_are_counted_and_kept(world: World, tmp_path: Path) -> None:
+    world.sqs.send_message(QueueUrl=world.queue_url, MessageBody="hello")
+    report = run(world, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True))
+    assert report.as_json()["malformed"] == 1 and world.depth() == (1, 0)
+
+
+def test_filters_of_the_spec_apply(world: World, tmp_path: Path) -> None:
+    seqs = world.write(2) + world.write(1, status="skip")
+    world.fail(seqs[0], seqs[2], 3)
+    extra = "    mapping:\n      filters:\n        - dynamodb: {NewImage: {status: {S: [new]}}}"
+    report = run(world, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True), extra)
+    assert report.results[0].records == 2
+    assert [r["dynamodb"]["SequenceNumber"] for r in delivered(tmp_path)[0]["Records"]] == seqs[:2]
+
+
+def test_lambda_invoke_path_deletes_after_success(world: World) -> None:
+    iam = world.factory.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("h.py", "def handler(e, c):\n    return None\n")
+    world.factory.client("lambda").create_function(
+        FunctionName="orders-fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+    seqs = world.write(2)
+    world.fail(seqs[0], seqs[1], 2)
+    calls = world.counting()
+    report = run(world, RedriveOptions())
+    assert report.results[0].status is Status.REDRIVEN and world.depth() == (0, 0)
+    assert calls["Invoke"] == 1 and calls["DeleteMessageBatch"] == 1, calls
+
+
+def test_sns_without_inspect_queue_and_no_destination(world: World) -> None:
+    warnings: list[str] = []
+    with open_redrive(
+        world.factory,
+        load_spec("version: 1\ntriggers:\n  - {name: t, table: orders, function: f}\n", "x.yaml").triggers,
+        RedriveOptions(),
+        warn=warnings.append,
+    ) as session:
+        assert session.total == 0 and session.run().results == ()
+    assert "no failure destination" in warnings[0]
