@@ -1,0 +1,249 @@
+"""The sandbox: moto's server on 127.0.0.1 with the fidelity fixes and the mapping emulator.
+
+    with Sandbox(handlers={"orders-audit": handle}) as sb:
+        os.environ["AWS_ENDPOINT_URL"] = sb.endpoint_url
+
+moto keeps its state in process-wide backends, and the sandbox patches moto's classes, so one sandbox
+runs per process at a time; every patch is undone when it stops, and moto's state is reset on start and
+stop.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from ddbtrigger.sandbox.destinations import Destinations
+from ddbtrigger.sandbox.handlers import Handler, HandlerRegistry
+from ddbtrigger.sandbox.mappings import MappingEmulator
+from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
+from ddbtrigger.sandbox.moto_streams import install_streams
+from ddbtrigger.sandbox.patching import Patcher
+from ddbtrigger.sandbox.streams import StreamsModel
+
+ACCESS_KEY_ID = "sandbox"
+SECRET_ACCESS_KEY = "sandbox"
+DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+ROLE_NAME = "ddbtrigger-sandbox-function-role"
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+_active = threading.Lock()
+
+
+def _with_latency(app: Any, latency_ms: float) -> Any:
+    """A WSGI wrapper that delays every request, to measure against a realistic round trip."""
+
+    def wrapped(environ: Any, start_response: Any) -> Any:
+        time.sleep(latency_ms / 1000)
+        return app(environ, start_response)
+
+    return wrapped
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server, with an optional delay in front of its WSGI app."""
+
+    def __init__(self, port: int, latency_ms: float) -> None:
+        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
+        self._latency_ms = latency_ms
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app: Any = DomainDispatcherApplication(create_backend_app)
+        if self._latency_ms > 0:
+            app = _with_latency(app, self._latency_ms)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def _function_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("sandbox.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+class Sandbox:
+    """A local AWS where triggers really run. Use as a context manager; see the module docstring."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        handlers: Mapping[str, Handler] | None = None,
+        retention_seconds: float = 86400,
+        poll_interval: float = 0.25,
+        latency_ms: float = 0,
+        *,
+        region: str = DEFAULT_REGION,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.port = port
+        self.region = region
+        self.latency_ms = latency_ms
+        self.poll_interval = poll_interval
+        self.registry = HandlerRegistry()
+        self.model = StreamsModel(retention_seconds=retention_seconds, clock=clock)
+        self._initial_handlers = dict(handlers or {})
+        self._patcher = Patcher()
+        self._server: _Server | None = None
+        self._emulator: MappingEmulator | None = None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients_lock = threading.Lock()
+        self._saved_lambda_config: Any = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        if not _active.acquire(blocking=False):
+            raise RuntimeError("a sandbox is already running in this process (moto's state is global)")
+        try:
+            self._start()
+        except BaseException:
+            self._teardown()
+            raise
+
+    def _start(self) -> None:
+        from moto.core.config import default_user_config
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._saved_lambda_config = default_user_config.get("lambda")
+        default_user_config["lambda"] = {"use_docker": False}
+        install_streams(self._patcher, self.model)
+        install_lambda(self._patcher, self.registry, self.model)
+        self._server = _Server(self.port, self.latency_ms)
+        self._server.start()
+        self._post("/moto-api/reset")
+        self._emulator = MappingEmulator(
+            model=self.model,
+            invoke=lambda arn, body: invoke_function(self.registry, arn, body),
+            destinations=Destinations(self.client),
+            poll_interval=self.poll_interval,
+        )
+        self._emulator.start()
+        for name, handler in self._initial_handlers.items():
+            self.register_handler(name, handler)
+
+    def stop(self) -> None:
+        if self._server is None and self._emulator is None:
+            return
+        self._teardown()
+
+    def _teardown(self) -> None:
+        from moto.core.config import default_user_config
+
+        try:
+            if self._emulator is not None:
+                self._emulator.stop()
+            if self._server is not None:
+                try:
+                    self._post("/moto-api/reset")
+                finally:
+                    self._server.stop()
+        finally:
+            self._emulator, self._server = None, None
+            self._patcher.restore()
+            if self._saved_lambda_config is not None:
+                default_user_config["lambda"] = self._saved_lambda_config
+            _active.release()
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        request = urllib.request.Request(self.endpoint_url + path, data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    # -- clients and handlers -----------------------------------------------------------------
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client aimed at the sandbox, with the sandbox's fake credentials."""
+        key = (service, region or self.region)
+        with self._clients_lock:
+            if key not in self._clients:
+                import boto3
+
+                from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+
+                session = boto3.Session(
+                    aws_access_key_id=ACCESS_KEY_ID,
+                    aws_secret_access_key=SECRET_ACCESS_KEY,
+                    region_name=key[1],
+                )
+                target = AwsTarget(region=key[1], endpoint_url=self.endpoint_url, max_attempts=3)
+                self._clients[key] = ClientFactory(target, session=session).client(service)
+            return self._clients[key]
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point boto3 (and ddbtrigger) at the sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_REGION": self.region,
+        }
+
+    def register_handler(self, function_name: str, handler: Handler) -> None:
+        """Run ``handler`` for ``function_name`` from now on; creates the function if it is missing."""
+        self.registry.set(function_name, handler)
+        if self._server is not None:
+            self.ensure_function(function_name)
+
+    def ensure_function(self, function_name: str) -> str:
+        """The function's ARN; a missing function is created (with a role) so nothing needs zipping."""
+        lam = self.client("lambda")
+        try:
+            return str(lam.get_function(FunctionName=function_name)["Configuration"]["FunctionArn"])
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+        created = lam.create_function(
+            FunctionName=function_name,
+            Runtime="python3.12",
+            Role=self._role_arn(),
+            Handler="sandbox.handler",
+            Code={"ZipFile": _function_zip()},
+            Timeout=30,
+        )
+        return str(created["FunctionArn"])
+
+    def _role_arn(self) -> str:
+        iam = self.client("iam")
+        try:
+            return str(iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"])
+        except iam.exceptions.NoSuchEntityException:
+            role = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
+            return str(role["Role"]["Arn"])

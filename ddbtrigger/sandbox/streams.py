@@ -1,0 +1,260 @@
+"""DynamoDB Streams as AWS has them, on top of moto's tables.
+
+moto keeps one shard per table with a fixed id, breaks writes after a stream is disabled, refuses to
+re-enable it, and never trims. Here every enable makes a new stream (new label, new ARN, a fresh shard
+with its own id), a disable closes the shard and leaves the old stream readable, and records older than
+the retention are trimmed: reading them raises ``TrimmedDataAccessException`` as AWS does.
+
+Iterators are stateless tokens (stream ARN, shard, position, issue time), so the server keeps no
+per-iterator state, and an iterator older than 15 minutes is refused as ``ExpiredIteratorException``.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+ITERATOR_LIFETIME_SECONDS = 15 * 60
+FIRST_SEQUENCE_NUMBER = 100_000_000_000_000_000_000
+SEQUENCE_STEP = 100
+
+
+class StreamsError(JsonRESTError):
+    """An error in DynamoDB Streams' JSON shape (``__type`` + ``message``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"com.amazonaws.dynamodb.v20120810#{code}", message)
+        self.code = 400
+
+
+class SandboxShard(StreamShard):
+    """One shard: records with increasing (non-contiguous) sequence numbers and arrival times."""
+
+    def __init__(self, model: StreamsModel, table: Any, stream: SandboxStream) -> None:
+        self.account_id = table.account_id
+        self.table = table
+        self.stream = stream
+        self.model = model
+        self.id = f"shardId-{int(model.clock() * 1000):020d}-{uuid.uuid4().hex[:8]}"
+        self.starting_sequence_number = model.next_sequence()
+        self.ending_sequence_number: int | None = None
+        self.items: list[StreamRecord] = []
+        self.sequence_numbers: list[int] = []
+        self.arrivals: list[float] = []
+        self.trim_index = 0
+        self.created_on = datetime.fromtimestamp(model.clock(), UTC)
+        self.lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self.ending_sequence_number is None
+
+    def to_json(self) -> dict[str, Any]:
+        seq_range = {"StartingSequenceNumber": str(self.starting_sequence_number)}
+        if self.ending_sequence_number is not None:
+            seq_range["EndingSequenceNumber"] = str(self.ending_sequence_number)
+        return {"ShardId": self.id, "SequenceNumberRange": seq_range}
+
+    def add(self, old: Any, new: Any) -> None:
+        """Record one change (called by moto's put/update/delete); never invokes anything."""
+        if not self.is_open:
+            return
+        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        with self.lock:
+            seq = self.model.next_sequence()
+            record = StreamRecord(self.table, self.stream.view_type, event_name, old, new, seq)
+            now = self.model.clock()
+            dynamodb = record.record["dynamodb"]
+            dynamodb["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(now), UTC)
+            record.record["awsRegion"] = self.table.region_name
+            record.record["eventVersion"] = "1.1"
+            self.items.append(record)
+            self.sequence_numbers.append(seq)
+            self.arrivals.append(now)
+
+    def close(self) -> None:
+        with self.lock:
+            last = self.sequence_numbers[-1] if self.sequence_numbers else self.starting_sequence_number
+            self.ending_sequence_number = last
+
+    def trim(self, retention_seconds: float, now: float) -> None:
+        """Forget (logically) the records older than the retention."""
+        cutoff = now - retention_seconds
+        with self.lock:
+            index = self.trim_index
+            while index < len(self.arrivals) and self.arrivals[index] < cutoff:
+                index += 1
+            self.trim_index = index
+
+    def index_of(self, sequence_number: int, *, after: bool) -> int:
+        """The position of a sequence number (or of the next one after it)."""
+        finder = bisect.bisect_right if after else bisect.bisect_left
+        return finder(self.sequence_numbers, sequence_number)
+
+    def records(self, start: int, limit: int) -> list[dict[str, Any]]:
+        return [item.to_json() for item in self.items[start : start + limit]]
+
+
+@dataclass
+class SandboxStream:
+    """One stream of a table: a label, a view type, a status and its shards."""
+
+    table_name: str
+    table_arn: str
+    label: str
+    view_type: str
+    key_schema: list[dict[str, Any]]
+    created: datetime
+    enabled: bool = True
+    shards: list[SandboxShard] = field(default_factory=list)
+
+    @property
+    def arn(self) -> str:
+        return f"{self.table_arn}/stream/{self.label}"
+
+    def shard(self, shard_id: str) -> SandboxShard:
+        for shard in self.shards:
+            if shard.id == shard_id:
+                return shard
+        raise StreamsError("ResourceNotFoundException", f"Shard {shard_id} not found in {self.arn}")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "StreamArn": self.arn,
+            "StreamLabel": self.label,
+            "StreamStatus": "ENABLED" if self.enabled else "DISABLED",
+            "StreamViewType": self.view_type,
+            "CreationRequestDateTime": self.created,
+            "TableName": self.table_name,
+            "KeySchema": self.key_schema,
+            "Shards": [shard.to_json() for shard in self.shards],
+        }
+
+
+class StreamsModel:
+    """All streams the sandbox knows, kept on moto's Table objects (so moto's reset clears them)."""
+
+    def __init__(self, *, retention_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        self.retention_seconds = retention_seconds
+        self.clock = clock
+        self._sequence = itertools.count(FIRST_SEQUENCE_NUMBER, SEQUENCE_STEP)
+        self._sequence_lock = threading.Lock()
+
+    def next_sequence(self) -> int:
+        with self._sequence_lock:
+            return next(self._sequence)
+
+    # -- table side ---------------------------------------------------------------------------
+    @staticmethod
+    def streams_of(table: Any) -> list[SandboxStream]:
+        streams: list[SandboxStream] | None = getattr(table, "_sandbox_streams", None)
+        if streams is None:
+            streams = []
+            table._sandbox_streams = streams
+        return streams
+
+    def enable(self, table: Any, view_type: str) -> SandboxStream:
+        """A new stream with a fresh shard; its label (and so its ARN) differs from every earlier one."""
+        streams = self.streams_of(table)
+        created = datetime.fromtimestamp(self.clock(), UTC)
+        label = created.replace(tzinfo=None).isoformat(timespec="milliseconds")
+        while any(s.label == label for s in streams):
+            created = created.replace(microsecond=(created.microsecond + 1000) % 1_000_000)
+            label = created.replace(tzinfo=None).isoformat(timespec="milliseconds")
+        stream = SandboxStream(table.name, table.table_arn, label, view_type, table.schema, created)
+        stream.shards.append(SandboxShard(self, table, stream))
+        streams.append(stream)
+        table.stream_specification = {"StreamEnabled": True, "StreamViewType": view_type}
+        table.latest_stream_label = label
+        table.stream_shard = stream.shards[0]
+        return stream
+
+    def disable(self, table: Any) -> None:
+        """Close the current stream's shards; the stream stays readable, writes stop being recorded."""
+        for stream in self.streams_of(table):
+            if stream.enabled:
+                stream.enabled = False
+                for shard in stream.shards:
+                    shard.close()
+        table.stream_specification = {"StreamEnabled": False}
+        table.stream_shard = None
+
+    # -- streams API side -----------------------------------------------------------------------
+    def all_streams(self, dynamodb_backend: Any) -> Iterator[SandboxStream]:
+        for table in list(dynamodb_backend.tables.values()):
+            yield from self.streams_of(table)
+
+    def find(self, dynamodb_backend: Any, arn: str) -> SandboxStream:
+        for stream in self.all_streams(dynamodb_backend):
+            if stream.arn == arn:
+                return stream
+        raise StreamsError(
+            "ResourceNotFoundException", f"Requested resource not found: Stream: {arn} not found"
+        )
+
+    def start_position(self, shard: SandboxShard, kind: str, sequence_number: int | None) -> int:
+        """Where an iterator of this kind starts (an index into the shard's records)."""
+        shard.trim(self.retention_seconds, self.clock())
+        if kind == "TRIM_HORIZON":
+            return shard.trim_index
+        if kind == "LATEST":
+            return len(shard.items)
+        if kind not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") or sequence_number is None:
+            raise StreamsError("ValidationException", f"Invalid ShardIteratorType or SequenceNumber: {kind}")
+        if sequence_number < shard.starting_sequence_number or (
+            shard.ending_sequence_number is not None and sequence_number > shard.ending_sequence_number
+        ):
+            raise StreamsError(
+                "ValidationException",
+                f"Invalid SequenceNumber {sequence_number} for shard {shard.id}",
+            )
+        index = shard.index_of(sequence_number, after=kind == "AFTER_SEQUENCE_NUMBER")
+        if index < shard.trim_index or (
+            index == shard.trim_index and self._before_trim(shard, sequence_number)
+        ):
+            raise StreamsError(
+                "TrimmedDataAccessException",
+                f"The operation attempted to read past the oldest stream record in shard {shard.id}",
+            )
+        return index
+
+    @staticmethod
+    def _before_trim(shard: SandboxShard, sequence_number: int) -> bool:
+        return shard.trim_index > 0 and sequence_number <= shard.sequence_numbers[shard.trim_index - 1]
+
+    def read(self, shard: SandboxShard, position: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Records from ``position``; raises TrimmedDataAccessException when they are gone."""
+        shard.trim(self.retention_seconds, self.clock())
+        if position < shard.trim_index:
+            raise StreamsError(
+                "TrimmedDataAccessException",
+                f"The operation attempted to read past the oldest stream record in shard {shard.id}",
+            )
+        records = shard.records(position, limit)
+        return records, position + len(records)
+
+    # -- iterators ----------------------------------------------------------------------------
+    def encode_iterator(self, stream_arn: str, shard_id: str, position: int) -> str:
+        raw = f"{stream_arn}|{shard_id}|{position}|{self.clock():.3f}|{uuid.uuid4().hex}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    def decode_iterator(self, token: str) -> tuple[str, str, int]:
+        try:
+            arn, shard_id, position, issued, _ = base64.urlsafe_b64decode(token.encode()).decode().split("|")
+            position_number, issued_at = int(position), float(issued)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise StreamsError("ValidationException", "Invalid ShardIterator") from e
+        if self.clock() - issued_at > ITERATOR_LIFETIME_SECONDS:
+            raise StreamsError("ExpiredIteratorException", "Iterator expired: older than 15 minutes")
+        return arn, shard_id, position_number
