@@ -327,3 +327,55 @@ def test_calls_per_trigger_stay_low(moto_aws: Any, tmp_path: Path, count: int) -
     assert first.drift is False
     per_trigger = len(calls) / count
     assert 3 <= per_trigger <= 8, sorted(calls)
+
+
+def test_sns_destination_depth_reads_its_inspect_queue(moto_aws: Any, tmp_path: Path) -> None:
+    on_failure = {"type": "sns", "name": "fanout-failures", "inspect_queue": "fanout-tap"}
+    path = write_spec(
+        tmp_path,
+        trigger_doc("fanout", table="fanout-table", function="fanout-fn", dest=None, on_failure=on_failure),
+    )
+    spec = read_spec(path).triggers[0]
+    table = make_table(moto_aws, "fanout-table")
+    make_function(moto_aws, "fanout-fn")
+    topic = moto_aws.client("sns").create_topic(Name="fanout-failures")["TopicArn"]
+    sqs = moto_aws.client("sqs")
+    tap = sqs.create_queue(QueueName="fanout-tap")["QueueUrl"]
+    tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    moto_aws.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=tap_arn)
+    moto_aws.client("sns").publish(TopicArn=topic, Message=json.dumps({"requestContext": {}}))
+    make_mapping(moto_aws, spec, table)
+    (status,) = read_status(moto_aws, [spec], shards=False, metrics=False).triggers
+    assert status.destination.type == "sns" and status.destination.arn == topic
+    assert status.destination.depth.total == 1
+    assert "destination-not-empty" in [h.code for h in status.hints]
+
+
+def test_missing_table_is_reported_not_raised(moto_aws: Any, tmp_path: Path) -> None:
+    path = write_spec(tmp_path, trigger_doc("ghost", table="no-such-table", function="ghost-fn"))
+    (status,) = status_of(moto_aws, path).triggers
+    assert status.stream_status is None and status.mapping is None
+    assert status.drift is True
+    assert [h.code for h in status.hints] == ["table-missing"]
+
+
+def test_mapping_on_a_stale_stream_arn(moto_aws: Any, tmp_path: Path) -> None:
+    """moto cannot re-enable a stream, so the table's stream label is moved on after the mapping exists."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    path = write_spec(tmp_path, trigger_doc("stale", table="stale-table", function="stale-fn"))
+    spec = read_spec(path).triggers[0]
+    table = make_table(moto_aws, "stale-table")
+    make_function(moto_aws, "stale-fn")
+    make_queue(moto_aws, spec)
+    make_mapping(moto_aws, spec, table)
+    dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables[
+        "stale-table"
+    ].latest_stream_label = "2030-01-01T00:00:00"
+    (status,) = status_of(moto_aws, path, shards=False).triggers
+    assert status.mapping is not None and status.mapping_is_stale
+    assert status.mapping.event_source_arn == table["LatestStreamArn"]
+    assert "stale-stream" in [h.code for h in status.hints]
+    assert status.drift is True
+    assert status.as_json()["mapping"]["stale_stream"] is True
