@@ -181,3 +181,190 @@ def _bucket_tags(s3: Any, bucket: str) -> dict[str, str]:
 
 def json_attr(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+# --- writes (called by aws.executor with a Step's params) --------------------------------------------
+
+
+def _sns_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def create_destination(factory: ClientFactory, p: Mapping[str, Any]) -> str:
+    """Create a managed destination, encrypted and tagged; returns its ARN."""
+    kind, name, attrs, tags = p["type"], p["name"], dict(p["attributes"]), dict(p["tags"])
+    if kind == "sqs":
+        return create_queue(factory, name, attrs, tags)
+    if kind == "sns":
+        with translate_errors(f"create sns topic {name}"):
+            arn = str(
+                factory.client("sns").create_topic(Name=name, Attributes=attrs, Tags=_sns_tags(tags))[
+                    "TopicArn"
+                ]
+            )
+        if p.get("inspect_queue"):
+            subscribe_inspect_queue(factory, arn, p["inspect_queue"], tags)
+        return arn
+    return create_bucket(factory, name, attrs, tags)
+
+
+def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
+    sqs = factory.client("sqs")
+    with translate_errors(f"create sqs queue {name}"):
+        url = sqs.create_queue(QueueName=name, Attributes=dict(attrs), tags=dict(tags))["QueueUrl"]
+        return str(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        )
+
+
+def subscribe_inspect_queue(
+    factory: ClientFactory, topic_arn: str, queue: str, tags: Mapping[str, str]
+) -> None:
+    """An SQS queue subscribed to the topic, so failures published there can be read back."""
+    sqs = factory.client("sqs")
+    queue_arn = create_queue(factory, queue, {"SqsManagedSseEnabled": "true"}, tags)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+    with translate_errors(f"subscribe sqs queue {queue} to the sns topic"):
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json_attr(policy)})
+        factory.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+
+def create_bucket(
+    factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]
+) -> str:
+    s3 = factory.client("s3")
+    region = factory.region
+    extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    with translate_errors(f"create s3 bucket {name}"):
+        s3.create_bucket(Bucket=name, **extra)
+    update_bucket(factory, name, attrs)
+    tag_bucket(factory, name, tags)
+    return f"arn:aws:s3:::{name}"
+
+
+def update_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
+    kind, name, attrs = p["type"], p["name"], dict(p["attributes"])
+    if kind == "sqs":
+        with translate_errors(f"update sqs queue {name}"):
+            factory.client("sqs").set_queue_attributes(QueueUrl=p["url"], Attributes=attrs)
+    elif kind == "sns":
+        with translate_errors(f"update sns topic {name}"):
+            for key, value in attrs.items():
+                factory.client("sns").set_topic_attributes(
+                    TopicArn=p["arn"], AttributeName=key, AttributeValue=value
+                )
+    else:
+        update_bucket(factory, name, attrs)
+
+
+def update_bucket(factory: ClientFactory, name: str, attrs: Mapping[str, str]) -> None:
+    s3 = factory.client("s3")
+    with translate_errors(f"configure s3 bucket {name}"):
+        if "SSEAlgorithm" in attrs or "KMSMasterKeyID" in attrs:
+            default = {"SSEAlgorithm": attrs.get("SSEAlgorithm", "aws:kms")}
+            if attrs.get("KMSMasterKeyID"):
+                default["KMSMasterKeyID"] = attrs["KMSMasterKeyID"]
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": default}]
+                },
+            )
+        if attrs.get("PublicAccessBlock") == "true":
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK))
+
+
+def tag_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
+    kind, name, tags = p["type"], p["name"], dict(p["tags"])
+    if kind == "sqs":
+        with translate_errors(f"tag sqs queue {name}"):
+            factory.client("sqs").tag_queue(QueueUrl=p["url"], Tags=tags)
+    elif kind == "sns":
+        with translate_errors(f"tag sns topic {name}"):
+            factory.client("sns").tag_resource(ResourceArn=p["arn"], Tags=_sns_tags(tags))
+    else:
+        tag_bucket(factory, name, tags)
+
+
+def tag_bucket(factory: ClientFactory, name: str, tags: Mapping[str, str]) -> None:
+    """PutBucketTagging replaces every tag: merge ours into those already there."""
+    s3 = factory.client("s3")
+    merged = {**_bucket_tags(s3, name), **tags}
+    with translate_errors(f"tag s3 bucket {name}"):
+        s3.put_bucket_tagging(
+            Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in merged.items()]}
+        )
+
+
+def destination_depth(
+    factory: ClientFactory, live: LiveDestination, *, inspect_queue: str | None = None
+) -> int:
+    """Failures held: SQS visible + in flight + delayed; SNS via its inspect queue; S3 object count."""
+    if not live.exists:
+        return 0
+    if live.type == "sqs" and live.url:
+        return _queue_depth(factory, live.url)
+    if live.type == "sns":
+        url = (
+            queue_url(factory, destination_arn_for_queue(live.arn, inspect_queue)) if inspect_queue else None
+        )
+        return _queue_depth(factory, url) if url else 0
+    with translate_errors(f"count the objects of s3 bucket {live.name}"):
+        page = factory.client("s3").list_objects_v2(Bucket=live.name, MaxKeys=1000)
+    return int(page.get("KeyCount", 0))
+
+
+def destination_arn_for_queue(topic_arn: str, queue: str) -> str:
+    parts = topic_arn.split(":")
+    return ":".join([*parts[:2], "sqs", *parts[3:5], queue])
+
+
+def _queue_depth(factory: ClientFactory, url: str) -> int:
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    with translate_errors("read the queue's depth"):
+        attrs = factory.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attrs.get(n, 0)) for n in names)
+
+
+def delete_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
+    """Delete a managed destination (the caller checked it is ours, and empty unless --force)."""
+    kind, name = p["type"], p["name"]
+    if kind == "sqs":
+        with translate_errors(f"delete sqs queue {name}"):
+            factory.client("sqs").delete_queue(QueueUrl=p["url"])
+    elif kind == "sns":
+        with translate_errors(f"delete sns topic {name}"):
+            factory.client("sns").delete_topic(TopicArn=p["arn"])
+        if p.get("inspect_queue"):
+            url = queue_url(factory, destination_arn_for_queue(p["arn"], p["inspect_queue"]))
+            if url:
+                with translate_errors(f"delete sqs queue {p['inspect_queue']}"):
+                    factory.client("sqs").delete_queue(QueueUrl=url)
+    else:
+        _empty_and_delete_bucket(factory, name)
+
+
+def _empty_and_delete_bucket(factory: ClientFactory, name: str) -> None:
+    s3 = factory.client("s3")
+    with translate_errors(f"delete s3 bucket {name}"):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=name)

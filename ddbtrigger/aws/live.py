@@ -44,12 +44,11 @@ def read_trigger(factory: ClientFactory, trigger: TriggerSpec) -> LiveTrigger:
     table = read_table(factory, trigger.table_name)
     if table is None:
         return LiveTrigger(trigger=trigger.name, function_arn=None, table=None)
-    mappings = [
-        m
-        for m in list_mappings(factory, function=trigger.function)
-        if stream_table_arn(m.event_source_arn) == table.arn
-        and same_function(trigger.function, m.function_arn)
-    ]
+    mappings = _trigger_mappings(trigger, table, list_mappings(factory, function=trigger.function))
+    if not mappings and table.latest_stream_arn:
+        # The function may be spelled differently from how the mapping was made (name vs ARN): look
+        # on the stream itself before concluding there is none (only on the create path).
+        mappings = _trigger_mappings(trigger, table, list_mappings(factory, source=table.latest_stream_arn))
     current = next((m for m in mappings if m.event_source_arn == table.latest_stream_arn), None)
     stale = tuple(m for m in mappings if m is not current)
     if current is not None:
@@ -61,6 +60,15 @@ def read_trigger(factory: ClientFactory, trigger: TriggerSpec) -> LiveTrigger:
         ctx = ArnContext.from_arn(table.arn, region=factory.region)
         destination = read_destination(factory, trigger.on_failure, ctx)
     return LiveTrigger(trigger.name, function_arn, table, current, stale, destination)
+
+
+def _trigger_mappings(trigger: TriggerSpec, table: LiveTable, found: list[LiveMapping]) -> list[LiveMapping]:
+    return [
+        m
+        for m in found
+        if stream_table_arn(m.event_source_arn) == table.arn
+        and same_function(trigger.function, m.function_arn)
+    ]
 
 
 def read_table(factory: ClientFactory, name: str) -> LiveTable | None:
