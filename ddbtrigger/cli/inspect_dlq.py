@@ -1,9 +1,370 @@
-"""Placeholder: this command group is registered by its issue."""
+"""``inspect-dlq``: what the failure destinations hold, decoded, without consuming anything.
+
+Table mode: one row per failure (sorted by shard, then sequence number), the malformed messages, and a
+footer with the counts, the oldest failure's age and the exact ``ddbtrigger redrive`` command to run
+next. ``--output json`` prints PRODUCT.md's document; ``--export`` streams JSON lines to a file;
+``--follow`` keeps scanning and appends what is new until Ctrl-C.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import (
+    DEFAULT_SPEC,
+    EndpointOpt,
+    FileOpt,
+    OutputOpt,
+    ProfileOpt,
+    RegionOpt,
+    TriggerOpt,
+)
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+
+    from ddbtrigger.usecases.inspect import Entry, ExportSummary, InspectReport
+
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", "-n", min=1, help="Read at most N messages/objects (SQS holds at most 120,000 in flight)."
+    ),
+]
+FollowOpt = Annotated[
+    bool, typer.Option("--follow", help="Keep scanning and append new failures as they arrive, until Ctrl-C.")
+]
+IntervalOpt = Annotated[
+    float, typer.Option("--interval", min=0.5, help="Seconds between scans with --follow.")
+]
+HydrateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--hydrate",
+        help="Fetch each failure's records from the stream (or the S3 object): event names, keys.",
+    ),
+]
+ImagesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-images", help="With --hydrate, also show old/new item images (may hold personal data)."
+    ),
+]
+ExportOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--export", metavar="FILE.jsonl", help="Write one JSON object per failure to FILE, streamed."
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("inspect-dlq")(inspect_dlq)
+
+
+@command
+def inspect_dlq(
+    file: FileOpt = DEFAULT_SPEC,
+    trigger: TriggerOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    limit: LimitOpt = None,
+    follow: FollowOpt = False,
+    interval: IntervalOpt = 5.0,
+    hydrate: HydrateOpt = False,
+    show_images: ImagesOpt = False,
+    export: ExportOpt = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Read and decode what the failure destinations hold, without consuming it."""
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.aws.dlq import check_limit
+    from ddbtrigger.errors import UsageError
+    from ddbtrigger.usecases import inspect as uc
+    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+
+    out = Output(format=output)
+    check_limit(limit)
+    if show_images and not hydrate:
+        raise UsageError("--show-images needs --hydrate (images come from the stream records)")
+    if follow and export is not None:
+        raise UsageError("--follow and --export cannot be combined")
+    spec = read_spec(file)
+    selected = select_triggers(spec, trigger)
+    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
+    redrive = {"file": file, "profile": profile, "region": region, "endpoint_url": endpoint_url}
+    if follow:
+        _follow(
+            out, factory, selected, limit=limit, interval=interval, hydrate=hydrate, show_images=show_images
+        )
+        return
+    if export is not None:
+        _export(
+            out,
+            factory,
+            selected,
+            export,
+            limit=limit,
+            hydrate=hydrate,
+            show_images=show_images,
+            redrive=redrive,
+        )
+        return
+    report = uc.inspect(factory, selected, now=_now(), limit=limit, hydrate=hydrate, show_images=show_images)
+    for name in report.without_destination:
+        out.warn(f"trigger {name} has no failure destination (on_failure): nothing to inspect")
+    if report.truncated:
+        out.warn("SQS refused to put more messages in flight (OverLimit): only part of the queue was read")
+    out.result(report.as_json(), lambda console: draw_report(console, report, redrive=redrive))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def draw_report(console: Console, report: InspectReport, *, redrive: dict[str, Any]) -> None:
+    """The table-mode view of one scan."""
+    if report.failures:
+        console.print(failures_table(report.failures, report.now))
+        hydrated = [e for e in report.failures if e.hydration is not None]
+        for entry in hydrated:
+            console.print(records_view(entry))
+    if report.malformed:
+        console.print(malformed_table(report.malformed))
+    console.print(footer(report, redrive=redrive))
+
+
+def failures_table(entries: list[Entry], now: datetime) -> Table:
+    from rich.table import Table
+
+    from ddbtrigger.core.failures import Failure
+    from ddbtrigger.usecases.inspect import expiry_text, short_sequence
+
+    table = Table(title="Failures", title_justify="left")
+    for column in (
+        "received",
+        "trigger",
+        "shard",
+        "sequence range",
+        "batch",
+        "condition",
+        "invokes",
+        "error",
+        "expires",
+    ):
+        table.add_column(column, no_wrap=column in ("received", "sequence range", "expires"))
+    for entry in entries:
+        f = entry.item
+        if not isinstance(f, Failure):
+            continue
+        expiry = expiry_text(f, now)
+        received = f.received_at.strftime("%Y-%m-%d %H:%M:%S") if f.received_at else "–"
+        seq = short_sequence(f.start_sequence_number)
+        if f.end_sequence_number != f.start_sequence_number:
+            seq += f"–{short_sequence(f.end_sequence_number)}"
+        table.add_row(
+            received,
+            entry.trigger,
+            _short_shard(f.shard_id),
+            seq,
+            str(f.batch_size),
+            f.condition,
+            str(f.approximate_invoke_count),
+            f.function_error or "–",
+            f"[red]{expiry}[/red]" if f.expired(now) else expiry,
+        )
+    return table
+
+
+def _short_shard(shard_id: str) -> str:
+    return shard_id if len(shard_id) <= 24 else f"…{shard_id[-20:]}"
+
+
+def records_view(entry: Entry) -> RenderableType:
+    """The records of one hydrated failure: event name and keys, images when asked for."""
+    import json
+
+    from rich.text import Text
+
+    hydration = entry.hydration
+    assert hydration is not None
+    text = Text(f"{entry.item.id} ({entry.trigger}): ")
+    if hydration.expired:
+        text.append("expired", style="red")
+        text.append(f": {hydration.reason}" if hydration.reason else "")
+    text.append(f"{len(hydration.records)} record(s) from the {hydration.origin}")
+    if hydration.extra_records:
+        text.append(f", {hydration.extra_records} more than the batch had", style="yellow")
+    for record in hydration.records:
+        text.append(f"\n  {record.get('event_name') or '?':<7} {json.dumps(record['keys'], default=str)}")
+        for image in ("old_image", "new_image"):
+            if image in record:
+                text.append(f"\n      {image}: {json.dumps(record[image], default=str)}")
+    return text
+
+
+def malformed_table(entries: list[Entry]) -> Table:
+    from rich.table import Table
+
+    table = Table(title="Malformed (not invocation records; kept, never deleted)", title_justify="left")
+    for column in ("id", "trigger", "reason"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(entry.item.id, entry.trigger, getattr(entry.item, "reason", ""))
+    return table
+
+
+def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    from ddbtrigger.usecases.inspect import age_text, redrive_command
+
+    n, expired, bad = len(report.failures), report.expired, len(report.malformed)
+    line = f"{n} failure(s)" + (f" ([red]{expired} expired[/red])" if expired else "") + f", {bad} malformed"
+    if report.oldest_age is not None:
+        line += f"; oldest failure arrived {age_text(report.oldest_age)} ago"
+    if not n:
+        return line
+    command = redrive_command(triggers={e.trigger for e in report.failures}, **redrive)
+    line += f"\nnext: {escape(command)}"
+    if expired:
+        line += (
+            "\n[red]expired failures[/red] point at records the stream has trimmed: redrive reports them "
+            "and keeps them (add --drop-expired to remove them)"
+        )
+    return line
+
+
+def _export(
+    out: Output,
+    factory: Any,
+    selected: list[Any],
+    path: Path,
+    *,
+    limit: int | None,
+    hydrate: bool,
+    show_images: bool,
+    redrive: dict[str, Any],
+) -> None:
+    from ddbtrigger.errors import UsageError
+    from ddbtrigger.usecases.inspect import export, malformed_json
+
+    now = _now()
+    try:
+        handle = path.open("w", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    with handle:
+        summary = export(
+            factory,
+            selected,
+            handle,
+            now=now,
+            path=str(path),
+            limit=limit,
+            hydrate=hydrate,
+            show_images=show_images,
+        )
+    document = {
+        "exported": str(path),
+        "failures": summary.failures,
+        "expired": summary.expired,
+        "malformed": [malformed_json(e) for e in summary.malformed],
+    }
+    out.result(document, lambda console: _draw_export(console, summary, now, redrive))
+
+
+def _draw_export(console: Console, summary: ExportSummary, now: datetime, redrive: dict[str, Any]) -> None:
+    from ddbtrigger.usecases.inspect import age_text, redrive_command
+
+    if summary.malformed:
+        console.print(malformed_table(summary.malformed))
+    line = (
+        f"wrote {summary.failures} failure(s) to {summary.path} ({summary.expired} expired), "
+        f"{len(summary.malformed)} malformed"
+    )
+    if summary.oldest_arrival is not None:
+        line += f"; oldest failure arrived {age_text(now - summary.oldest_arrival)} ago"
+    console.print(line, markup=False)
+    if summary.failures:
+        console.print(
+            "next: " + redrive_command(triggers=summary.triggers_with_failures, **redrive), markup=False
+        )
+
+
+def _follow(
+    out: Output,
+    factory: Any,
+    selected: list[Any],
+    *,
+    limit: int | None,
+    interval: float,
+    hydrate: bool,
+    show_images: bool,
+) -> None:
+    """Append new failures as they arrive: a live table (or JSON lines) until Ctrl-C, which exits 0."""
+    import json
+
+    from rich.live import Live
+
+    from ddbtrigger.usecases.inspect import Hydrator, failure_json, follow, malformed_json
+
+    hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
+    shown: list[Entry] = []
+
+    def enrich(entries: list[Entry]) -> list[Entry]:
+        from ddbtrigger.core.failures import Failure
+        from ddbtrigger.usecases.inspect import Entry as E
+
+        if hydrator is None:
+            return entries
+        return [
+            E(e.trigger, e.item, hydrator.hydrate(e.item)) if isinstance(e.item, Failure) else e
+            for e in entries
+        ]
+
+    def as_lines(entries: list[Entry]) -> None:
+        from ddbtrigger.core.failures import Failure
+
+        for e in enrich(entries):
+            doc = failure_json(e, _now()) if isinstance(e.item, Failure) else {"malformed": malformed_json(e)}
+            typer.echo(json.dumps(doc, default=str))
+
+    try:
+        if out.json:
+            follow(factory, selected, on_new=as_lines, clock=_now, interval=interval, limit=limit)
+            return
+        out.info(f"following {len(selected)} trigger(s) every {interval:g}s; Ctrl-C to stop")
+        with Live(_follow_view(shown), console=out.out, auto_refresh=False) as live:
+
+            def append(entries: list[Entry]) -> None:
+                shown.extend(enrich(entries))
+                live.update(_follow_view(shown), refresh=True)
+
+            follow(factory, selected, on_new=append, clock=_now, interval=interval, limit=limit)
+    except KeyboardInterrupt:
+        return
+
+
+def _follow_view(entries: list[Entry]) -> RenderableType:
+    from rich.console import Group
+
+    from ddbtrigger.core.failures import Failure
+
+    now = _now()
+    failures = [e for e in entries if isinstance(e.item, Failure)]
+    malformed = [e for e in entries if not isinstance(e.item, Failure)]
+    parts: list[Any] = [failures_table(failures, now)]
+    parts += [records_view(e) for e in failures if e.hydration is not None]
+    if malformed:
+        parts.append(malformed_table(malformed))
+    parts.append(f"{len(failures)} failure(s), {len(malformed)} malformed; watching (Ctrl-C to stop)")
+    return Group(*parts)

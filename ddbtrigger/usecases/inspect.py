@@ -1,0 +1,417 @@
+"""``inspect-dlq``: read every selected trigger's failure destination, decode it, optionally hydrate it.
+
+Destinations are located once each (two triggers may share one), scanned without consuming anything
+(``aws.dlq``), and each message becomes a ``Failure`` or ``Malformed`` tagged with its trigger.
+``--hydrate`` reads each failure's records back from the stream with one ``ShardReader`` per shard, in
+shard and sequence order, so neighbouring failures share their GetRecords pages (or takes them from the
+S3 object). ``--export`` streams one JSON line per failure as it is read, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ddbtrigger.core.failures import Failure, Malformed, iso
+from ddbtrigger.core.spec import TriggerSpec
+
+if TYPE_CHECKING:
+    from ddbtrigger.aws.clients import ClientFactory
+    from ddbtrigger.aws.locate import DestinationRef
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One located destination and the triggers that send to it."""
+
+    ref: DestinationRef
+    triggers: tuple[TriggerSpec, ...]
+
+
+@dataclass(frozen=True)
+class Hydration:
+    """A failure's records, summarised for display: event name, keys, and (on request) images."""
+
+    records: list[dict[str, Any]]
+    expired: bool = False
+    reason: str | None = None
+    extra_records: int = 0
+    origin: str = "stream"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "expired": self.expired,
+            "reason": self.reason,
+            "extra_records": self.extra_records,
+            "from": self.origin,
+        }
+
+
+@dataclass(frozen=True)
+class Entry:
+    trigger: str
+    item: Failure | Malformed
+    hydration: Hydration | None = None
+
+
+@dataclass
+class InspectReport:
+    """Everything one scan found; failures sorted by stream, shard, then start sequence number."""
+
+    now: datetime
+    failures: list[Entry] = field(default_factory=list)
+    malformed: list[Entry] = field(default_factory=list)
+    triggers: list[str] = field(default_factory=list)
+    without_destination: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def add(self, entry: Entry) -> None:
+        (self.failures if isinstance(entry.item, Failure) else self.malformed).append(entry)
+
+    def sort(self) -> None:
+        self.failures.sort(key=lambda e: _failure(e).sort_key)
+
+    @property
+    def expired(self) -> int:
+        return sum(1 for e in self.failures if _failure(e).expired(self.now))
+
+    @property
+    def oldest_age(self) -> timedelta | None:
+        arrivals = [_failure(e).approximate_arrival_of_first_record for e in self.failures]
+        return self.now - min(arrivals) if arrivals else None
+
+    def as_json(self) -> dict[str, Any]:
+        """Exactly PRODUCT.md's document (plus ``records`` on each failure under ``--hydrate``)."""
+        return {
+            "failures": [failure_json(e, self.now) for e in self.failures],
+            "malformed": [malformed_json(e) for e in self.malformed],
+        }
+
+
+def _failure(entry: Entry) -> Failure:
+    assert isinstance(entry.item, Failure)
+    return entry.item
+
+
+def failure_json(entry: Entry, now: datetime) -> dict[str, Any]:
+    doc = _failure(entry).as_json(trigger=entry.trigger, now=now)
+    if entry.hydration is not None:
+        doc["hydrated"] = entry.hydration.as_json()
+    return doc
+
+
+def malformed_json(entry: Entry) -> dict[str, Any]:
+    assert isinstance(entry.item, Malformed)
+    return entry.item.as_json()
+
+
+def locate_destinations(
+    factory: ClientFactory, triggers: Iterable[TriggerSpec]
+) -> tuple[list[Destination], list[str]]:
+    """The destinations of ``triggers`` (shared ones once), and the triggers that have none."""
+    from ddbtrigger.aws.locate import resolve_destination
+
+    found: dict[str, tuple[DestinationRef, list[TriggerSpec]]] = {}
+    without: list[str] = []
+    for trigger in triggers:
+        if trigger.on_failure is None:
+            without.append(trigger.name)
+            continue
+        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        found.setdefault(ref.arn, (ref, []))[1].append(trigger)
+    return [Destination(ref, tuple(ts)) for ref, ts in found.values()], without
+
+
+def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
+    """Which trigger a message belongs to when triggers share a destination: by table, then function."""
+    if len(triggers) == 1 or not isinstance(item, Failure):
+        return triggers[0].name
+    table = item.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+    by_table = [t for t in triggers if t.table_name == table]
+    function = item.function_arn.split(":function:", 1)[-1].split(":", 1)[0]
+    by_function = [
+        t for t in by_table or triggers if t.function.rsplit(":function:", 1)[-1].split(":", 1)[0] == function
+    ]
+    return (by_function or by_table or list(triggers))[0].name
+
+
+def scan(
+    factory: ClientFactory,
+    destinations: list[Destination],
+    *,
+    limit: int | None = None,
+    wait_seconds: int = 1,
+    on_truncated: Callable[[str], None] | None = None,
+) -> Iterator[Entry]:
+    """Every message of every destination, as read. Each SQS scan releases its messages when done."""
+    from ddbtrigger.aws.dlq import open_scan
+
+    remaining = limit
+    for dest in destinations:
+        if remaining is not None and remaining <= 0:
+            return
+        with open_scan(factory, dest.ref, limit=remaining, wait_seconds=wait_seconds) as reader:
+            for item in reader:
+                yield Entry(owner(item, dest.triggers), item)
+            if remaining is not None:
+                remaining -= reader.received
+            if reader.truncated and on_truncated:
+                on_truncated(dest.ref.name)
+
+
+class Hydrator:
+    """Fetches failures' records: from the S3 payload, or the stream through one reader per shard."""
+
+    def __init__(
+        self, factory: ClientFactory, *, show_images: bool = False, max_calls_per_second: float = 4.0
+    ) -> None:
+        self.factory, self.show_images = factory, show_images
+        self.max_calls_per_second = max_calls_per_second
+        self._readers: dict[tuple[str, str], Any] = {}
+
+    def hydrate(self, failure: Failure) -> Hydration:
+        if failure.records is not None:
+            return Hydration(
+                [summarize(r, show_images=self.show_images) for r in failure.records], origin="s3"
+            )
+        reader = self._reader(failure)
+        result = reader.records_for(
+            failure.start_sequence_number, failure.end_sequence_number, batch_size=failure.batch_size
+        )
+        return Hydration(
+            [summarize(r, show_images=self.show_images) for r in result.records],
+            expired=result.expired,
+            reason=result.reason,
+            extra_records=result.extra_records,
+        )
+
+    def _reader(self, failure: Failure) -> Any:
+        from ddbtrigger.aws.stream_records import ShardReader
+
+        key = (failure.stream_arn, failure.shard_id)
+        if key not in self._readers:
+            self._readers[key] = ShardReader(
+                self.factory.client("dynamodbstreams"),
+                failure.stream_arn,
+                failure.shard_id,
+                max_calls_per_second=self.max_calls_per_second,
+            )
+        return self._readers[key]
+
+
+def summarize(record: dict[str, Any], *, show_images: bool) -> dict[str, Any]:
+    """One stream record for people: event name, sequence number, keys (plain values), images if asked."""
+    dynamodb = record.get("dynamodb", {})
+    out: dict[str, Any] = {
+        "event_name": record.get("eventName"),
+        "sequence_number": dynamodb.get("SequenceNumber"),
+        "keys": plain_item(dynamodb.get("Keys", {})),
+    }
+    if show_images:
+        for source, target in (("OldImage", "old_image"), ("NewImage", "new_image")):
+            if source in dynamodb:
+                out[target] = plain_item(dynamodb[source])
+    return out
+
+
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON -> plain JSON values (boto3's TypeDeserializer, then JSON-safe numbers/bytes/sets)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        try:
+            out[key] = _json_safe(deserializer.deserialize(value))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            out[key] = value
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode()
+    if hasattr(value, "value") and isinstance(value.value, bytes | bytearray):  # boto3 Binary
+        return base64.b64encode(bytes(value.value)).decode()
+    if isinstance(value, set | frozenset):
+        return sorted((_json_safe(v) for v in value), key=lambda v: (str(type(v)), v))
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def inspect(
+    factory: ClientFactory,
+    triggers: list[TriggerSpec],
+    *,
+    now: datetime,
+    limit: int | None = None,
+    hydrate: bool = False,
+    show_images: bool = False,
+    wait_seconds: int = 1,
+) -> InspectReport:
+    """Scan, sort by shard and sequence number, then hydrate in that order (shared reads)."""
+    destinations, without = locate_destinations(factory, triggers)
+    report = InspectReport(now=now, triggers=[t.name for t in triggers], without_destination=without)
+
+    def truncated(_: str) -> None:
+        report.truncated = True
+
+    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds, on_truncated=truncated):
+        report.add(entry)
+    report.sort()
+    if hydrate:
+        hydrator = Hydrator(factory, show_images=show_images)
+        report.failures = [Entry(e.trigger, e.item, hydrator.hydrate(_failure(e))) for e in report.failures]
+    return report
+
+
+@dataclass
+class ExportSummary:
+    path: str
+    failures: int = 0
+    expired: int = 0
+    malformed: list[Entry] = field(default_factory=list)
+    oldest_arrival: datetime | None = None
+    triggers_with_failures: set[str] = field(default_factory=set)
+
+
+def export(
+    factory: ClientFactory,
+    triggers: list[TriggerSpec],
+    handle: TextIO,
+    *,
+    now: datetime,
+    path: str,
+    limit: int | None = None,
+    hydrate: bool = False,
+    show_images: bool = False,
+    wait_seconds: int = 1,
+) -> ExportSummary:
+    """Write one JSON line per failure as it is read (flat memory); malformed ones are only counted."""
+    destinations, _ = locate_destinations(factory, triggers)
+    hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
+    summary = ExportSummary(path=path)
+    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds):
+        if isinstance(entry.item, Malformed):
+            summary.malformed.append(entry)
+            continue
+        failure = entry.item
+        if hydrator is not None:
+            entry = Entry(entry.trigger, failure, hydrator.hydrate(failure))
+        handle.write(json.dumps(failure_json(entry, now), ensure_ascii=False, default=str) + "\n")
+        summary.failures += 1
+        summary.expired += failure.expired(now)
+        first = failure.approximate_arrival_of_first_record
+        summary.oldest_arrival = min(summary.oldest_arrival or first, first)
+        summary.triggers_with_failures.add(entry.trigger)
+    return summary
+
+
+def follow(
+    factory: ClientFactory,
+    triggers: list[TriggerSpec],
+    *,
+    on_new: Callable[[list[Entry]], None],
+    clock: Callable[[], datetime],
+    interval: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+    limit: int | None = None,
+    rounds: int | None = None,
+    wait_seconds: int = 1,
+) -> None:
+    """Scan again every ``interval`` seconds; hand entries not seen before to ``on_new`` (oldest first)."""
+    destinations, _ = locate_destinations(factory, triggers)
+    seen: set[str] = set()
+    done = 0
+    while rounds is None or done < rounds:
+        fresh = [
+            e
+            for e in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds)
+            if e.item.id not in seen
+        ]
+        seen.update(e.item.id for e in fresh)
+        fresh.sort(key=lambda e: (e.item.received_at or clock(), e.item.id))
+        on_new(fresh)
+        done += 1
+        if rounds is None or done < rounds:
+            sleep(interval)
+
+
+def redrive_command(
+    *,
+    file: Path | str | None,
+    triggers: Iterable[str],
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> str:
+    """The exact ``ddbtrigger redrive`` command for the triggers that have failures."""
+    parts = ["ddbtrigger", "redrive"]
+    if file is not None and str(file) != "ddbtrigger.yaml":
+        parts += ["-f", str(file)]
+    for name in sorted(set(triggers)):
+        parts += ["--trigger", name]
+    for option, value in (("--profile", profile), ("--region", region), ("--endpoint-url", endpoint_url)):
+        if value:
+            parts += [option, value]
+    return shlex.join(parts)
+
+
+def age_text(delta: timedelta) -> str:
+    """``3h12m`` / ``2d4h`` / ``45s``: compact enough for a table cell."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
+    return f"{secs}s"
+
+
+def expiry_text(failure: Failure, now: datetime) -> str:
+    return "expired" if failure.expired(now) else f"expires in {age_text(failure.time_left(now))}"
+
+
+def short_sequence(sequence: str, *, keep: int = 6) -> str:
+    """A long sequence number shortened for a table cell (JSON always has the whole one)."""
+    return sequence if len(sequence) <= 2 * keep + 1 else f"{sequence[:keep]}…{sequence[-keep:]}"
+
+
+__all__ = [
+    "Destination",
+    "Entry",
+    "ExportSummary",
+    "Hydration",
+    "Hydrator",
+    "InspectReport",
+    "age_text",
+    "expiry_text",
+    "export",
+    "follow",
+    "inspect",
+    "iso",
+    "locate_destinations",
+    "plain_item",
+    "redrive_command",
+    "scan",
+    "short_sequence",
+    "summarize",
+]
