@@ -1,9 +1,123 @@
-"""Placeholder: this command group is registered by its issue."""
+"""``policy``: least-privilege IAM policies for the spec, computed offline (no AWS call)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, TriggerOpt
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class PolicyFor(StrEnum):
+    """Which policy to print alone (as a bare IAM policy document in JSON mode)."""
+
+    function_role = "function-role"
+    plan = "plan"
+    apply = "apply"
+    destroy = "destroy"
+    status = "status"
+    inspect_dlq = "inspect-dlq"
+    redrive = "redrive"
+
+
+AccountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--account-id",
+        help="The AWS account id to put in the ARNs (default: the placeholder ${AWS::AccountId}, "
+        "ready for a CloudFormation !Sub).",
+    ),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="The region to put in the ARNs (default: the spec's region, else the placeholder ${AWS::Region}).",
+    ),
+]
+ForOpt = Annotated[
+    PolicyFor | None,
+    typer.Option(
+        "--for",
+        help="Print only this policy: function-role, or an operator command. With --output json it is "
+        "a bare IAM policy document (one per function for function-role).",
+        case_sensitive=False,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("policy")(policy)
+
+
+@command
+def policy(
+    file: FileOpt = DEFAULT_SPEC,
+    trigger: TriggerOpt = None,
+    account_id: AccountOpt = None,
+    region: RegionOpt = None,
+    only: ForOpt = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Print least-privilege IAM policies: the function role's, and the operator's for each command.
+
+    Actions are never wildcards and resources are the ARNs the spec names. Makes no AWS call.
+    """
+    from ddbtrigger.core.policy import build_policies
+    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+
+    spec = read_spec(file)
+    policies = build_policies(spec, select_triggers(spec, trigger), account_id=account_id, region=region)
+    document = policies.as_json()
+    if only is PolicyFor.function_role:
+        document = document["function_roles"]
+        if len(document) == 1:
+            document = next(iter(document.values()))
+    elif only is not None:
+        document = document["operator"][only.value]
+    out = Output(format=output)
+
+    def draw(console: Console) -> None:
+        for title, doc in _titled(policies.as_json(), only):
+            console.print(_statements_table(title, doc))
+        for note in policies.notes:
+            console.print(f"note: {note}", markup=False)
+
+    out.result(document, draw)
+
+
+def _titled(document: dict[str, Any], only: PolicyFor | None) -> list[tuple[str, dict[str, Any]]]:
+    """The policies to draw, each with its title, in the order an operator reads them."""
+    out = []
+    if only in (None, PolicyFor.function_role):
+        out += [(f"function role of {name}", doc) for name, doc in document["function_roles"].items()]
+    for name, doc in document["operator"].items():
+        if only is None or only.value == name:
+            out.append((f"operator: ddbtrigger {name}", doc))
+    return out
+
+
+def _statements_table(title: str, document: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for column in ("sid", "actions", "resources"):
+        table.add_column(column, overflow="fold")
+    for statement in document["Statement"]:
+        resources = "\n".join(statement["Resource"])
+        condition = statement.get("Condition")
+        if condition:
+            resources += "\nwhen " + "; ".join(
+                f"{key} {op} {', '.join(values)}"
+                for op, keys in condition.items()
+                for key, values in keys.items()
+            )
+        table.add_row(statement["Sid"], "\n".join(statement["Action"]), resources)
+    return table

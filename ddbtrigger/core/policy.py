@@ -1,0 +1,394 @@
+"""Least-privilege IAM policies for a spec, computed without any AWS call.
+
+Two kinds: the function role's (what Lambda needs to read the table's stream and write a failure to the
+destination; it runs under the function's execution role), and the operator's, one per command, listing
+exactly the API actions that command's code calls, each scoped to the ARNs the spec names. No action is
+ever a wildcard. The only ``*`` resources are for the few list/metric actions that IAM cannot scope to a
+resource at all (``UNSCOPABLE_ACTIONS``), so a reviewer sees them on their own.
+
+Unknown parts of an ARN (the account, the region when neither the spec nor ``--region`` gives it) are
+CloudFormation-style placeholders, so the output pastes into a ``!Sub`` as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
+
+PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
+PLACEHOLDER_REGION = "${AWS::Region}"
+OPERATOR_COMMANDS: tuple[str, ...] = ("plan", "apply", "destroy", "status", "inspect-dlq", "redrive")
+UNSCOPABLE_ACTIONS = frozenset({"lambda:ListEventSourceMappings", "cloudwatch:GetMetricData"})
+"""IAM has no resource type for these: they take ``"Resource": "*"`` or nothing works."""
+
+STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+FUNCTION_STREAM_READ = (*STREAM_READ, "dynamodb:ListStreams")
+POLICY_VERSION = "2012-10-17"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The partition, region and account that ARNs are built in (placeholders when unknown)."""
+
+    region: str = PLACEHOLDER_REGION
+    account: str = PLACEHOLDER_ACCOUNT
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """The ARNs of one failure destination, and whether the tool manages (creates, deletes) it."""
+
+    type: str
+    arn: str
+    managed: bool
+    inspect_queue: str | None = None
+    objects: str | None = None
+    kms_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TriggerArns:
+    """Every ARN one trigger touches."""
+
+    trigger: str
+    function_name: str
+    table: str
+    stream: str
+    functions: tuple[str, ...]
+    destination: Destination | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement before merging: statements with the same ``sid`` merge their resources."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: dict[str, dict[str, list[str]]] | None = None
+
+
+@dataclass
+class Policies:
+    """The whole answer: one policy per function role, one per operator command, and notes."""
+
+    where: Where
+    function_roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    operator: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.where.account,
+            "region": self.where.region,
+            "function_roles": self.function_roles,
+            "operator": self.operator,
+            "notes": self.notes,
+        }
+
+
+def _arn_parts(arn: str) -> Where:
+    parts = arn.split(":")
+    return Where(region=parts[3] or PLACEHOLDER_REGION, account=parts[4] or PLACEHOLDER_ACCOUNT)
+
+
+def _table_arn(trigger: TriggerSpec, where: Where) -> str:
+    if trigger.table.startswith("arn:"):
+        return trigger.table
+    return where.arn("dynamodb", f"table/{trigger.table}")
+
+
+def _function_arns(function: str, where: Where) -> tuple[str, tuple[str, ...]]:
+    """The function's name and ARNs: unqualified, plus the alias-qualified one when an alias is named."""
+    if function.startswith("arn:"):
+        parts = function.split(":")
+        base = ":".join(parts[:7])
+        return parts[6], (base, function) if len(parts) > 7 else (base,)
+    name, _, alias = function.partition(":")
+    base = where.arn("lambda", f"function:{name}")
+    return name, (base, f"{base}:{alias}") if alias else (base,)
+
+
+def _destination(spec: OnFailureSpec, where: Where) -> Destination:
+    """The destination's ARNs; a managed name lives in the spec's account and region."""
+    if spec.arn is not None:
+        arn, home = spec.arn, _arn_parts(spec.arn)
+    elif spec.type == "s3":
+        arn, home = f"arn:{where.partition}:s3:::{spec.name}", where
+    else:
+        arn, home = where.arn(spec.type, str(spec.name)), where
+    bucket = arn.split(":")[5] if spec.type == "s3" else ""
+    objects = f"arn:{home.partition}:s3:::{bucket}/{spec.prefix or ''}*" if spec.type == "s3" else None
+    tap = home.arn("sqs", spec.inspect_queue) if spec.inspect_queue else None
+    return Destination(spec.type, arn, spec.managed, tap, objects, spec.kms_key)
+
+
+def resolve(trigger: TriggerSpec, where: Where) -> TriggerArns:
+    """Every ARN the trigger names, built from the spec alone."""
+    table = _table_arn(trigger, where)
+    name, functions = _function_arns(trigger.function, where)
+    destination = _destination(trigger.on_failure, where) if trigger.on_failure else None
+    return TriggerArns(trigger.name, name, table, f"{table}/stream/*", functions, destination)
+
+
+def policy_document(grants: Iterable[Grant]) -> dict[str, Any]:
+    """An IAM policy document: grants with one ``sid`` merge; actions and resources sorted, unique."""
+    merged: dict[str, Grant] = {}
+    for grant in grants:
+        old = merged.get(grant.sid)
+        if old is None:
+            merged[grant.sid] = grant
+            continue
+        condition = _merge_conditions(old.condition, grant.condition)
+        merged[grant.sid] = Grant(
+            grant.sid, old.actions + grant.actions, old.resources + grant.resources, condition
+        )
+    return {"Version": POLICY_VERSION, "Statement": [_statement(g) for g in merged.values()]}
+
+
+def _merge_conditions(
+    a: dict[str, dict[str, list[str]]] | None, b: dict[str, dict[str, list[str]]] | None
+) -> dict[str, dict[str, list[str]]] | None:
+    if a is None or b is None:
+        return a or b
+    out = {op: {key: list(values) for key, values in keys.items()} for op, keys in a.items()}
+    for op, keys in b.items():
+        for key, values in keys.items():
+            out.setdefault(op, {}).setdefault(key, []).extend(values)
+    return {op: {key: sorted(set(v)) for key, v in keys.items()} for op, keys in out.items()}
+
+
+def _statement(grant: Grant) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": grant.sid,
+        "Effect": "Allow",
+        "Action": sorted(set(grant.actions)),
+        "Resource": sorted(set(grant.resources)),
+    }
+    if grant.condition:
+        statement["Condition"] = grant.condition
+    return statement
+
+
+def function_role_grants(arns: TriggerArns) -> list[Grant]:
+    """What Lambda needs, under the function's execution role, to run this trigger."""
+    grants = [Grant("ReadTableStreams", FUNCTION_STREAM_READ, (arns.stream,))]
+    dest = arns.destination
+    if dest is None:
+        return grants
+    if dest.type == "sqs":
+        grants.append(Grant("SendFailuresToSqs", ("sqs:SendMessage",), (dest.arn,)))
+    elif dest.type == "sns":
+        grants.append(Grant("PublishFailuresToSns", ("sns:Publish",), (dest.arn,)))
+    else:
+        grants.append(Grant("WriteFailuresToS3", ("s3:PutObject",), (str(dest.objects),)))
+        grants.append(Grant("ListFailureBucket", ("s3:ListBucket",), (dest.arn,)))
+    if _kms_key_arn(dest):
+        grants.append(Grant("EncryptFailures", ("kms:Decrypt", "kms:GenerateDataKey"), (str(dest.kms_key),)))
+    return grants
+
+
+def _kms_key_arn(dest: Destination) -> bool:
+    return dest.kms_key is not None and dest.kms_key.startswith("arn:") and ":key/" in dest.kms_key
+
+
+def build_policies(
+    spec: Spec,
+    triggers: list[TriggerSpec] | None = None,
+    *,
+    account_id: str | None = None,
+    region: str | None = None,
+) -> Policies:
+    """All policies for the selected triggers (all by default)."""
+    where = Where(region or spec.region or PLACEHOLDER_REGION, account_id or PLACEHOLDER_ACCOUNT)
+    resolved = [resolve(t, where) for t in (triggers if triggers is not None else spec.triggers)]
+    out = Policies(where)
+    by_function: dict[str, list[Grant]] = {}
+    for arns in resolved:
+        by_function.setdefault(arns.function_name, []).extend(function_role_grants(arns))
+    out.function_roles = {name: policy_document(grants) for name, grants in by_function.items()}
+    for command in OPERATOR_COMMANDS:
+        out.operator[command] = policy_document(g for a in resolved for g in operator_grants(command, a))
+    out.notes = _notes(resolved)
+    return out
+
+
+def _notes(resolved: list[TriggerArns]) -> list[str]:
+    """What the policies cannot say on their own."""
+    notes = []
+    for arns in resolved:
+        dest = arns.destination
+        if dest is None:
+            continue
+        if dest.kms_key and not _kms_key_arn(dest) and not dest.kms_key.startswith("alias/aws/"):
+            notes.append(
+                f"{arns.trigger}: the destination is encrypted with {dest.kms_key}: also grant "
+                "kms:GenerateDataKey and kms:Decrypt on the key behind it (to the function role) and "
+                "kms:Decrypt (to inspect-dlq and redrive)"
+            )
+        if dest.type == "sns" and dest.inspect_queue is None:
+            notes.append(
+                f"{arns.trigger}: the SNS destination has no inspect_queue: inspect-dlq and redrive also "
+                "need sqs:ReceiveMessage, sqs:ChangeMessageVisibility and sqs:DeleteMessage on the queue "
+                "subscribed to it"
+            )
+    return notes
+
+
+def _mapping_arn(arns: TriggerArns) -> str:
+    """Mapping ids are unknown until created: every mapping of the function's account and region."""
+    home = _arn_parts(arns.functions[0])
+    return home.arn("lambda", "event-source-mapping:*")
+
+
+def _of_function(arns: TriggerArns) -> dict[str, dict[str, list[str]]]:
+    """Limit mapping actions to mappings of this trigger's function."""
+    return {"ArnLike": {"lambda:FunctionArn": sorted(arns.functions)}}
+
+
+def _mapping_grants(arns: TriggerArns, *, write: tuple[str, ...] = ()) -> list[Grant]:
+    grants = [
+        Grant("ListMappings", ("lambda:ListEventSourceMappings",), ("*",)),
+        Grant("GetFunctions", ("lambda:GetFunction",), arns.functions),
+        Grant(
+            "ReadMappings",
+            ("lambda:GetEventSourceMapping", "lambda:ListTags"),
+            (_mapping_arn(arns),),
+            _of_function(arns),
+        ),
+    ]
+    if write:
+        grants.append(Grant("ChangeMappings", write, (_mapping_arn(arns),), _of_function(arns)))
+    return grants
+
+
+_DEST_READ = {
+    "sqs": ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"),
+    "sns": ("sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"),
+    "s3": (
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketTagging",
+        "s3:GetEncryptionConfiguration",
+        "s3:ListBucket",
+    ),
+}
+_DEST_CREATE = {
+    "sqs": ("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"),
+    "sns": (
+        "sns:CreateTopic",
+        "sns:SetTopicAttributes",
+        "sns:Subscribe",
+        "sns:TagResource",
+        "sns:UntagResource",
+    ),
+    "s3": (
+        "s3:CreateBucket",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketTagging",
+        "s3:PutEncryptionConfiguration",
+    ),
+}
+_DEST_DELETE = {
+    "sqs": ("sqs:DeleteQueue",),
+    "sns": ("sns:DeleteTopic", "sns:Unsubscribe"),
+    "s3": ("s3:DeleteBucket",),
+}
+_SQS_PEEK = ("sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage")
+
+
+def _sid(dest_type: str, what: str) -> str:
+    return f"{what}{dest_type.capitalize()}Destinations"
+
+
+def _destination_grants(dest: Destination, kind: str) -> list[Grant]:
+    """Grants on one destination (and its SNS inspect queue) for ``kind``: read, create, delete,
+    peek (read without consuming) or consume (delete what was redriven)."""
+    tap = (dest.inspect_queue,) if dest.inspect_queue else ()
+    if kind in ("read", "create", "delete"):
+        table = {"read": _DEST_READ, "create": _DEST_CREATE, "delete": _DEST_DELETE}[kind]
+        grants = [Grant(_sid(dest.type, kind.capitalize()), table[dest.type], (dest.arn,))]
+        if tap:
+            grants.append(Grant(f"{kind.capitalize()}InspectQueues", table["sqs"], tap))
+        if kind == "delete" and dest.type == "s3":
+            grants.append(Grant("EmptyS3Destinations", ("s3:DeleteObject",), (f"{dest.arn}/*",)))
+        return grants
+    return _peek_or_consume(dest, kind, tap)
+
+
+def _peek_or_consume(dest: Destination, kind: str, tap: tuple[str, ...]) -> list[Grant]:
+    queues = (dest.arn,) if dest.type == "sqs" else tap
+    grants: list[Grant] = []
+    if kind == "peek":
+        if queues:
+            grants.append(Grant("PeekFailureQueues", _SQS_PEEK, queues))
+        if dest.type == "sns":
+            grants.append(Grant("FindInspectQueues", _DEST_READ["sns"][:2], (dest.arn,)))
+        if dest.type == "s3":
+            grants.append(Grant("ListS3Failures", ("s3:ListBucket",), (dest.arn,)))
+            grants.append(Grant("ReadS3Failures", ("s3:GetObject",), (str(dest.objects),)))
+        if _kms_key_arn(dest):
+            grants.append(Grant("DecryptFailures", ("kms:Decrypt",), (str(dest.kms_key),)))
+    elif dest.type == "s3":
+        grants.append(Grant("DeleteRedrivenS3Failures", ("s3:DeleteObject",), (str(dest.objects),)))
+    elif queues:
+        grants.append(Grant("DeleteRedrivenMessages", ("sqs:DeleteMessage",), queues))
+    return grants
+
+
+_MAPPING_WRITE = (
+    "lambda:CreateEventSourceMapping",
+    "lambda:DeleteEventSourceMapping",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "lambda:UpdateEventSourceMapping",
+)
+
+
+def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
+    """What the operator running ``command`` needs for this trigger: exactly the calls it makes."""
+    table = Grant("DescribeTables", ("dynamodb:DescribeTable",), (arns.table,))
+    update = Grant("ToggleTableStreams", ("dynamodb:UpdateTable",), (arns.table,))
+    dest = arns.destination
+    managed = dest is not None and dest.managed
+    if command in ("plan", "apply", "destroy", "status"):
+        write = {"apply": _MAPPING_WRITE, "destroy": ("lambda:DeleteEventSourceMapping",)}.get(command, ())
+        grants = [table, *_mapping_grants(arns, write=write)]
+        grants += _destination_grants(dest, "read") if dest else []
+        if command in ("apply", "destroy"):
+            grants.append(update)
+        if command in ("apply", "destroy") and dest is not None and managed:
+            grants += _destination_grants(dest, "create" if command == "apply" else "delete")
+        if command == "status":
+            grants.append(Grant("DescribeStreams", ("dynamodb:DescribeStream",), (arns.stream,)))
+            grants.append(Grant("ReadDestinationMetrics", ("cloudwatch:GetMetricData",), ("*",)))
+        return grants
+    if command in ("inspect-dlq", "redrive"):
+        grants = [table, Grant("ReadStreams", STREAM_READ, (arns.stream,))]
+        grants += _destination_grants(dest, "peek") if dest else []
+        if command == "redrive":
+            grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
+            grants += _destination_grants(dest, "consume") if dest else []
+        return grants
+    raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
+
+
+def all_actions(document: dict[str, Any]) -> set[str]:
+    """Every action a policy document allows (for tests and reviews)."""
+    return {a for s in document["Statement"] for a in s["Action"]}
+
+
+def canonical(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True)
