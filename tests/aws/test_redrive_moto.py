@@ -239,3 +239,57 @@ def test_sns_without_inspect_queue_and_no_destination(world: World) -> None:
     ) as session:
         assert session.total == 0 and session.run().results == ()
     assert "no failure destination" in warnings[0]
+
+
+# The example DynamoDB Streams event of the AWS Lambda Developer Guide ("Using Lambda with DynamoDB",
+# https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), first record, as published.
+AWS_DOCS_EVENT: dict[str, Any] = {
+    "Records": [
+        {
+            "eventID": "1",
+            "eventVersion": "1.0",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1693997155.0,
+                "Keys": {"Id": {"N": "101"}},
+                "NewImage": {"Message": {"S": "New item!"}, "Id": {"N": "101"}},
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+                "SequenceNumber": "111",
+                "SizeBytes": 26,
+            },
+            "awsRegion": "us-west-2",
+            "eventName": "INSERT",
+            "eventSourceARN": "arn:aws:dynamodb:us-west-2:111122223333:table/TestTable/stream/2015-05-11T21:21:33.291",
+            "eventSource": "aws:dynamodb",
+        }
+    ]
+}
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def test_redriven_event_has_the_shape_lambda_sends(world: World, tmp_path: Path) -> None:
+    seqs = world.write(1)
+    world.fail(seqs[0], seqs[0], 1)
+    run(world, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True))
+    (event,) = delivered(tmp_path)
+    assert list(event) == list(AWS_DOCS_EVENT)
+    (ours,) = event["Records"]
+    (theirs,) = AWS_DOCS_EVENT["Records"]
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        assert json_type(ours[key]) == json_type(value), key
+    assert set(ours["dynamodb"]) == set(theirs["dynamodb"])
+    for key, value in theirs["dynamodb"].items():
+        assert json_type(ours["dynamodb"][key]) == json_type(value), key
+    assert ours["eventSource"] == "aws:dynamodb" and ours["eventName"] == "INSERT"
+    assert ours["eventSourceARN"] == world.stream_arn and ours["awsRegion"] == REGION
+    assert ours["dynamodb"]["SequenceNumber"] == seqs[0]
+    assert ours["dynamodb"]["Keys"] == {"pk": {"S": "k0"}}
+    assert ours["dynamodb"]["NewImage"] == {"pk": {"S": "k0"}, "status": {"S": "new"}}
+    assert abs(ours["dynamodb"]["ApproximateCreationDateTime"] - datetime.now(UTC).timestamp()) < 120
