@@ -55,7 +55,8 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as e:
             if debug_enabled():
                 raise
-            message = f"unexpected {type(e).__name__}: {e} (rerun with --debug for the traceback)"
+            text = " ".join(str(e).split())
+            message = f"unexpected {type(e).__name__}: {text} (rerun with --debug for the traceback)"
             _report(output, "internal", message, [])
             raise typer.Exit(EXIT_FAILED) from None
 
