@@ -32,7 +32,7 @@ class AwsTarget:
     region: str | None = None
     endpoint_url: str | None = None
     retry_mode: RetryMode = "standard"
-    max_attempts: int = 8
+    max_attempts: int = 8  # total attempts, the first included (botocore's total_max_attempts)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
 
@@ -86,7 +86,7 @@ class ClientFactory:
         from botocore.config import Config
 
         config = Config(
-            retries={"mode": self.target.retry_mode, "max_attempts": self.target.max_attempts},
+            retries={"mode": self.target.retry_mode, "total_max_attempts": self.target.max_attempts},
             connect_timeout=self.target.connect_timeout,
             read_timeout=self.target.read_timeout,
             max_pool_connections=32,
