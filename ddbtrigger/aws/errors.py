@@ -81,7 +81,16 @@ def error_message(exc: BaseException) -> str:
 
 
 def translate(exc: BaseException, action: str) -> DdbtError:
-    """Our error for a botocore/boto3 exception raised while doing ``action``."""
+    """Our error for a botocore/boto3 exception raised while doing ``action``, always one line."""
+    if isinstance(exc, DdbtError):
+        return exc
+    error = _translate(exc, action)
+    if any(c in error.message for c in "\r\n\t"):
+        error = type(error)(" ".join(error.message.split()), details=error.details)
+    return error
+
+
+def _translate(exc: BaseException, action: str) -> DdbtError:
     from botocore import exceptions as bx
 
     if isinstance(exc, DdbtError):
