@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ddbtrigger.core.spec import TriggerSpec
 
 MAX_WORKERS = 16
+LIST_ALL_ABOVE = 3
+"""Above this many triggers, count readers from one listing of every mapping in the region."""
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,13 @@ def read_status(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> StatusReport:
     """Read every trigger concurrently, then metrics (one call), then compute the hints."""
-    readers = _ReaderCounter(factory)
+    list_all = len(triggers) > LIST_ALL_ABOVE
+    readers = _ReaderCounter(factory, list_all=list_all)
     for service in ("dynamodb", "lambda", "sqs"):
         factory.client(service)  # build shared clients before the threads
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(triggers)))) as pool:
+        if list_all:
+            pool.submit(readers.count, "")  # start the one listing alongside the first reads
         reads = list(pool.map(lambda t: _read_one(factory, t, readers, shards=shards), triggers))
     now = clock()
     values = _read_metric_values(factory, reads, now) if metrics else {}
@@ -179,23 +184,42 @@ def has_drift(spec: TriggerSpec, live: LiveTrigger, *, region: str) -> bool:
 
 
 class _ReaderCounter:
-    """Enabled mappings per stream ARN, each stream listed once even when triggers share it."""
+    """Enabled mappings per stream ARN (each one is a reader of every shard).
 
-    def __init__(self, factory: ClientFactory) -> None:
+    For a few triggers, one ListEventSourceMappings per stream. For many, one listing of every mapping
+    in the region (100 per page) serves them all: far fewer calls than one per trigger. Streams shared
+    by several triggers are listed once either way.
+    """
+
+    def __init__(self, factory: ClientFactory, *, list_all: bool) -> None:
         self._factory = factory
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._all: dict[str, int] | None = None
+        self._list_all = list_all
 
     def count(self, stream_arn: str) -> int:
         from ddbtrigger.aws.live import list_mappings
 
         with self._lock:
+            if self._list_all:
+                if self._all is None:
+                    self._all = self._count(list_mappings(self._factory))
+                return self._all.get(stream_arn, 0)
             if stream_arn in self._counts:
                 return self._counts[stream_arn]
-        counted = sum(1 for m in list_mappings(self._factory, source=stream_arn) if m.enabled)
+        counted = self._count(list_mappings(self._factory, source=stream_arn)).get(stream_arn, 0)
         with self._lock:
             self._counts[stream_arn] = counted
         return counted
+
+    @staticmethod
+    def _count(mappings: Sequence[LiveMapping]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in mappings:
+            if m.enabled:
+                counts[m.event_source_arn] = counts.get(m.event_source_arn, 0) + 1
+        return counts
 
 
 def _shards(factory: ClientFactory, stream_arn: str | None) -> tuple[Shard, ...] | None:

@@ -199,8 +199,15 @@ def test_drift_when_a_setting_differs(moto_aws: Any, tmp_path: Path) -> None:
     assert "drift" in [h.code for h in status.hints]
 
 
-def test_more_than_two_readers(moto_aws: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("others", [0, 4])
+def test_more_than_two_readers(moto_aws: Any, tmp_path: Path, others: int) -> None:
+    """Counted per stream for one trigger, and from the region-wide listing when there are many."""
     path, _ = healthy(moto_aws, tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    for i in range(others):
+        doc["triggers"].append(trigger_doc(f"other{i}", table=f"other{i}-table", function=f"other{i}-fn"))
+        make_table(moto_aws, f"other{i}-table")
+    path.write_text(yaml.safe_dump(doc))
     stream = moto_aws.client("dynamodb").describe_table(TableName="orders-audit-table")["Table"][
         "LatestStreamArn"
     ]
@@ -209,9 +216,10 @@ def test_more_than_two_readers(moto_aws: Any, tmp_path: Path) -> None:
         moto_aws.client("lambda").create_event_source_mapping(
             EventSourceArn=stream, FunctionName=extra, StartingPosition="LATEST"
         )
-    (status,) = status_of(moto_aws, path, shards=False).triggers
+    (status, *rest) = status_of(moto_aws, path, shards=False).triggers
     assert status.readers == 3
     assert "too-many-readers" in [h.code for h in status.hints]
+    assert all(t.readers == 0 for t in rest)
 
 
 def test_metrics_missing_are_unknown_and_present_are_read(moto_aws: Any, tmp_path: Path) -> None:
@@ -303,8 +311,9 @@ def test_table_output_and_usage_errors(moto_aws: Any, tmp_path: Path) -> None:
     assert run("-f", str(path), "--watch", "-o", "json").exit_code == 2
 
 
-@pytest.mark.parametrize("count", [3])
-def test_calls_per_trigger_stay_low(moto_aws: Any, tmp_path: Path, count: int) -> None:
+@pytest.mark.parametrize(("count", "limit"), [(3, 8), (6, 7.2)])
+def test_calls_per_trigger_stay_low(moto_aws: Any, tmp_path: Path, count: int, limit: float) -> None:
+    """8 calls per trigger for a few; with many, readers come from one listing of every mapping."""
     docs = []
     for i in range(count):
         name = f"t{i}"
@@ -326,7 +335,9 @@ def test_calls_per_trigger_stay_low(moto_aws: Any, tmp_path: Path, count: int) -
     (first, *_) = status_of(counted, path, shards=False).triggers
     assert first.drift is False
     per_trigger = len(calls) / count
-    assert 3 <= per_trigger <= 8, sorted(calls)
+    assert 3 <= per_trigger <= limit, sorted(calls)
+    listings = calls.count("ListEventSourceMappings")
+    assert listings == (2 * count if count <= 3 else count + 1)
 
 
 def test_sns_destination_depth_reads_its_inspect_queue(moto_aws: Any, tmp_path: Path) -> None:
