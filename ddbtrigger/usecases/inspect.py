@@ -177,6 +177,7 @@ class Hydrator:
         self.factory, self.show_images = factory, show_images
         self.max_calls_per_second = max_calls_per_second
         self._readers: dict[tuple[str, str], Any] = {}
+        self._factories: dict[str, ClientFactory] = {}
 
     def hydrate(self, failure: Failure) -> Hydration:
         if failure.records is not None:
@@ -200,12 +201,27 @@ class Hydrator:
         key = (failure.stream_arn, failure.shard_id)
         if key not in self._readers:
             self._readers[key] = ShardReader(
-                self.factory.client("dynamodbstreams"),
+                self._streams(failure.stream_arn),
                 failure.stream_arn,
                 failure.shard_id,
                 max_calls_per_second=self.max_calls_per_second,
             )
         return self._readers[key]
+
+    def _streams(self, stream_arn: str) -> Any:
+        """A DynamoDB Streams client in the stream's own region (a pointer may name another region)."""
+        from dataclasses import replace
+
+        from ddbtrigger.aws.clients import ClientFactory
+        from ddbtrigger.core.events import region_of
+
+        region = region_of(stream_arn)
+        if not region or region == self.factory.region:
+            return self.factory.client("dynamodbstreams")
+        if region not in self._factories:
+            target = replace(self.factory.target, region=region)
+            self._factories[region] = ClientFactory(target, session=self.factory.session)
+        return self._factories[region].client("dynamodbstreams")
 
 
 def summarize(record: dict[str, Any], *, show_images: bool) -> dict[str, Any]:
