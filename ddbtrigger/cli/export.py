@@ -1,9 +1,50 @@
-"""Placeholder: this command group is registered by its issue."""
+"""``export``: write a spec (YAML on stdout) for the event source mappings that already exist."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from ddbtrigger.cli.boundary import command
+from ddbtrigger.cli.options import EndpointOpt, OutputOpt, ProfileOpt, RegionOpt
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("export")(export)
+
+
+@command
+def export(
+    table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
+    function: Annotated[
+        str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
+    ] = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Write a spec for mappings that already exist, so `plan` on it shows no changes."""
+    import yaml
+
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.usecases.export import export_spec
+
+    out = Output(format=output)
+    factory = ClientFactory(AwsTarget(profile, region, endpoint_url))
+    result = export_spec(factory, table=table, function=function)
+    for warning in result.warnings:
+        out.warn(warning)
+
+    def draw(console: Console) -> None:
+        import sys
+
+        sys.stdout.write(yaml.safe_dump(result.document, sort_keys=False, default_flow_style=False))
+        sys.stdout.flush()
+
+    out.result(result.document, draw)

@@ -1,0 +1,108 @@
+"""``export``: write a spec for the mappings that already exist, so a team can adopt ddbtrigger.
+
+Every setting is written explicitly with the value AWS holds (normalised as the planner compares it), and
+an existing failure destination is referenced by ``arn:`` (used as is, never changed), so ``plan`` on
+the exported spec shows no changes. Where the live settings break a lint error rule, the code is
+silenced in ``lint_ignore`` (the spec still documents the risk) and a warning says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ddbtrigger.core.desired import observed_mapping
+from ddbtrigger.core.live import LiveMapping, LiveTable, function_ref, same_function, stream_table_arn
+from ddbtrigger.errors import NotFound
+
+if TYPE_CHECKING:
+    from ddbtrigger.aws.clients import ClientFactory
+
+SPEC_MAPPING_FIELDS = (
+    "enabled",
+    "starting_position",
+    "batch_size",
+    "maximum_batching_window_in_seconds",
+    "parallelization_factor",
+    "bisect_batch_on_function_error",
+    "maximum_retry_attempts",
+    "maximum_record_age_in_seconds",
+    "report_batch_item_failures",
+    "tumbling_window_in_seconds",
+    "filters",
+    "tags",
+)
+
+
+@dataclass
+class Export:
+    document: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def export_spec(factory: ClientFactory, *, table: str, function: str | None = None) -> Export:
+    """A spec document (plain data, ready for YAML) for the mappings on ``table``'s latest stream."""
+    from ddbtrigger.aws.live import list_mappings, read_table, with_tags
+
+    live_table = read_table(factory, table)
+    if live_table is None:
+        raise NotFound(f"table {table} does not exist")
+    result = Export({"version": 1, "region": factory.region, "triggers": []})
+    if function:
+        found = [
+            m for m in list_mappings(factory, function=function) if same_function(function, m.function_arn)
+        ]
+    elif live_table.latest_stream_arn:
+        found = list_mappings(factory, source=live_table.latest_stream_arn)
+    else:
+        found = []
+    names: set[str] = set()
+    for mapping in found:
+        if stream_table_arn(mapping.event_source_arn) != live_table.arn:
+            continue
+        if mapping.event_source_arn != live_table.latest_stream_arn:
+            result.warnings.append(f"mapping {mapping.uuid} reads an old stream ARN: `plan` will replace it")
+            continue
+        trigger = trigger_document(live_table, with_tags(factory, mapping), names, result.warnings)
+        result.document["triggers"].append(trigger)
+    if not result.document["triggers"]:
+        raise NotFound(
+            f"no event source mapping found on the stream of table {table}"
+            + (f" for function {function}" if function else "")
+        )
+    return result
+
+
+def trigger_name(table: str, function: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9-]+", "-", f"{table}-{function}".lower()).strip("-")[:60] or "trigger"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base[:57]}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def trigger_document(
+    table: LiveTable, mapping: LiveMapping, taken: set[str], warnings: list[str]
+) -> dict[str, Any]:
+    fn_name, qualifier = function_ref(mapping.function_arn)
+    function = f"{fn_name}:{qualifier}" if qualifier else fn_name
+    values = observed_mapping(mapping)
+    doc: dict[str, Any] = {
+        "name": trigger_name(table.name, fn_name, taken),
+        "table": table.name,
+        "stream": {"view_type": table.view_type or "NEW_AND_OLD_IMAGES"},
+        "function": function,
+        "mapping": {k: values[k] for k in SPEC_MAPPING_FIELDS if k in values and values[k] is not None},
+    }
+    if mapping.destination_arn:
+        kind = mapping.destination_arn.split(":")[2]
+        doc["on_failure"] = {"type": kind, "arn": mapping.destination_arn}
+    elif values["maximum_retry_attempts"] == -1 and values["maximum_record_age_in_seconds"] == -1:
+        doc["lint_ignore"] = ["DDBT001"]
+        warnings.append(
+            f"trigger {doc['name']}: retries are unbounded and there is no failure destination (DDBT001, "
+            "silenced in the exported spec so it plans as is): set limits and an on_failure soon"
+        )
+    return doc
