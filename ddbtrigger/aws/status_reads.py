@@ -79,13 +79,15 @@ def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
 
 @dataclass(frozen=True)
 class MetricQuery:
-    """One CloudWatch series; the result is its maximum over the window (``None`` when absent)."""
+    """One CloudWatch series; the result is its maximum over the window, or with ``latest`` its most
+    recent point (``None`` when the series has no data)."""
 
     key: str
     namespace: str
     metric: str
     dimensions: tuple[tuple[str, str], ...]
     stat: str = "Maximum"
+    latest: bool = False
 
 
 def iterator_age_queries(key: str, function: str, mapping_uuid: str | None) -> list[MetricQuery]:
@@ -108,7 +110,9 @@ def iterator_age_queries(key: str, function: str, mapping_uuid: str | None) -> l
 
 def oldest_message_query(key: str, queue_name: str) -> MetricQuery:
     """How old the oldest message of a queue is (seconds): the age of the oldest failure in SQS."""
-    return MetricQuery(key, "AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", queue_name),))
+    return MetricQuery(
+        key, "AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", queue_name),), latest=True
+    )
 
 
 def read_metrics(
@@ -144,14 +148,20 @@ def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetim
         }
         for qid, q in zip(ids, chunk, strict=True)
     ]
-    out: dict[str, float | None] = {}
+    latest = {q.key for q in chunk if q.latest}
+    points: dict[str, list[tuple[datetime, float]]] = {}
     paginator = factory.client("cloudwatch").get_paginator("get_metric_data")
     pages = paginator.paginate(MetricDataQueries=request, StartTime=end - METRICS_WINDOW, EndTime=end)
     for page in pages:
         for result in page.get("MetricDataResults", []):
-            values = [float(v) for v in result.get("Values", [])]
             key = ids.get(str(result.get("Id")))
-            if key is not None and values:
-                previous = out.get(key)
-                out[key] = max(values) if previous is None else max(previous, *values)
+            if key is not None:
+                stamps = result.get("Timestamps", [])
+                points.setdefault(key, []).extend(
+                    zip(stamps, map(float, result.get("Values", [])), strict=False)
+                )
+    out: dict[str, float | None] = {}
+    for key, series in points.items():
+        if series:
+            out[key] = max(series)[1] if key in latest else max(v for _, v in series)
     return out

@@ -390,3 +390,37 @@ def test_mapping_on_a_stale_stream_arn(moto_aws: Any, tmp_path: Path) -> None:
     assert "stale-stream" in [h.code for h in status.hints]
     assert status.drift is True
     assert status.as_json()["mapping"]["stale_stream"] is True
+
+
+def test_metrics_give_the_age_of_the_oldest_sqs_failure(moto_aws: Any, tmp_path: Path) -> None:
+    import re
+
+    path, _ = healthy(moto_aws, tmp_path)
+    sqs = moto_aws.client("sqs")
+    url = sqs.get_queue_url(QueueName="orders-audit-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    now = datetime.now(UTC)
+    cloudwatch = moto_aws.client("cloudwatch")
+    for minutes, age in ((10, 3000.0), (2, 3600.0)):  # the latest point counts, not the largest
+        cloudwatch.put_metric_data(
+            Namespace="AWS/SQS",
+            MetricData=[
+                {
+                    "MetricName": "ApproximateAgeOfOldestMessage",
+                    "Value": age,
+                    "Unit": "Seconds",
+                    "Dimensions": [{"Name": "QueueName", "Value": "orders-audit-dlq"}],
+                    "Timestamp": now - timedelta(minutes=minutes),
+                }
+            ],
+        )
+    without = status_of(moto_aws, path, shards=False).triggers[0]
+    assert without.destination.oldest_at is None
+    spec = read_spec(path)
+    (status,) = read_status(moto_aws, spec.triggers, shards=False, metrics=True).triggers
+    oldest = status.destination.oldest_at
+    assert oldest is not None and abs((datetime.now(UTC) - oldest) - timedelta(hours=1)) < timedelta(
+        minutes=1
+    )
+    (hint,) = [h for h in status.hints if h.code == "destination-not-empty"]
+    assert "1h old" in hint.message and re.search(r"within 2[23]h", hint.message), hint.message
