@@ -34,6 +34,8 @@ SQS_IN_FLIGHT_CAP = 120_000
 """SQS refuses to hold more than this many messages of a standard queue in flight."""
 SQS_BATCH = 10
 DEFAULT_HOLD_SECONDS = 300
+MAX_REPEAT_RECEIVES = 20
+"""Receives in a row that return only messages already seen, before a scan gives up looking for more."""
 OVER_LIMIT = {"OverLimit", "AWS.SimpleQueueService.OverLimit"}
 
 Result = Failure | Malformed
@@ -92,16 +94,24 @@ class SqsScan:
             return len(self._held)
 
     def __iter__(self) -> Iterator[Result]:
-        empty, first = 0, True
+        """Short polls while messages flow; an empty short poll is confirmed by a long poll (which asks
+        every SQS server, where a short poll samples some) before the scan ends. Messages seen before
+        (back after ``hold_seconds`` in a very long scan) are not yielded again."""
+        wait, empty, repeats = self.wait_seconds, 0, 0
         while self.limit is None or self.received < self.limit:
-            messages = self._receive(wait=self.wait_seconds if first else 0)
-            first = False
+            messages = self._receive(wait=wait)
             if messages is None:
                 return
             fresh = [m for m in messages if self._hold(m)]
-            empty = 0 if fresh else empty + 1
-            if empty >= self.empty_receives_to_stop:
-                return
+            if fresh:
+                wait, empty, repeats = 0, 0, 0
+            elif messages and repeats < MAX_REPEAT_RECEIVES:
+                repeats += 1
+            else:
+                empty += 1
+                if wait > 0 or empty >= self.empty_receives_to_stop:
+                    return
+                wait = self.wait_seconds
             for message in fresh:
                 self.received += 1
                 yield self._parse(message)

@@ -160,3 +160,50 @@ def test_s3_scan(moto_aws: Any) -> None:
     assert len(limited) == 1
     S3Scan(s3, "failures", "f/").delete(failure)
     assert len(list(S3Scan(s3, "failures", "f/"))) == 1
+
+
+class FlakySqs:
+    """Short polls sometimes come back empty although messages wait (SQS samples servers)."""
+
+    def __init__(self, bodies: list[str], script: list[str]) -> None:
+        self.bodies = list(enumerate(bodies))
+        self.script = script  # per receive: "empty" (a false-empty short poll) or "ok"
+        self.waits: list[int] = []
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        self.waits.append(kwargs["WaitTimeSeconds"])
+        if self.script and self.script.pop(0) == "empty" and kwargs["WaitTimeSeconds"] == 0:
+            return {}
+        batch, self.bodies = (
+            self.bodies[: kwargs["MaxNumberOfMessages"]],
+            self.bodies[kwargs["MaxNumberOfMessages"] :],
+        )
+        return {"Messages": [{"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": b} for n, b in batch]}
+
+    def change_message_visibility_batch(self, **kwargs: Any) -> dict[str, Any]:
+        return {"Successful": [{"Id": e["Id"]} for e in kwargs["Entries"]]}
+
+
+def test_false_empty_short_poll_is_confirmed_by_a_long_poll() -> None:
+    client = FlakySqs([pointer(i) for i in range(25)], ["ok", "empty", "ok", "ok"])
+    with SqsScan(client, "q", wait_seconds=1) as s:
+        assert len(list(s)) == 25
+    assert client.waits[:4] == [1, 0, 1, 0]
+    assert client.waits[-1] == 1  # the scan ends on an empty long poll
+
+
+def test_messages_back_from_a_long_scan_are_not_yielded_twice() -> None:
+    client = FlakySqs([pointer(i) for i in range(10)], [])
+    again = [{"MessageId": "m3", "ReceiptHandle": "r3-new", "Body": pointer(3)}]
+    original = client.receive_message
+    calls = {"n": 0}
+
+    def receive(**kwargs: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        return {"Messages": again} if calls["n"] in (2, 3) else original(**kwargs)
+
+    client.receive_message = receive  # type: ignore[method-assign]
+    with SqsScan(client, "q", wait_seconds=0) as s:
+        ids = [r.id for r in s]
+        assert s._held["m3"] == "r3-new"
+    assert sorted(ids) == sorted(f"m{i}" for i in range(10))
