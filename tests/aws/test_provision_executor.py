@@ -54,7 +54,7 @@ class FakeLambda:
         self.calls.append("delete")
         return {}
 
-    def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:  # noqa: N803
+    def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:
         self.calls.append(f"get {UUID}")
         state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
         if state == "gone":
@@ -63,7 +63,7 @@ class FakeLambda:
 
 
 class FakeDynamo:
-    def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803
+    def describe_table(self, TableName: str) -> dict[str, Any]:
         return {"Table": {"TableStatus": "ACTIVE", "LatestStreamArn": "arn:stream"}}
 
 
