@@ -43,6 +43,24 @@ TRUST_POLICY = {
 }
 
 _active = threading.Lock()
+_session_lock = threading.RLock()
+_session: Any = None
+_dispatcher: Any = None
+
+
+def _shared_session() -> Any:
+    """One boto3 session per process, so service models load once (a new one costs ~0.2 s per client)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            import boto3
+
+            _session = boto3.Session(
+                aws_access_key_id=ACCESS_KEY_ID,
+                aws_secret_access_key=SECRET_ACCESS_KEY,
+                region_name=DEFAULT_REGION,
+            )
+        return _session
 
 
 def _with_latency(app: Any, latency_ms: float) -> Any:
@@ -70,14 +88,18 @@ class _Server(ThreadedMotoServer):
         )
         from werkzeug.serving import make_server
 
-        app: Any = DomainDispatcherApplication(create_backend_app)
+        global _dispatcher
+        with _session_lock:
+            if _dispatcher is None:  # its per-service apps are built on first use: share them
+                _dispatcher = DomainDispatcherApplication(create_backend_app)
+            app: Any = _dispatcher
         if self._latency_ms > 0:
             app = _with_latency(app, self._latency_ms)
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)
 
 
 def _function_zip() -> bytes:
@@ -112,7 +134,6 @@ class Sandbox:
         self._server: _Server | None = None
         self._emulator: MappingEmulator | None = None
         self._clients: dict[tuple[str, str], Any] = {}
-        self._clients_lock = threading.Lock()
         self._saved_lambda_config: Any = None
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -193,19 +214,12 @@ class Sandbox:
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client aimed at the sandbox, with the sandbox's fake credentials."""
         key = (service, region or self.region)
-        with self._clients_lock:
+        with _session_lock:
             if key not in self._clients:
-                import boto3
-
                 from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 
-                session = boto3.Session(
-                    aws_access_key_id=ACCESS_KEY_ID,
-                    aws_secret_access_key=SECRET_ACCESS_KEY,
-                    region_name=key[1],
-                )
                 target = AwsTarget(region=key[1], endpoint_url=self.endpoint_url, max_attempts=3)
-                self._clients[key] = ClientFactory(target, session=session).client(service)
+                self._clients[key] = ClientFactory(target, session=_shared_session()).client(service)
             return self._clients[key]
 
     def environment(self) -> dict[str, str]:

@@ -1,0 +1,143 @@
+"""Helpers for the sandbox's tests: a fresh sandbox per test, a fake clock, and small AWS shortcuts."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+POLL = 0.02
+
+
+class FakeClock:
+    """Real time plus an offset the test can move forward (record age, trimming, iterator expiry)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+class Recorder:
+    """A handler that fails on a poison pill and logs the records of the batches it completed."""
+
+    def __init__(self, *, partial: bool = False, response: Any = None) -> None:
+        self.partial = partial
+        self.response = response
+        self.delivered: list[str] = []  # sequence numbers of records processed successfully
+        self.batches: list[list[str]] = []  # every invoke's sequence numbers
+        self.lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        records = event["Records"]
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        poison = [r["dynamodb"]["SequenceNumber"] for r in records if is_poison(r)]
+        with self.lock:
+            self.batches.append(seqs)
+            if self.response is not None:
+                return self.response
+            if poison and not self.partial:
+                raise ValueError(f"poison pill {poison[0]}")
+            self.delivered.extend(s for s in seqs if s not in poison)
+        if poison:
+            return {"batchItemFailures": [{"itemIdentifier": s} for s in poison]}
+        return None
+
+
+def is_poison(record: dict[str, Any]) -> bool:
+    return bool(record["dynamodb"].get("NewImage", {}).get("poison", {}).get("BOOL"))
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(POLL)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stays_false(predicate: Callable[[], Any], *, window: float = 0.4) -> bool:
+    """A negative check: ``predicate`` stays false for ``window`` seconds (20 poll intervals)."""
+    deadline = time.monotonic() + window
+    while time.monotonic() < deadline:
+        if predicate():
+            return False
+        time.sleep(POLL)
+    return True
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock) -> Iterator[Any]:
+    from ddbtrigger.sandbox import Sandbox
+
+    with Sandbox(poll_interval=POLL, clock=clock) as sb:
+        yield sb
+
+
+def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:
+    kwargs: dict[str, Any] = {}
+    if view:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
+    ddb = sb.client("dynamodb")
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        **kwargs,
+    )
+    return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+
+
+def put(sb: Any, key: str, *, table: str = "orders", poison: bool = False, **attrs: str) -> None:
+    item: dict[str, Any] = {"pk": {"S": key}, **{k: {"S": v} for k, v in attrs.items()}}
+    if poison:
+        item["poison"] = {"BOOL": True}
+    sb.client("dynamodb").put_item(TableName=table, Item=item)
+
+
+def make_queue(sb: Any, name: str = "dlq") -> tuple[str, str]:
+    sqs = sb.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def receive(sb: Any, url: str) -> list[dict[str, Any]]:
+    messages = sb.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def stream_sequence_numbers(sb: Any, stream_arn: str) -> list[str]:
+    streams = sb.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [r["dynamodb"]["SequenceNumber"] for r in records]
+
+
+def create_mapping(sb: Any, stream_arn: str, function: str, **settings: Any) -> dict[str, Any]:
+    settings.setdefault("StartingPosition", "TRIM_HORIZON")
+    return dict(
+        sb.client("lambda").create_event_source_mapping(
+            EventSourceArn=stream_arn, FunctionName=function, **settings
+        )
+    )
