@@ -112,31 +112,47 @@ def watch_status(
     """Redraw ``read()`` in place every ``interval`` seconds until Ctrl-C (exit 0) or ``rounds`` ran.
 
     A failed refresh (throttling, an expired session) keeps the last view and says why under it, so a
-    watch left open through a blip recovers by itself.
+    watch left open through a blip recovers by itself. Without a terminal (piped to a file), each
+    refresh is printed after the previous one instead of redrawn.
     """
     import time
+    from contextlib import nullcontext
 
-    from rich.console import Group
     from rich.live import Live
+
+    pause = sleep or time.sleep
+    done = 0
+    try:
+        view = status_view(read())
+        in_place = out.out.is_terminal
+        live = Live(view, console=out.out, auto_refresh=False) if in_place else None
+        if live is None:
+            out.out.print(view)
+        with live or nullcontext():
+            while rounds is None or done < rounds:
+                pause(interval)
+                done += 1
+                view, shown = _refreshed(read, view)
+                if live is not None:
+                    live.update(shown, refresh=True)
+                else:
+                    out.out.print(shown)
+    except KeyboardInterrupt:
+        return
+
+
+def _refreshed(read: Any, last: RenderableType) -> tuple[RenderableType, RenderableType]:
+    """(the latest good view, what to show): a fresh view, or the last good one with why it is old."""
+    from rich.console import Group
     from rich.text import Text
 
     from ddbtrigger.errors import DdbtError
 
-    pause = sleep or time.sleep
-    view = status_view(read())
-    done = 0
     try:
-        with Live(view, console=out.out, auto_refresh=False) as live:
-            while rounds is None or done < rounds:
-                pause(interval)
-                done += 1
-                try:
-                    view = status_view(read())
-                    live.update(view, refresh=True)
-                except DdbtError as e:
-                    live.update(Group(view, Text(f"refresh failed: {e.message}", style="red")), refresh=True)
-    except KeyboardInterrupt:
-        return
+        view = status_view(read())
+    except DdbtError as e:
+        return last, Group(last, Text(f"refresh failed: {e.message}", style="red"))
+    return view, view
 
 
 def status_view(report: StatusReport) -> RenderableType:

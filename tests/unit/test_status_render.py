@@ -246,3 +246,13 @@ def test_watch_redraws_until_interrupted_and_survives_a_failed_refresh() -> None
     text = console.export_text()
     assert "refresh failed: slow down" in text
     assert "orders-audit" in text
+
+
+def test_watch_without_a_terminal_prints_each_refresh() -> None:
+    from ddbtrigger.cli.render import Output
+    from ddbtrigger.cli.status import watch_status
+
+    with open(os.devnull, "w") as sink:
+        console = Console(width=120, record=True, no_color=True, file=sink, force_terminal=False)
+        watch_status(Output(out=console), report, interval=1, sleep=lambda _: None, rounds=2)
+    assert console.export_text().count("Trigger status") == 3
