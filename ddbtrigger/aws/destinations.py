@@ -43,7 +43,9 @@ def read_destination(factory: ClientFactory, on_failure: OnFailureSpec, ctx: Arn
     if on_failure.type == "sqs":
         return read_queue(factory, arn)
     if on_failure.type == "sns":
-        return read_topic(factory, arn)
+        return read_topic(
+            factory, arn, inspect_queue=on_failure.inspect_queue if on_failure.managed else None
+        )
     return read_bucket(factory, arn)
 
 
@@ -86,7 +88,7 @@ def read_queue(factory: ClientFactory, arn: str) -> LiveDestination:
     )
 
 
-def read_topic(factory: ClientFactory, arn: str) -> LiveDestination:
+def read_topic(factory: ClientFactory, arn: str, *, inspect_queue: str | None = None) -> LiveDestination:
     sns = factory.client("sns")
     name = destination_name(arn)
     try:
@@ -100,6 +102,8 @@ def read_topic(factory: ClientFactory, arn: str) -> LiveDestination:
         raw_tags = sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
     tags = {t["Key"]: t["Value"] for t in raw_tags}
     kept = {"KmsMasterKeyId": str(attrs["KmsMasterKeyId"])} if attrs.get("KmsMasterKeyId") else {}
+    if inspect_queue and _subscribed(factory, arn, destination_arn_for_queue(arn, inspect_queue)):
+        kept["InspectQueue"] = inspect_queue
     return LiveDestination(
         type="sns",
         arn=arn,
@@ -109,6 +113,21 @@ def read_topic(factory: ClientFactory, arn: str) -> LiveDestination:
         attributes=kept,
         tags=tags,
     )
+
+
+def _subscribed(factory: ClientFactory, topic_arn: str, queue_arn: str) -> bool:
+    """Whether the queue exists and is subscribed to the topic (the SNS destination's read-back tap)."""
+    if queue_url(factory, queue_arn) is None:
+        return False
+    with translate_errors("list the sns topic's subscriptions"):
+        pages = (
+            factory.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+        )
+        return any(
+            sub.get("Protocol") == "sqs" and sub.get("Endpoint") == queue_arn
+            for page in pages
+            for sub in page.get("Subscriptions", [])
+        )
 
 
 def read_bucket(factory: ClientFactory, arn: str) -> LiveDestination:
@@ -196,6 +215,7 @@ def create_destination(factory: ClientFactory, p: Mapping[str, Any]) -> str:
     if kind == "sqs":
         return create_queue(factory, name, attrs, tags)
     if kind == "sns":
+        attrs.pop("InspectQueue", None)
         with translate_errors(f"create sns topic {name}"):
             arn = str(
                 factory.client("sns").create_topic(Name=name, Attributes=attrs, Tags=_sns_tags(tags))[
@@ -260,6 +280,9 @@ def update_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
         with translate_errors(f"update sqs queue {name}"):
             factory.client("sqs").set_queue_attributes(QueueUrl=p["url"], Attributes=attrs)
     elif kind == "sns":
+        inspect = attrs.pop("InspectQueue", None)
+        if inspect:
+            subscribe_inspect_queue(factory, p["arn"], inspect, {MANAGED_TAG: p.get("trigger", "")})
         with translate_errors(f"update sns topic {name}"):
             for key, value in attrs.items():
                 factory.client("sns").set_topic_attributes(

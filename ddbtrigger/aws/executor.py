@@ -45,11 +45,10 @@ class Executor:
     def run(self, plan: Plan) -> list[Change]:
         """Apply every pending change; on error re-raise it with done / not done as details."""
         pending = list(plan.pending)
-        deadline = Deadline(self.timeout, self.clock)
         for index, change in enumerate(pending):
             self.progress(change, "start")
             try:
-                self._run_change(change, deadline)
+                self._run_change(change, Deadline(self.timeout, self.clock))  # --timeout per resource
             except DdbtError as e:
                 self.progress(change, "failed")
                 e.details.extend(_where_it_stopped(self.done, pending[index:]))

@@ -165,7 +165,10 @@ def desired_destination_attributes(on_failure: OnFailureSpec) -> dict[str, str]:
             attrs["SqsManagedSseEnabled"] = "true"
         return attrs
     if on_failure.type == "sns":
-        return {"KmsMasterKeyId": on_failure.kms_key or SNS_DEFAULT_KEY}
+        attrs = {"KmsMasterKeyId": on_failure.kms_key or SNS_DEFAULT_KEY}
+        if on_failure.inspect_queue:
+            attrs["InspectQueue"] = on_failure.inspect_queue  # an SQS queue subscribed to the topic
+        return attrs
     attrs = {"SSEAlgorithm": "aws:kms" if on_failure.kms_key else "AES256", "PublicAccessBlock": "true"}
     if on_failure.kms_key:
         attrs["KMSMasterKeyID"] = on_failure.kms_key

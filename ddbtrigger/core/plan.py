@@ -249,7 +249,7 @@ def plan_destination(trigger: TriggerSpec, live: LiveDestination | None) -> Chan
         return Change(trigger.name, "on_failure", "no-op", "an existing destination (arn:), used as is")
     want = desired_destination_attributes(on_failure)
     tags = {MANAGED_TAG: trigger.name}
-    base = {"type": on_failure.type, "name": on_failure.name}
+    base = {"type": on_failure.type, "name": on_failure.name, "trigger": trigger.name}
     if live is None or not live.exists:
         diff = {"name": (None, on_failure.name), **{k: (None, v) for k, v in want.items()}}
         steps = (
