@@ -229,6 +229,7 @@ class Sandbox:
             "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
         }
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
