@@ -9,6 +9,7 @@ call, so ``--metrics`` costs one request however many triggers there are.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,16 +50,57 @@ def destination_depth(factory: ClientFactory, ref: DestinationRef) -> Depth | No
     return sqs_depth(factory, url) if url else None
 
 
-def sqs_depth(factory: ClientFactory, queue_url: str) -> Depth:
-    """Visible and in-flight message counts of a queue, from its attributes (receives nothing)."""
-    with translate_errors("read the failure queue's depth (sqs get-queue-attributes)"):
-        attrs = factory.client("sqs").get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=SQS_DEPTH_ATTRIBUTES
-        )["Attributes"]
+def sqs_depth(factory: ClientFactory, queue_url: str, *, seen: QueueAttributeTap | None = None) -> Depth:
+    """Visible and in-flight message counts of a queue, from its attributes (receives nothing).
+
+    When ``seen`` already holds the counts from a GetQueueAttributes of this run, no call is made.
+    """
+    attrs = seen.get(queue_url) if seen else None
+    if attrs is None or not all(name in attrs for name in SQS_DEPTH_ATTRIBUTES):
+        with translate_errors("read the failure queue's depth (sqs get-queue-attributes)"):
+            attrs = factory.client("sqs").get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=SQS_DEPTH_ATTRIBUTES
+            )["Attributes"]
     return Depth(
         visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
         in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
     )
+
+
+class QueueAttributeTap:
+    """Remembers the attributes of every GetQueueAttributes answered on the factory's SQS client.
+
+    ``read_live`` asks for all of a queue's attributes (for drift), and that answer already holds the
+    depth; keeping it saves one call per trigger. Only successful answers are kept, keyed by queue URL.
+    """
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self._lock = threading.Lock()
+        self._attributes: dict[str, dict[str, str]] = {}
+        self._events = factory.client("sqs").meta.events
+        self._events.register("before-parameter-build.sqs.GetQueueAttributes", self._before)
+        self._events.register("after-call.sqs.GetQueueAttributes", self._after)
+
+    def __enter__(self) -> QueueAttributeTap:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop listening (the client outlives one ``status`` read, e.g. under ``--watch``)."""
+        self._events.unregister("before-parameter-build.sqs.GetQueueAttributes", self._before)
+        self._events.unregister("after-call.sqs.GetQueueAttributes", self._after)
+
+    def get(self, queue_url: str) -> dict[str, str] | None:
+        with self._lock:
+            return self._attributes.get(queue_url)
+
+    def _before(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["ddbtrigger_queue_url"] = params.get("QueueUrl")
+
+    def _after(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        url, attrs = context.get("ddbtrigger_queue_url"), parsed.get("Attributes")
+        if url and isinstance(attrs, dict) and "Error" not in parsed:
+            with self._lock:
+                self._attributes.setdefault(url, {}).update({k: str(v) for k, v in attrs.items()})
 
 
 def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ddbtrigger.aws.status_reads import (
     Depth,
     MetricQuery,
+    QueueAttributeTap,
     iterator_age_queries,
     oldest_message_query,
     read_metrics,
@@ -133,17 +134,25 @@ def read_status(
     readers = _ReaderCounter(factory, list_all=list_all)
     for service in ("dynamodb", "lambda", "sqs"):
         factory.client(service)  # build shared clients before the threads
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(triggers)))) as pool:
+    workers = max(1, min(MAX_WORKERS, len(triggers)))
+    with QueueAttributeTap(factory) as seen, ThreadPoolExecutor(max_workers=workers) as pool:
         if list_all:
             pool.submit(readers.count, "")  # start the one listing alongside the first reads
-        reads = list(pool.map(lambda t: _read_one(factory, t, readers, shards=shards), triggers))
+        reads = list(pool.map(lambda t: _read_one(factory, t, readers, seen, shards=shards), triggers))
     now = clock()
     values = _read_metric_values(factory, reads, now) if metrics else {}
     statuses = tuple(_assemble(r, values, now) for r in reads)
     return StatusReport(statuses, now, metrics=metrics, shards=shards)
 
 
-def _read_one(factory: ClientFactory, spec: TriggerSpec, readers: _ReaderCounter, *, shards: bool) -> _Read:
+def _read_one(
+    factory: ClientFactory,
+    spec: TriggerSpec,
+    readers: _ReaderCounter,
+    seen: QueueAttributeTap,
+    *,
+    shards: bool,
+) -> _Read:
     from ddbtrigger.aws.live import read_live
 
     (live,) = read_live(factory, [spec])
@@ -155,7 +164,7 @@ def _read_one(factory: ClientFactory, spec: TriggerSpec, readers: _ReaderCounter
         spec=spec,
         live=live,
         drift=has_drift(spec, live, region=factory.region),
-        destination=_destination(factory, spec, live),
+        destination=_destination(factory, spec, live, seen),
         shards=_shards(factory, live.table.latest_stream_arn) if shards and live.table else None,
         readers=readers.count(stream_arn) if stream_arn else None,
     )
@@ -231,7 +240,9 @@ def _shards(factory: ClientFactory, stream_arn: str | None) -> tuple[Shard, ...]
     return tuple(ordered(Shard.from_aws(s) for s in raw))
 
 
-def _destination(factory: ClientFactory, spec: TriggerSpec, live: LiveTrigger) -> DestinationStatus | None:
+def _destination(
+    factory: ClientFactory, spec: TriggerSpec, live: LiveTrigger, seen: QueueAttributeTap
+) -> DestinationStatus | None:
     """The spec's destination as read by ``read_live``, with its depth; else the mapping's, uncounted."""
     found = live.destination
     if found is None:
@@ -242,18 +253,20 @@ def _destination(factory: ClientFactory, spec: TriggerSpec, live: LiveTrigger) -
         )
     if not found.exists:
         return DestinationStatus(found.type, found.arn, found.name, exists=False)
-    depth = _depth(factory, spec, found.type, found.url, found.name)
+    depth = _depth(factory, spec, found.type, found.url, found.name, seen)
     return DestinationStatus(
         found.type, found.arn, found.name, depth=depth, oldest_at=depth.oldest_at if depth else None
     )
 
 
-def _depth(factory: ClientFactory, spec: TriggerSpec, kind: str, url: str | None, name: str) -> Depth | None:
+def _depth(
+    factory: ClientFactory, spec: TriggerSpec, kind: str, url: str | None, name: str, seen: QueueAttributeTap
+) -> Depth | None:
     from ddbtrigger.aws.status_reads import s3_depth, sqs_depth
 
     on_failure = spec.on_failure
     if kind == "sqs" and url:
-        return sqs_depth(factory, url)
+        return sqs_depth(factory, url, seen=seen)
     if kind == "s3":
         return s3_depth(factory, name, (on_failure.prefix if on_failure else None) or "")
     if kind == "sns" and on_failure is not None:

@@ -113,3 +113,45 @@ def test_metrics_are_one_call_and_missing_or_denied_read_as_none() -> None:
         stub.add_client_error("get_metric_data", "AccessDenied", http_status_code=403)
         denied = read_metrics(OneClient(cloudwatch), queries, now=NOW)  # type: ignore[arg-type]
     assert set(denied.values()) == {None}
+
+
+def test_depth_reuses_an_earlier_all_attributes_answer_and_stops_listening() -> None:
+    from ddbtrigger.aws.status_reads import QueueAttributeTap
+
+    sqs = client("sqs")
+    factory = OneClient(sqs)
+    full = {
+        "QueueArn": "arn:q",
+        "ApproximateNumberOfMessages": "3",
+        "ApproximateNumberOfMessagesNotVisible": "1",
+    }
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "get_queue_attributes", {"Attributes": full}, {"QueueUrl": "https://q", "AttributeNames": ["All"]}
+        )
+        stub.add_response(
+            "get_queue_attributes",
+            {"Attributes": {"QueueArn": "arn:o"}},
+            {"QueueUrl": "https://o", "AttributeNames": ["QueueArn"]},
+        )
+        stub.add_response(
+            "get_queue_attributes",
+            {
+                "Attributes": {
+                    "ApproximateNumberOfMessages": "0",
+                    "ApproximateNumberOfMessagesNotVisible": "0",
+                }
+            },
+            {"QueueUrl": "https://o", "AttributeNames": ANY},
+        )
+        with QueueAttributeTap(factory) as seen:  # type: ignore[arg-type]
+            sqs.get_queue_attributes(QueueUrl="https://q", AttributeNames=["All"])  # as read_live does
+            sqs.get_queue_attributes(QueueUrl="https://o", AttributeNames=["QueueArn"])  # no counts in it
+            assert sqs_depth(factory, "https://q", seen=seen).total == 4  # type: ignore[arg-type]
+            assert sqs_depth(factory, "https://o", seen=seen).total == 0  # type: ignore[arg-type]
+        stub.assert_no_pending_responses()
+        stub.add_response(
+            "get_queue_attributes", {"Attributes": full}, {"QueueUrl": "https://z", "AttributeNames": ["All"]}
+        )
+        sqs.get_queue_attributes(QueueUrl="https://z", AttributeNames=["All"])
+    assert seen.get("https://z") is None and seen.get("https://q") is not None
