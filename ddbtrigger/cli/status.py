@@ -160,12 +160,13 @@ def status_view(report: StatusReport) -> RenderableType:
     from rich.console import Group
     from rich.text import Text
 
-    parts: list[RenderableType] = [status_table(report)]
+    parts: list[RenderableType] = [status_table(report), Text.from_markup("\n".join(id_lines(report)))]
     lines = hint_lines(report)
     if lines:
-        parts.append(Text.from_markup("\n".join(lines)))
+        parts += [Text(""), Text.from_markup("\n".join(lines))]
     if report.shards:
-        parts.extend(shard_tree(t) for t in report.triggers if t.shards is not None)
+        for tree in (shard_tree(t) for t in report.triggers if t.shards is not None):
+            parts += [Text(""), tree]
     parts.append(Text(f"read at {report.read_at.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}", style="dim"))
     return Group(*parts)
 
@@ -206,6 +207,20 @@ def status_table(report: StatusReport) -> Table:
             row.append(_duration_ms(t.iterator_age_ms))
         table.add_row(*row)
     return table
+
+
+def id_lines(report: StatusReport) -> list[str]:
+    """Per trigger, the ids an operator pastes into other tools: mapping UUID and stream (its label)."""
+    from rich.markup import escape
+
+    width = max((len(t.name) for t in report.triggers), default=0)
+    lines = []
+    for t in report.triggers:
+        uuid = t.mapping.uuid if t.mapping else DASH
+        stream = t.mapping.event_source_arn if t.mapping else t.stream_arn
+        label = stream.split("/stream/", 1)[-1] if stream else DASH
+        lines.append(f"[dim]{escape(t.name.ljust(width))}  mapping {escape(uuid)}  stream {escape(label)}[/]")
+    return lines
 
 
 def hint_lines(report: StatusReport) -> list[str]:
