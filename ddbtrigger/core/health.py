@@ -157,6 +157,7 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         return []
     noun = "failure" if depth == 1 else "failures"
     message = f"the failure destination holds {depth} {noun}"
+    level: Level = "warning"
     if facts.oldest_failure_at is not None:
         age = max(now - facts.oldest_failure_at, timedelta(0))
         left = STREAM_RETENTION - age
@@ -166,8 +167,9 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         elif left > timedelta(0):
             message += f"; its records are trimmed from the stream within {human_duration(left)}"
         else:
+            level = "error"  # SQS/SNS hold only pointers: once trimmed, the records are gone
             message += "; its records may already be trimmed from the stream"
-    return [Hint("destination-not-empty", "warning", message + ": `ddbtrigger inspect-dlq`, then `redrive`")]
+    return [Hint("destination-not-empty", level, message + ": `ddbtrigger inspect-dlq`, then `redrive`")]
 
 
 def _reader_hints(facts: HealthFacts) -> list[Hint]:

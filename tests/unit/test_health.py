@@ -71,8 +71,10 @@ def test_destination_not_empty_age_unknown_and_expired() -> None:
         destination_type="sqs", destination_depth=2, oldest_failure_at=NOW - timedelta(hours=30)
     )
     assert "may already be trimmed" in hints(old, NOW)[0].message
+    assert hints(old, NOW)[0].level == "error"
     s3 = HealthFacts(destination_type="s3", destination_depth=2, oldest_failure_at=NOW - timedelta(hours=30))
     assert "S3 keeps its records" in hints(s3, NOW)[0].message
+    assert hints(s3, NOW)[0].level == "warning"
 
 
 def test_more_than_two_readers() -> None:
