@@ -342,6 +342,8 @@ def _extra_note(extra: int, error: str | None, *, dry_run: bool) -> str:
 
 # --- the real thing: destinations read and held, the AWS gateway, the heartbeat -------------------------
 
+CONFIRM_EMPTY_WAIT = 1
+"""Seconds of the long poll that confirms the queue is drained (a long poll asks every SQS server)."""
 HOLD_SECONDS = 60
 """How long a failure stays invisible to others without a heartbeat: after a kill, a rerun sees the
 failures again after at most this long. The heartbeat extends it every third of it while a run lasts."""
@@ -431,7 +433,11 @@ def _open_scans(
                 )
             else:
                 scan = RedriveSqsScan(
-                    factory.client("sqs"), ref.read_queue_url, source=ref.type, hold_seconds=hold_seconds
+                    factory.client("sqs"),
+                    ref.read_queue_url,
+                    source=ref.type,
+                    hold_seconds=hold_seconds,
+                    wait_seconds=CONFIRM_EMPTY_WAIT,
                 )
             by_arn[ref.arn] = (stack.enter_context(scan), [])
         by_arn[ref.arn][1].append(trigger)
