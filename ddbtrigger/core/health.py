@@ -49,6 +49,7 @@ class HealthFacts:
     state_transition_reason: str | None = None
     last_processing_result: str | None = None
     mapping_stream_arn: str | None = None
+    extra_stale_mappings: int = 0
     readers: int | None = None
     destination_type: str | None = None
     destination_exists: bool = True
@@ -119,6 +120,15 @@ def _mapping_hints(facts: HealthFacts) -> list[Hint]:
                 "last-result-problem",
                 "error",
                 f"last processing result: {result}: check the function's logs and permissions",
+            )
+        )
+    if facts.extra_stale_mappings:
+        out.append(
+            Hint(
+                "stale-mappings",
+                "warning",
+                f"{facts.extra_stale_mappings} more mapping(s) of this function read an old stream of the "
+                "table: `ddbtrigger apply` deletes them",
             )
         )
     stale = facts.mapping_stream_arn and facts.latest_stream_arn

@@ -355,6 +355,7 @@ def _with_hints(status: TriggerStatus, live: LiveTrigger, now: datetime) -> Trig
         state_transition_reason=mapping.state_transition_reason if mapping else None,
         last_processing_result=mapping.last_processing_result if mapping else None,
         mapping_stream_arn=mapping.event_source_arn if mapping else None,
+        extra_stale_mappings=len(live.all_mappings) - (1 if mapping else 0),
         readers=status.readers,
         destination_type=dest.type if dest else None,
         destination_exists=dest.exists if dest else True,

@@ -114,3 +114,8 @@ def test_missing_table_says_only_that() -> None:
 def test_missing_function_and_destination() -> None:
     facts = HealthFacts(function_present=False, mapping_present=False, destination_exists=False)
     assert codes(facts) == ["function-missing", "mapping-missing", "destination-missing"]
+
+
+def test_extra_mappings_on_old_streams() -> None:
+    (hint,) = hints(HealthFacts(mapping_state="Enabled", extra_stale_mappings=2), NOW)
+    assert hint.code == "stale-mappings" and hint.message.startswith("2 more mapping(s)")
