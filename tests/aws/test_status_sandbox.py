@@ -42,7 +42,9 @@ def test_failing_trigger_shows_problem_and_failures(tmp_path: Path) -> None:
         session = boto3.Session(
             aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
         )
-        factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sandbox.endpoint_url), session=session)
+        factory = ClientFactory(
+            AwsTarget(region="us-east-1", endpoint_url=sandbox.endpoint_url), session=session
+        )
         path = write_spec(tmp_path, trigger_doc("pill", table="pill-table", function="pill-fn"))
         spec = read_spec(path).triggers[0]
         table = make_table(factory, "pill-table")
