@@ -271,8 +271,12 @@ def _depth(
         return s3_depth(factory, name, (on_failure.prefix if on_failure else None) or "")
     if kind == "sns" and on_failure is not None:
         from ddbtrigger.aws.locate import resolve_destination
+        from ddbtrigger.errors import NotFound
 
-        tap = resolve_destination(factory, on_failure, trigger=spec.name).read_queue_url
+        try:  # an SNS topic is counted through its inspect queue; without one, its depth is unknown
+            tap = resolve_destination(factory, on_failure, trigger=spec.name).read_queue_url
+        except NotFound:
+            return None
         return sqs_depth(factory, tap) if tap else None
     return None
 

@@ -426,3 +426,19 @@ def test_metrics_give_the_age_of_the_oldest_sqs_failure(moto_aws: Any, tmp_path:
     )
     (hint,) = [h for h in status.hints if h.code == "destination-not-empty"]
     assert "1h old" in hint.message and re.search(r"within 2[23]h", hint.message), hint.message
+
+
+def test_sns_destination_without_its_inspect_queue_has_unknown_depth(moto_aws: Any, tmp_path: Path) -> None:
+    on_failure = {"type": "sns", "name": "bare-failures", "inspect_queue": "bare-tap"}
+    path = write_spec(
+        tmp_path,
+        trigger_doc("bare", table="bare-table", function="bare-fn", dest=None, on_failure=on_failure),
+    )
+    spec = read_spec(path).triggers[0]
+    make_table(moto_aws, "bare-table")
+    make_function(moto_aws, "bare-fn")
+    moto_aws.client("sns").create_topic(Name="bare-failures")
+    (status,) = read_status(moto_aws, [spec], shards=False, metrics=False).triggers
+    assert status.destination is not None and status.destination.exists
+    assert status.destination.depth is None
+    assert status.as_json()["on_failure"]["depth"] is None
