@@ -39,7 +39,16 @@ LimitOpt = Annotated[
     ),
 ]
 FollowOpt = Annotated[
-    bool, typer.Option("--follow", help="Keep scanning and append new failures as they arrive, until Ctrl-C.")
+    bool,
+    typer.Option(
+        "--follow",
+        help="Keep scanning and append new failures as they arrive, until Ctrl-C (with --output json: one "
+        "JSON object per line).",
+    ),
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", hidden=True, help="Pretend it is this ISO-8601 time (tests, reproducible output)."),
 ]
 IntervalOpt = Annotated[
     float, typer.Option("--interval", min=0.5, help="Seconds between scans with --follow.")
@@ -83,6 +92,7 @@ def inspect_dlq(
     show_images: ImagesOpt = False,
     export: ExportOpt = None,
     output: OutputOpt = OutputFormat.table,
+    now: NowOpt = None,
 ) -> None:
     """Read and decode what the failure destinations hold, without consuming it."""
     from ddbtrigger.aws.clients import AwsTarget, ClientFactory
@@ -93,6 +103,7 @@ def inspect_dlq(
 
     out = Output(format=output)
     check_limit(limit)
+    at = _parse_now(now)
     if show_images and not hydrate:
         raise UsageError("--show-images needs --hydrate (images come from the stream records)")
     if follow and export is not None:
@@ -116,9 +127,12 @@ def inspect_dlq(
             hydrate=hydrate,
             show_images=show_images,
             redrive=redrive,
+            at=at,
         )
         return
-    report = uc.inspect(factory, selected, now=_now(), limit=limit, hydrate=hydrate, show_images=show_images)
+    report = uc.inspect(
+        factory, selected, now=at or _now(), limit=limit, hydrate=hydrate, show_images=show_images
+    )
     for name in report.without_destination:
         out.warn(f"trigger {name} has no failure destination (on_failure): nothing to inspect")
     if report.truncated:
@@ -128,6 +142,18 @@ def inspect_dlq(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    from ddbtrigger.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--now {value!r} is not an ISO-8601 time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def draw_report(console: Console, report: InspectReport, *, redrive: dict[str, Any]) -> None:
@@ -253,11 +279,13 @@ def _export(
     hydrate: bool,
     show_images: bool,
     redrive: dict[str, Any],
+    at: datetime | None = None,
 ) -> None:
+    """Stream the failures to ``path``; print the counts (and the malformed ones) as the result."""
     from ddbtrigger.errors import UsageError
     from ddbtrigger.usecases.inspect import export, malformed_json
 
-    now = _now()
+    now = at or _now()
     try:
         handle = path.open("w", encoding="utf-8")
     except OSError as e:

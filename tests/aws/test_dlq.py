@@ -207,3 +207,39 @@ def test_messages_back_from_a_long_scan_are_not_yielded_twice() -> None:
         ids = [r.id for r in s]
         assert s._held["m3"] == "r3-new"
     assert sorted(ids) == sorted(f"m{i}" for i in range(10))
+
+
+def test_s3_scan_is_newest_first_and_skips_folders() -> None:
+    from datetime import UTC, datetime
+
+    class FakeS3:
+        def get_paginator(self, name: str) -> Any:
+            assert name == "list_objects_v2"
+            return self
+
+        def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+            assert kwargs == {"Bucket": "b", "Prefix": "p/"}
+            stamp = lambda h: datetime(2026, 1, 1, h, tzinfo=UTC)  # noqa: E731
+            return [
+                {
+                    "Contents": [
+                        {"Key": "p/old", "LastModified": stamp(1), "Size": 10},
+                        {"Key": "p/dir/", "LastModified": stamp(5), "Size": 0},
+                    ]
+                },
+                {
+                    "Contents": [
+                        {"Key": "p/new", "LastModified": stamp(3), "Size": 10},
+                        {"Key": "p/huge", "LastModified": stamp(2), "Size": 10**9},
+                    ]
+                },
+            ]
+
+        def get_object(self, **kwargs: Any) -> dict[str, Any]:
+            import io
+
+            return {"Body": io.BytesIO(pointer(1).encode())}
+
+    results = list(S3Scan(FakeS3(), "b", "p/"))
+    assert [r.id for r in results] == ["p/new", "p/huge", "p/old"]
+    assert isinstance(results[1], Malformed) and "oversized" in results[1].reason
