@@ -250,3 +250,13 @@ def test_redrive_command_and_texts() -> None:
         "s": ["a", "b"],
         "b": "AQ==",
     }
+
+
+def test_now_can_be_pinned(world: dict[str, Any]) -> None:
+    result = cli(
+        "-f", str(world["spec"]), "--trigger", "orders-audit", "--now", "2100-01-01T00:00:00Z", "-o", "json"
+    )
+    assert result.exit_code == 0, result.output
+    assert all(f["expired"] for f in json.loads(result.stdout)["failures"])
+    bad = cli("-f", str(world["spec"]), "--now", "tomorrow")
+    assert bad.exit_code == 2 and "ISO-8601" in bad.stderr
