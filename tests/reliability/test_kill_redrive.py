@@ -1,0 +1,154 @@
+"""SIGKILL ``redrive`` at random moments, then let it finish: no record is lost, order is kept.
+
+300 failures (one-record batches) over 3 shards (3 tables, 3 triggers, 3 SQS destinations), their
+pointers crafted from the streams' real sequence numbers and sent in a shuffled order. The function is
+a handler that logs every record it receives. ``redrive`` runs as a subprocess against an in-process
+sandbox and is killed (SIGKILL) at >= 25 random moments: after a random number of deliveries seen in the
+handler's log, or at a random time during start-up and the scan of the queues.
+
+A killed redrive leaves the messages it held invisible until its ``--hold-seconds`` (5 s here) pass;
+``redrive`` itself does not wait for them (it reads what is visible). A rerun started earlier would see
+only part of a shard's failures, so the test does what the runbook says: wait until the destination
+shows no message in flight. The first wait is real time (proving that the held messages do come back);
+after that, moto's SQS clock is moved forward by the hold time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.world import (
+    FailureWorld,
+    SqsClock,
+    cli_env,
+    record_figures,
+    run,
+    sigkill,
+    start,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+SHARDS, PER_SHARD, KILLS, HOLD = 3, 100, 25, 5
+
+
+def redrive_args(world: FailureWorld) -> list[str]:
+    return [
+        "redrive",
+        "-f",
+        str(world.spec),
+        "--yes",
+        "--hold-seconds",
+        str(HOLD),
+        "--reads-per-second",
+        "100",
+        "--concurrency",
+        "3",
+        "--output",
+        "json",
+    ]
+
+
+def wait_released(world: FailureWorld, clock: SqsClock, *, real_time: bool) -> float:
+    """Wait until no failure is held invisible by a killed run; returns the seconds waited."""
+    began = time.monotonic()
+    if real_time:
+        wait_for(lambda: world.depth()[1] == 0, timeout=HOLD * 3 + 10, what="held failures to reappear")
+        return time.monotonic() - began
+    deadline = began + 20
+    while world.depth()[1]:
+        clock.advance(HOLD + 1)
+        assert time.monotonic() < deadline, "held failures never reappeared"
+        time.sleep(0.05)
+    return 0.0
+
+
+def kill_once(world: FailureWorld, rng: random.Random, env: dict[str, str], tmp: Path) -> str:
+    """One run killed at a random moment; returns where it was killed ('startup', 'deliveries', 'finished')."""
+    remaining = sum(world.depth())
+    before = world.log.count
+    proc = start(redrive_args(world), env, cwd=tmp, log=tmp / "redrive.log")
+    try:
+        if rng.random() < 0.2:
+            delay = time.monotonic() + rng.uniform(0.0, 1.5)
+            wait_for(lambda: proc.poll() is not None or time.monotonic() > delay, timeout=10, what="start-up")
+            phase = "startup"
+        else:
+            target = rng.randint(1, max(1, remaining // 3))
+            wait_for(
+                lambda: proc.poll() is not None or world.log.count - before >= target,
+                timeout=90,
+                what=f"{target} deliveries",
+            )
+            jitter = time.monotonic() + rng.uniform(0.0, 0.03)
+            wait_for(lambda: time.monotonic() > jitter, timeout=1)
+            phase = "deliveries"
+    finally:
+        killed = sigkill(proc)
+    return phase if killed else "finished"
+
+
+def first_delivery_order_kept(entries: list[dict[str, str]]) -> dict[str, bool]:
+    seen: set[tuple[str, str]] = set()
+    firsts: dict[str, list[int]] = {}
+    for e in entries:
+        if (e["arn"], e["seq"]) not in seen:
+            seen.add((e["arn"], e["seq"]))
+            firsts.setdefault(e["arn"], []).append(int(e["seq"]))
+    return {arn: seqs == sorted(seqs) for arn, seqs in firsts.items()}
+
+
+def test_redrive_killed_at_random_moments_loses_nothing_and_keeps_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: Any
+) -> None:
+    from ddbtrigger.sandbox import Sandbox
+
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    clock = SqsClock(monkeypatch)
+    with Sandbox(poll_interval=0.5) as sb:
+        world = FailureWorld(sb, tmp_path, shards=SHARDS, per_shard=PER_SHARD, rng=rng)
+        env = cli_env(sb.endpoint_url)
+        phases: dict[str, int] = {}
+        real_wait = 0.0
+        for n in range(KILLS):
+            phase = kill_once(world, rng, env, tmp_path)
+            phases[phase] = phases.get(phase, 0) + 1
+            real_wait += wait_released(world, clock, real_time=n == 0)
+        assert sum(world.depth()) > 0 or phases.get("finished"), "the kills left nothing to finish"
+        final = run(redrive_args(world), env, cwd=tmp_path, timeout=180)
+        assert final.returncode == 0, final.stderr[-2000:]
+        assert world.depth() == (0, 0), "the destination is not empty after the final run"
+
+        entries = world.log.entries()
+        delivered = {(e["arn"], int(e["seq"])) for e in entries}
+        expected = {(arn, s) for arn, seqs in world.expected.items() for s in seqs}
+        lost = expected - delivered
+        assert not lost, f"{len(lost)} record(s) never delivered (seed {seed})"
+        assert delivered == expected
+        order = first_delivery_order_kept(entries)
+        assert all(order.values()) and len(order) == SHARDS, f"per-shard order broken (seed {seed}): {order}"
+        kills = KILLS - phases.get("finished", 0)
+        assert kills >= KILLS * 0.8, f"only {kills} of {KILLS} runs were killed mid-way (seed {seed})"
+        record_figures(
+            request.config,
+            "kill_redrive",
+            {
+                "seed": seed,
+                "runs": KILLS + 1,
+                "kills": kills,
+                "kill_phases": phases,
+                "failures": world.records,
+                "records": world.records,
+                "deliveries": len(entries),
+                "lost": len(lost),
+                "duplicates": len(entries) - len(expected),
+                "real_seconds_waited_for_release": round(real_wait, 1),
+            },
+        )
