@@ -171,9 +171,11 @@ def plan_items(
         except (PatternError, ValueError) as e:
             raise UsageError(f"trigger {tf.trigger}: cannot read its filter patterns: {e}") from None
         items.extend(_Item(tf.trigger, function, patterns, f) for f in tf.failures)
-    streams = {item.stream_arn for item in items}
-    shards = {(item.stream_arn, item.shard_id) for item in items}
-    parents = gateway.shard_parents(streams) if len(shards) > 1 else {}
+    shards_of: dict[str, set[str]] = {}
+    for item in items:
+        shards_of.setdefault(item.stream_arn, set()).add(item.shard_id)
+    split = {arn for arn, shards in shards_of.items() if len(shards) > 1}  # lineage matters only there
+    parents = gateway.shard_parents(split) if split else {}
     return plan_shards(items, parents=parents, limit=options.max_failures)
 
 
@@ -395,9 +397,13 @@ def open_redrive(
     with ExitStack() as stack:
         scans: dict[str, Any] = {}
         found: list[TriggerFailures] = []
-        for scan, sharing in _open_scans(factory, triggers, hold_seconds, stack, warn):
+        opened = _open_scans(factory, triggers, hold_seconds, stack, warn)
+        for scan, _ in opened:
             stack.enter_context(Heartbeat(scan, every=max(1.0, hold_seconds / 3), hold=hold_seconds))
-            items = list(scan)  # the whole destination: order needs every failure of a shard
+        # every destination whole (order needs every failure of a shard), all destinations at once
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(opened)))) as pool:
+            contents = list(pool.map(lambda pair: list(pair[0]), opened))
+        for (scan, sharing), items in zip(opened, contents, strict=True):
             for n, trigger in enumerate(sharing):
                 scans[trigger.name] = scan
                 found.append(_share(trigger, items, with_malformed=n == 0))
