@@ -186,7 +186,7 @@ def redrive(
     with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
         if session.total and _may_delete(options):
             out.confirm(_question(session.total, session.triggers, options), yes=yes)
-        with out.progress(transient=True) as bar:
+        with progress_bar(out) as bar:
             report = session.run(progress=BarProgress(bar, dry_run=dry_run))
     out.result(report.as_json(), lambda console: draw_report(console, report, dry_run=dry_run))
     if report.left_failing:
@@ -216,6 +216,41 @@ def _left_message(report: RedriveReport) -> str:
     return (
         f"{doc['failed']} failure(s) still failing and {doc['expired']} expired were left in the "
         "destination; see the table above"
+    )
+
+
+def progress_bar(out: Output) -> RichProgress:
+    """Failures and records: done/total, rate, elapsed, ETA; on stderr, hidden when it is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f}/s" if speed else "–/s", style="progress.data.speed")
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=out.err,
+        transient=True,
+        disable=not out.err.is_terminal,
     )
 
 
