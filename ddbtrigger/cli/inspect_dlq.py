@@ -226,7 +226,8 @@ def records_view(entry: Entry) -> RenderableType:
     if hydration.expired:
         text.append("expired", style="red")
         text.append(f": {hydration.reason}" if hydration.reason else "")
-    text.append(f"{len(hydration.records)} record(s) from the {hydration.origin}")
+    origin = "S3 object" if hydration.origin == "s3" else hydration.origin
+    text.append(f"{len(hydration.records)} record(s) from the {origin}")
     if hydration.extra_records:
         text.append(f", {hydration.extra_records} more than the batch had", style="yellow")
     for record in hydration.records:
