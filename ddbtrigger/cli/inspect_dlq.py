@@ -225,7 +225,7 @@ def records_view(entry: Entry) -> RenderableType:
     text = Text(f"{entry.item.id} ({entry.trigger}): ")
     if hydration.expired:
         text.append("expired", style="red")
-        text.append(f": {hydration.reason}" if hydration.reason else "")
+        text.append((f": {hydration.reason}" if hydration.reason else "") + "; ")
     origin = "S3 object" if hydration.origin == "s3" else hydration.origin
     text.append(f"{len(hydration.records)} record(s) from the {origin}")
     if hydration.extra_records:

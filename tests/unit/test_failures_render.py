@@ -103,7 +103,7 @@ def test_hydrated_records_and_expired_hydration() -> None:
     r.add(Entry("t", failure("5", "5", id="gone"), Hydration([], expired=True, reason="trimmed")))
     text = draw(r)
     assert 'INSERT  {"pk": "k1"}' in text and "a@example.com" in text
-    assert "gone (t): expired: trimmed" in text
+    assert "gone (t): expired: trimmed; 0 record(s) from the stream" in text
     doc = r.as_json()
     assert doc["failures"][0]["hydrated"]["records"] == records
 
