@@ -209,24 +209,45 @@ def redrive(
     return RedriveReport(tuple(ordered + malformed))
 
 
+class _Ledgers:
+    """One ``ShardLedger`` per (shard, trigger): two triggers on one table share the shard's reads but
+    not its order (their functions are independent)."""
+
+    def __init__(self, keep_going: bool) -> None:
+        self.keep_going = keep_going
+        self._ledgers: dict[tuple[ShardKey, str], ShardLedger] = {}
+        self._lock = threading.Lock()
+
+    def of(self, key: ShardKey, trigger: str) -> ShardLedger:
+        with self._lock:
+            return self._ledgers.setdefault((key, trigger), ShardLedger(keep_going=self.keep_going))
+
+    def inherit(self, child: ShardKey, parent: ShardKey) -> None:
+        """A child shard waits while its parent shard still fails (for the same trigger)."""
+        with self._lock:
+            blocked = [(t, led.blocked_by) for (k, t), led in self._ledgers.items() if k == parent]
+        for trigger, blocked_by in blocked:
+            if blocked_by:
+                self.of(child, trigger).block(blocked_by)
+
+
 def _schedule(work: list[ShardWork[_Item]], run: _Run) -> None:
     """Up to ``concurrency`` shards at once; a child shard starts only after its parent finished."""
-    ledgers = {w.key: ShardLedger(keep_going=run.options.keep_going) for w in work}
+    ledgers = _Ledgers(run.options.keep_going)
+    slots = max(1, run.options.concurrency)
     pending = list(work)
     finished: set[ShardKey] = set()
     running: dict[Future[None], ShardKey] = {}
-    with ThreadPoolExecutor(
-        max_workers=max(1, run.options.concurrency), thread_name_prefix="redrive"
-    ) as pool:
+    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="redrive") as pool:
         try:
             while pending or running:
                 for w in [w for w in pending if w.after is None or w.after in finished]:
-                    if len(running) >= max(1, run.options.concurrency):
+                    if len(running) >= slots:
                         break
                     pending.remove(w)
-                    if w.after is not None and ledgers[w.after].blocked_by:
-                        ledgers[w.key].block(ledgers[w.after].blocked_by or "")
-                    running[pool.submit(_work_shard, w, ledgers[w.key], run)] = w.key
+                    if w.after is not None:
+                        ledgers.inherit(w.key, w.after)
+                    running[pool.submit(_work_shard, w, ledgers, run)] = w.key
                 if not running:
                     break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -238,11 +259,12 @@ def _schedule(work: list[ShardWork[_Item]], run: _Run) -> None:
             raise
 
 
-def _work_shard(work: ShardWork[_Item], ledger: ShardLedger, run: _Run) -> None:
+def _work_shard(work: ShardWork[_Item], ledgers: _Ledgers, run: _Run) -> None:
     """One shard, in order. Never raises: a fatal error stops the run and is re-raised by ``redrive``."""
     for item in work.failures:
         if run.stop.is_set():
             return
+        ledger = ledgers.of(work.key, item.trigger)
         reason = ledger.gate()
         if reason is not None:
             run.record(
@@ -406,7 +428,7 @@ def open_redrive(
         for (scan, sharing), items in zip(opened, contents, strict=True):
             for n, trigger in enumerate(sharing):
                 scans[trigger.name] = scan
-                found.append(_share(trigger, items, with_malformed=n == 0))
+                found.append(_share(trigger, items, sharing, with_malformed=n == 0))
             _warn_foreign(items, sharing, warn)
         gateway = AwsRedriveGateway(
             factory, scans, reads_per_second=options.reads_per_second, handler=handler, warn=warn
@@ -450,9 +472,29 @@ def _open_scans(
     return list(by_arn.values())
 
 
-def _share(trigger: Any, items: Sequence[Failure | Malformed], *, with_malformed: bool) -> TriggerFailures:
-    """This trigger's failures (those from its table's streams); malformed items go to the first."""
-    failures = [i for i in items if isinstance(i, Failure) and _table_of(i.stream_arn) == trigger.table_name]
+def _share(
+    trigger: Any, items: Sequence[Failure | Malformed], sharing: Sequence[Any], *, with_malformed: bool
+) -> TriggerFailures:
+    """This trigger's failures: those from its table's streams, and, when several triggers of that table
+    share the destination, those whose failed function is this trigger's. Malformed items go to the first.
+    """
+    from ddbtrigger.core.live import same_function
+
+    same_table = [t for t in sharing if t.table_name == trigger.table_name]
+    failures = [
+        i
+        for i in items
+        if isinstance(i, Failure)
+        and _table_of(i.stream_arn) == trigger.table_name
+        and (
+            len(same_table) == 1
+            or (
+                same_function(trigger.function, i.function_arn)
+                if i.function_arn
+                else trigger is same_table[0]
+            )
+        )
+    ]
     malformed = [i for i in items if isinstance(i, Malformed)] if with_malformed else []
     return TriggerFailures(trigger.name, trigger.function, list(trigger.mapping.filters), failures, malformed)
 

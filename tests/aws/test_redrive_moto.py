@@ -80,13 +80,13 @@ class World:
         self.seqs.extend(new)
         return new
 
-    def fail(self, start: str, end: str, batch: int) -> None:
+    def fail(self, start: str, end: str, batch: int, function: str = "orders-fn") -> None:
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         body = {
             "requestContext": {
                 "requestId": "r",
                 "condition": "RetryAttemptsExhausted",
-                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:orders-fn",
+                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{function}",
                 "approximateInvokeCount": 4,
             },
             "responseContext": {
@@ -293,3 +293,18 @@ def test_redriven_event_has_the_shape_lambda_sends(world: World, tmp_path: Path)
     assert ours["dynamodb"]["Keys"] == {"pk": {"S": "k0"}}
     assert ours["dynamodb"]["NewImage"] == {"pk": {"S": "k0"}, "status": {"S": "new"}}
     assert abs(ours["dynamodb"]["ApproximateCreationDateTime"] - datetime.now(UTC).timestamp()) < 120
+
+
+def test_two_triggers_of_one_table_sharing_a_queue_each_get_their_own_failures(
+    world: World, tmp_path: Path
+) -> None:
+    seqs = world.write(2)
+    world.fail(seqs[0], seqs[0], 1, function="orders-fn")
+    world.fail(seqs[1], seqs[1], 1, function="archive-fn")
+    extra = "  - {name: orders-archive, table: orders, function: archive-fn, on_failure: {type: sqs, name: orders-dlq}}"
+    report = run(world, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True), extra)
+    assert sorted((r.trigger, r.status.value) for r in report.results) == [
+        ("orders-archive", "redriven"),
+        ("orders-audit", "redriven"),
+    ]
+    assert len(delivered(tmp_path)) == 2 and world.depth() == (0, 0)

@@ -345,3 +345,20 @@ def test_a_vanished_stream_means_expired() -> None:
 
     report = redrive(found(failure("a", "s1", 10, 11)), Gone(ok), RedriveOptions())
     assert report.results[0].status is Status.EXPIRED
+
+
+def test_two_triggers_on_one_shard_share_reads_but_not_order() -> None:
+    def fails_for_audit(event: dict[str, Any], context: Any) -> None:
+        if context.function_name == "audit-fn":
+            raise ValueError("audit is broken")
+
+    gw = FakeGateway(fails_for_audit)
+    both = [
+        TriggerFailures("audit", "audit-fn", [], [failure("a1", "s1", 10, 11), failure("a2", "s1", 30, 31)]),
+        TriggerFailures("archive", "archive-fn", [], [failure("b1", "s1", 20, 21)]),
+    ]
+    report = redrive(both, gw, RedriveOptions(concurrency=2))
+    results = by_id(report)
+    assert results["a1"].status is Status.FAILED and "not attempted" in (results["a2"].error or "")
+    assert results["b1"].status is Status.REDRIVEN and gw.deleted == ["b1"]
+    assert gw.max_active_per_shard == 1  # still one reader of the shard
