@@ -240,25 +240,34 @@ class Row:
         }
 
 
+def interleave(
+    repeats: int,
+    subjects: Sequence[tuple[str, Callable[[], Proc]]],
+    *,
+    before: Callable[[], None] | None = None,
+) -> list[Series]:
+    """Run every subject once per round, rotating who goes first; ``before`` resets the fixture."""
+    series = [Series(label) for label, _ in subjects]
+    for i in range(repeats):
+        for k in range(len(subjects)):
+            j = (i + k) % len(subjects)
+            if before:
+                before()
+            series[j].runs.append(subjects[j][1]())
+    return series
+
+
 def alternate(
     repeats: int,
     tool: Callable[[], Proc],
-    floor: Callable[[], Proc] | None,
+    floor: Callable[[], Proc],
     *,
     before: Callable[[], None] | None = None,
     tool_label: str = "ddbtrigger",
     floor_label: str = "floor",
-) -> tuple[Series, Series | None]:
-    """Run tool and floor alternately (who goes first swaps each round); ``before`` resets the fixture."""
-    tool_s, floor_s = Series(tool_label), Series(floor_label) if floor else None
-    for i in range(repeats):
-        order = [(tool, tool_s), (floor, floor_s)] if i % 2 == 0 else [(floor, floor_s), (tool, tool_s)]
-        for fn, series in order:
-            if fn is None or series is None:
-                continue
-            if before:
-                before()
-            series.runs.append(fn())
+) -> tuple[Series, Series]:
+    """The tool and its floor, alternately."""
+    tool_s, floor_s = interleave(repeats, [(tool_label, tool), (floor_label, floor)], before=before)
     return tool_s, floor_s
 
 

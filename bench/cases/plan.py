@@ -1,0 +1,81 @@
+"""No-op ``plan`` at N = 1, 10, 50 triggers against ``floor_plan.py``; ``apply`` from nothing at N = 10."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+from bench import fixtures as fx
+from bench.context import Ctx
+from bench.env import local_aws
+from bench.harness import BenchError, Goal, Proc, Row, Series, alternate, per_unit_calls
+
+GOAL_CALLS_PER_TRIGGER = 4
+
+
+def _plan(aws: fx.LocalAws, spec: Path, n: int) -> Proc:
+    proc = fx.tool(aws, "plan", "-f", str(spec), "--output", "json").check()
+    summary = proc.json().get("summary", {})
+    if summary.get("no-op", 0) < n or any(
+        summary.get(k, 0) for k in ("create", "update", "replace", "delete")
+    ):
+        raise BenchError(f"plan after apply is not a no-op: {summary}")
+    return proc
+
+
+def _plan_rows(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> list[Row]:
+    sizes = (1, 3) if ctx.quick else (1, 10, 50)
+    trigs = fx.triggers("plan", max(sizes))
+    fx.create_tables_and_functions(aws, trigs)
+    fx.apply(aws, fx.write_spec(work, trigs))
+    rows = []
+    for n in sizes:
+        spec = fx.write_spec(work, trigs[:n])
+        ctx.say(f"plan: N={n} @ {latency} ms × {ctx.repeats}")
+        tool, floor = alternate(
+            ctx.repeats,
+            functools.partial(_plan, aws, spec, n),
+            lambda spec=spec: fx.floor(aws, "floor_plan.py", "-f", str(spec)).check(),
+            floor_label="floor_plan",
+        )
+        row = Row("plan (no-op)", f"N={n} @ {latency} ms", tool, floor)
+        per = sum(tool.calls.values()) / n
+        row.figures.append(
+            f"{per_unit_calls(tool.calls, n)} calls/trigger (floor {per_unit_calls(floor.calls, n)})"
+        )
+        row.goals.append(Goal("calls/trigger", per, GOAL_CALLS_PER_TRIGGER))
+        if latency >= 20 and n >= 50:
+            row.goals.append(Goal("wall vs floor", row.ratio or 0, 0.3))
+        if latency >= 20 and n == 1:
+            row.goals.append(Goal("wall vs floor", row.ratio or 0, 1.2))
+        rows.append(row)
+    return rows
+
+
+def _apply_row(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> Row:
+    """Fresh tables (stream off) and functions per run: apply enables streams, creates queues, mappings."""
+    n = ctx.size(10, 2)
+    series = Series("ddbtrigger apply")
+    for r in range(ctx.repeats):
+        trigs = fx.triggers(f"apply{latency}r{r}", n)
+        fx.create_tables_and_functions(aws, trigs, stream=False)
+        spec = fx.write_spec(work, trigs)
+        ctx.say(f"apply: N={n} @ {latency} ms, run {r + 1}/{ctx.repeats}")
+        series.runs.append(fx.tool(aws, "apply", "-f", str(spec), "--yes", "--output", "json").check())
+    row = Row("apply (from nothing)", f"N={n} @ {latency} ms", series)
+    row.figures.append(f"{per_unit_calls(series.calls, n)} calls/trigger")
+    return row
+
+
+def run(ctx: Ctx) -> list[Row]:
+    fx.require_command("plan")
+    rows = []
+    for latency in (0,) if ctx.quick else (0, 20):
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
+            local_aws(ctx.server, latency_ms=latency) as aws,
+        ):
+            rows += _plan_rows(ctx, aws, Path(tmp), latency)
+            rows.append(_apply_row(ctx, aws, Path(tmp), latency))
+    return rows
