@@ -308,3 +308,36 @@ def test_two_triggers_of_one_table_sharing_a_queue_each_get_their_own_failures(
         ("orders-audit", "redriven"),
     ]
     assert len(delivered(tmp_path)) == 2 and world.depth() == (0, 0)
+
+
+def test_s3_destination_uses_the_stored_records_and_deletes_the_object(world: World, tmp_path: Path) -> None:
+    from ddbtrigger.core.events import lambda_event
+
+    s3 = world.factory.client("s3")
+    s3.create_bucket(Bucket="orders-failures")
+    world.write(2)
+    streams = world.factory.client("dynamodbstreams")
+    it = streams.get_shard_iterator(
+        StreamArn=world.stream_arn, ShardId=world.shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=it)["Records"]
+    world.fail(world.seqs[0], world.seqs[1], 2)
+    body = json.loads(world.sqs.receive_message(QueueUrl=world.queue_url)["Messages"][0]["Body"])
+    body["payload"] = json.dumps(lambda_event(records, stream_arn=world.stream_arn))
+    key = f"failures/aws/lambda/uuid/{world.shard_id}/2024/01/01/x.json"
+    s3.put_object(Bucket="orders-failures", Key=key, Body=json.dumps(body).encode())
+    world.sqs.purge_queue(QueueUrl=world.queue_url)
+    world.counting()
+    spec = SPEC.replace(
+        "on_failure: {type: sqs, name: orders-dlq}",
+        "on_failure: {type: s3, name: orders-failures, prefix: failures/}",
+    )
+    triggers = load_spec(spec.replace("{extra}", ""), "x.yaml").triggers
+    with open_redrive(
+        world.factory, triggers, RedriveOptions(handler=handler_file(tmp_path), delete_on_success=True)
+    ) as session:
+        report = session.run()
+    assert [r.status for r in report.results] == [Status.REDRIVEN] and report.results[0].records == 2
+    assert "GetRecords" not in world.calls and world.calls.get("DeleteObjects") == 1
+    assert s3.list_objects_v2(Bucket="orders-failures").get("KeyCount") == 0
+    assert [r["dynamodb"]["SequenceNumber"] for r in delivered(tmp_path)[0]["Records"]] == world.seqs

@@ -362,3 +362,14 @@ def test_two_triggers_on_one_shard_share_reads_but_not_order() -> None:
     assert results["a1"].status is Status.FAILED and "not attempted" in (results["a2"].error or "")
     assert results["b1"].status is Status.REDRIVEN and gw.deleted == ["b1"]
     assert gw.max_active_per_shard == 1  # still one reader of the shard
+
+
+def test_to_function_invokes_another_function() -> None:
+    names: list[str] = []
+
+    def record_name(event: dict[str, Any], context: Any) -> None:
+        names.append(context.function_name)
+
+    gw = FakeGateway(record_name)
+    redrive(found(failure("a", "s1", 10, 11)), gw, RedriveOptions(to_function="parking-fn"))
+    assert names == ["parking-fn"] and gw.deleted == ["a"]
