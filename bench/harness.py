@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -93,7 +95,13 @@ def run_proc(
     count_calls: bool = True,
     timeout: float = 900,
 ) -> Proc:
-    """Run once; wall time around spawn..reap, peak RSS of that child alone (wait4), API calls."""
+    """Run once: wall time around spawn..reap, the command's own peak RSS, its API calls.
+
+    Peak RSS comes from a small launcher (GNU time, else a bare Python) that waits for the command: the
+    kernel charges a child with its parent's peak RSS at exec (fork/vfork share or copy the parent's
+    memory), so spawning straight from this process, which holds the emulator, would report this
+    process's size instead of the command's.
+    """
     full_env = {**base_env(), **(env or {})}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         calls_file = Path(tmp) / "calls.json"
@@ -102,13 +110,19 @@ def run_proc(
             full_env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(HOOK_DIR), full_env.get("PYTHONPATH", "")) if p
             )
-        out_path, err_path = Path(tmp) / "out", Path(tmp) / "err"
+        out_path, err_path, rss_path = Path(tmp) / "out", Path(tmp) / "err", Path(tmp) / "rss"
         with out_path.open("wb") as out, err_path.open("wb") as err:
             start = time.perf_counter()
             proc = subprocess.Popen(
-                list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=full_env, cwd=cwd or REPO
+                [*_launcher(rss_path), *argv],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=full_env,
+                cwd=cwd or REPO,
+                start_new_session=True,
             )
-            status, usage = _reap(proc, timeout)
+            status = _reap(proc, timeout)
             wall = time.perf_counter() - start
         calls: Counter[str] = Counter()
         if calls_file.exists():
@@ -120,24 +134,51 @@ def run_proc(
             out_path.read_text(errors="replace"),
             err_path.read_text(errors="replace"),
             calls,
-            usage.ru_maxrss / 1024,
+            _read_rss_kb(rss_path) / 1024,
         )
 
 
-def _reap(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
-    """wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage
-        if time.monotonic() > deadline:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            raise BenchError(f"{proc.args!r} timed out after {timeout:.0f} s")
-        time.sleep(0.002)
+_PY_LAUNCHER = """import os, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
+def _launcher(rss_path: Path) -> list[str]:
+    gnu_time = Path("/usr/bin/time")
+    if gnu_time.exists():
+        return [str(gnu_time), "-f", "%M", "-o", str(rss_path)]
+    return [sys.executable, "-S", "-c", _PY_LAUNCHER, str(rss_path)]
+
+
+def _read_rss_kb(path: Path) -> float:
+    """The launcher's figure in KiB (GNU time may prefix a 'Command exited with…' line)."""
+    try:
+        return float(path.read_text().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """Block until the command ends (no polling delay); kill its whole group after ``timeout``."""
+    timed_out: list[bool] = []
+
+    def kill() -> None:
+        timed_out.append(True)
+        os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status = os.waitpid(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if timed_out:
+        raise BenchError(f"{' '.join(map(str, proc.args))[:200]} timed out after {timeout:.0f} s")
+    return proc.returncode
 
 
 @dataclass
