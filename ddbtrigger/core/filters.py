@@ -43,6 +43,22 @@ def parse_patterns(filters: Sequence[Mapping[str, Any] | str]) -> list[dict[str,
     return patterns
 
 
+def check_patterns(patterns: Sequence[Mapping[str, Any]]) -> None:
+    """Raise ``PatternError`` for an operator this matcher cannot apply, before any record is judged."""
+    for pattern in patterns:
+        _check(pattern)
+
+
+def _check(rule: Mapping[str, Any]) -> None:
+    for sub in rule.values():
+        if isinstance(sub, Mapping):
+            _check(sub)
+            continue
+        for matcher in _as_list(sub):
+            if isinstance(matcher, Mapping):
+                _match_operator(matcher, "")  # validates the operator and its argument
+
+
 def passes_filters(record: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]) -> bool:
     """Would Lambda send this record? True when no filter is set or when any pattern matches."""
     if not patterns:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from ddbtrigger.core.events import lambda_record
 from ddbtrigger.core.failures import Failure, Malformed
-from ddbtrigger.core.filters import PatternError, parse_patterns, passes_filters
+from ddbtrigger.core.filters import PatternError, check_patterns, parse_patterns, passes_filters
 from ddbtrigger.core.redrive import (
     FailureResult,
     Fetched,
@@ -168,6 +168,7 @@ def plan_items(
         function = options.to_function or tf.function
         try:
             patterns = tuple(parse_patterns(list(tf.filters)))
+            check_patterns(patterns)
         except (PatternError, ValueError) as e:
             raise UsageError(f"trigger {tf.trigger}: cannot read its filter patterns: {e}") from None
         items.extend(_Item(tf.trigger, function, patterns, f) for f in tf.failures)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ddbtrigger.core.filters import PatternError, matches, parse_patterns, passes_filters
+from ddbtrigger.core.filters import PatternError, check_patterns, matches, parse_patterns, passes_filters
 
 
 def record(event_name: str = "INSERT", **new_image: Any) -> dict[str, Any]:
@@ -113,3 +113,16 @@ def test_patterns_from_json_strings_as_in_filter_criteria() -> None:
 def test_unreadable_patterns_raise_a_pattern_error(bad: dict[str, Any]) -> None:
     with pytest.raises(PatternError):
         matches(bad, REC)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"dynamodb": {"NewImage": {"x": {"S": [{"numeric": [">"]}]}}}},
+        {"eventName": [{"wildcard": "x*"}]},
+    ],
+)
+def test_check_patterns_finds_bad_operators_deep_down(bad: dict[str, Any]) -> None:
+    with pytest.raises(PatternError):
+        check_patterns([bad])
+    check_patterns([{"eventName": ["INSERT", {"prefix": "MOD"}], "dynamodb": {"Keys": [{"exists": True}]}}])

@@ -373,3 +373,14 @@ def test_to_function_invokes_another_function() -> None:
     gw = FakeGateway(record_name)
     redrive(found(failure("a", "s1", 10, 11)), gw, RedriveOptions(to_function="parking-fn"))
     assert names == ["parking-fn"] and gw.deleted == ["a"]
+
+
+def test_an_unsupported_filter_operator_is_a_usage_error_up_front() -> None:
+    gw = FakeGateway(ok)
+    with pytest.raises(UsageError, match="filter"):
+        redrive(
+            found(failure("a", "s1", 10, 11), filters=[{"eventName": [{"wildcard": "IN*"}]}]),
+            gw,
+            RedriveOptions(),
+        )
+    assert gw.fetches == []
