@@ -156,47 +156,52 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
+RICH_TABLE_MAX_ROWS = 300
+"""Above this many rows, tables are drawn as plain aligned text: rich needs ~5 ms a row."""
+FAILURE_COLUMNS = (
+    "received",
+    "trigger",
+    "shard",
+    "sequence range",
+    "batch",
+    "condition",
+    "invokes",
+    "error",
+    "expires",
+)
+MALFORMED_COLUMNS = ("id", "trigger", "reason")
+FAILURES_TITLE = "Failures"
+MALFORMED_TITLE = "Malformed (not invocation records; kept, never deleted)"
+Row = tuple[list[str], bool]
+
+
 def draw_report(console: Console, report: InspectReport, *, redrive: dict[str, Any]) -> None:
     """The table-mode view of one scan."""
     if report.failures:
-        console.print(failures_table(report.failures, report.now))
+        print_table(console, FAILURES_TITLE, FAILURE_COLUMNS, failure_rows(report.failures, report.now))
         hydrated = [e for e in report.failures if e.hydration is not None]
         for entry in hydrated:
             console.print(records_view(entry))
     if report.malformed:
-        console.print(malformed_table(report.malformed))
+        print_table(console, MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(report.malformed))
     console.print(footer(report, redrive=redrive))
 
 
-def failures_table(entries: list[Entry], now: datetime) -> Table:
-    from rich.table import Table
-
+def failure_rows(entries: list[Entry], now: datetime) -> list[Row]:
+    """One row of cells per failure, and whether it is expired (drawn in red)."""
     from ddbtrigger.core.failures import Failure
     from ddbtrigger.usecases.inspect import expiry_text, short_sequence
 
-    table = Table(title="Failures", title_justify="left")
-    for column in (
-        "received",
-        "trigger",
-        "shard",
-        "sequence range",
-        "batch",
-        "condition",
-        "invokes",
-        "error",
-        "expires",
-    ):
-        table.add_column(column, no_wrap=column in ("received", "sequence range", "expires"))
+    rows: list[Row] = []
     for entry in entries:
         f = entry.item
         if not isinstance(f, Failure):
             continue
-        expiry = expiry_text(f, now)
         received = f.received_at.strftime("%Y-%m-%d %H:%M:%S") if f.received_at else "–"
         seq = short_sequence(f.start_sequence_number)
         if f.end_sequence_number != f.start_sequence_number:
             seq += f"–{short_sequence(f.end_sequence_number)}"
-        table.add_row(
+        cells = [
             received,
             entry.trigger,
             _short_shard(f.shard_id),
@@ -205,9 +210,50 @@ def failures_table(entries: list[Entry], now: datetime) -> Table:
             f.condition,
             str(f.approximate_invoke_count),
             f.function_error or "–",
-            f"[red]{expiry}[/red]" if f.expired(now) else expiry,
-        )
+            expiry_text(f, now),
+        ]
+        rows.append((cells, f.expired(now)))
+    return rows
+
+
+def malformed_rows(entries: list[Entry]) -> list[Row]:
+    return [([entry.item.id, entry.trigger, getattr(entry.item, "reason", "")], False) for entry in entries]
+
+
+def rich_table(title: str, columns: tuple[str, ...], rows: list[Row]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("received", "sequence range", "expires"))
+    for cells, red in rows:
+        table.add_row(*cells[:-1], Text(cells[-1], style="red" if red else ""))
     return table
+
+
+def print_table(console: Console, title: str, columns: tuple[str, ...], rows: list[Row]) -> None:
+    """A rich table, or for many rows the same columns as plain aligned text (fast, flat)."""
+    if len(rows) <= RICH_TABLE_MAX_ROWS:
+        console.print(rich_table(title, columns, rows))
+        return
+    widths = [max(len(column), *(len(cells[i]) for cells, _ in rows)) for i, column in enumerate(columns)]
+    color = console.is_terminal and not console.no_color
+
+    def line(cells: list[str], red: bool = False) -> str:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        if red and color:
+            padded[-1] = f"\x1b[31m{padded[-1]}\x1b[0m"
+        return "  ".join(padded).rstrip()
+
+    out = [title, line(list(columns)), "  ".join("─" * w for w in widths)]
+    out += [line(cells, red) for cells, red in rows]
+    console.file.write("\n".join(out) + "\n")
+    console.file.flush()
+
+
+def failures_table(entries: list[Entry], now: datetime) -> Table:
+    return rich_table(FAILURES_TITLE, FAILURE_COLUMNS, failure_rows(entries, now))
 
 
 def _short_shard(shard_id: str) -> str:
@@ -239,14 +285,7 @@ def records_view(entry: Entry) -> RenderableType:
 
 
 def malformed_table(entries: list[Entry]) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Malformed (not invocation records; kept, never deleted)", title_justify="left")
-    for column in ("id", "trigger", "reason"):
-        table.add_column(column)
-    for entry in entries:
-        table.add_row(entry.item.id, entry.trigger, getattr(entry.item, "reason", ""))
-    return table
+    return rich_table(MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(entries))
 
 
 def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
@@ -315,7 +354,7 @@ def _draw_export(console: Console, summary: ExportSummary, now: datetime, redriv
     from ddbtrigger.usecases.inspect import age_text, redrive_command
 
     if summary.malformed:
-        console.print(malformed_table(summary.malformed))
+        print_table(console, MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(summary.malformed))
     line = (
         f"wrote {summary.failures} failure(s) to {summary.path} ({summary.expired} expired), "
         f"{len(summary.malformed)} malformed"
@@ -391,9 +430,11 @@ def _follow_view(entries: list[Entry]) -> RenderableType:
     now = _now()
     failures = [e for e in entries if isinstance(e.item, Failure)]
     malformed = [e for e in entries if not isinstance(e.item, Failure)]
-    parts: list[Any] = [failures_table(failures, now)]
-    parts += [records_view(e) for e in failures if e.hydration is not None]
+    recent = failures[-RICH_TABLE_MAX_ROWS:]
+    parts: list[Any] = [failures_table(recent, now)]
+    parts += [records_view(e) for e in recent[-20:] if e.hydration is not None]
     if malformed:
-        parts.append(malformed_table(malformed))
-    parts.append(f"{len(failures)} failure(s), {len(malformed)} malformed; watching (Ctrl-C to stop)")
+        parts.append(malformed_table(malformed[-20:]))
+    shown = f" (the newest {len(recent)} shown)" if len(recent) < len(failures) else ""
+    parts.append(f"{len(failures)} failure(s){shown}, {len(malformed)} malformed; watching (Ctrl-C to stop)")
     return Group(*parts)

@@ -118,3 +118,27 @@ def test_expiry_boundaries() -> None:
     f = failure("1", "1")
     assert not f.expired(f.expires_at - timedelta(seconds=1))
     assert f.expired(f.expires_at)
+
+
+def test_many_rows_are_drawn_as_plain_aligned_text() -> None:
+    r = InspectReport(now=NOW)
+    for i in range(400):
+        arrival = "2019-11-13T02:00:00Z" if i % 2 else "2019-11-14T00:13:19Z"
+        r.add(Entry("orders-audit", failure(str(1000 + i), str(1000 + i), id=f"m{i}", arrival=arrival)))
+    r.add(Entry("orders-audit", parse_failure("junk", id="m-bad", source="sqs")))
+    r.sort()
+    buffer = io.StringIO()
+    console = Console(width=200, no_color=True, file=buffer)
+    draw_report(
+        console, r, redrive={"file": "ddbtrigger.yaml", "profile": None, "region": None, "endpoint_url": None}
+    )
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "Failures"
+    header = lines[1].split()
+    assert header[:3] == ["received", "trigger", "shard"]
+    rows = [line for line in lines if "RetryAttemptsExhausted" in line]
+    assert len(rows) == 400
+    assert rows[0].split()[4] == "1000" and rows[-1].split()[4] == "1399"
+    assert rows[1].endswith("expired") and rows[0].endswith("expires in 20h48m")
+    assert len({len(row.split("RetryAttemptsExhausted")[0]) for row in rows}) == 1  # aligned
+    assert "m-bad" in buffer.getvalue() and "400 failure(s) (200 expired), 1 malformed" in buffer.getvalue()
