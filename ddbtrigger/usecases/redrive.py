@@ -371,7 +371,7 @@ CONFIRM_EMPTY_WAIT = 1
 """Seconds of the long poll that confirms the queue is drained (a long poll asks every SQS server)."""
 HOLD_SECONDS = 60
 """How long a failure stays invisible to others without a heartbeat: after a kill, a rerun sees the
-failures again after at most this long. The heartbeat extends it every third of it while a run lasts."""
+failures again after at most this long. The heartbeat extends it every half of it while a run lasts."""
 
 
 @dataclass
@@ -422,7 +422,8 @@ def open_redrive(
         found: list[TriggerFailures] = []
         opened = _open_scans(factory, triggers, hold_seconds, stack, warn)
         for scan, _ in opened:
-            stack.enter_context(Heartbeat(scan, every=max(1.0, hold_seconds / 3), hold=hold_seconds))
+            beat = stack.enter_context(Heartbeat(scan, every=max(1.0, hold_seconds / 2), hold=hold_seconds))
+            stack.callback(_report_heartbeat, beat, warn)
         # every destination whole (order needs every failure of a shard), all destinations at once
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(opened)))) as pool:
             contents = list(pool.map(lambda pair: list(pair[0]), opened))
@@ -436,6 +437,14 @@ def open_redrive(
         )
         stack.callback(gateway.flush)
         yield RedriveSession(found, gateway, options)
+
+
+def _report_heartbeat(beat: Any, warn: Callable[[str], None]) -> None:
+    if beat.error is not None:
+        warn(
+            f"could not always keep the failures hidden while working ({beat.error}); another reader "
+            "may have seen some of them meanwhile (nothing was deleted before delivery)"
+        )
 
 
 def _open_scans(

@@ -341,3 +341,28 @@ def test_s3_destination_uses_the_stored_records_and_deletes_the_object(world: Wo
     assert "GetRecords" not in world.calls and world.calls.get("DeleteObjects") == 1
     assert s3.list_objects_v2(Bucket="orders-failures").get("KeyCount") == 0
     assert [r["dynamodb"]["SequenceNumber"] for r in delivered(tmp_path)[0]["Records"]] == world.seqs
+
+
+def test_failures_stay_invisible_while_a_long_run_works(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    seqs = world.write(2)
+    world.fail(seqs[0], seqs[0], 1)
+    world.fail(seqs[1], seqs[1], 1)
+    seen_by_others: list[int] = []
+
+    def slow(event: dict[str, Any], context: Any) -> None:
+        if event["Records"][0]["dynamodb"]["SequenceNumber"] == seqs[0]:
+            time.sleep(2.5)  # longer than the 2 s hold: only the heartbeat keeps the messages hidden
+            messages = world.sqs.receive_message(QueueUrl=world.queue_url, MaxNumberOfMessages=10)
+            seen_by_others.append(len(messages.get("Messages", [])))
+
+    monkeypatch.setattr("ddbtrigger.aws.invoke.load_handler", lambda reference: slow)
+    options = RedriveOptions(handler="slow:handler", delete_on_success=True)
+    with open_redrive(world.factory, spec_triggers(), options, hold_seconds=2) as session:
+        report = session.run()
+    assert seen_by_others == [0]
+    assert [r.status for r in report.results] == [Status.REDRIVEN, Status.REDRIVEN]
+    assert world.depth() == (0, 0)
