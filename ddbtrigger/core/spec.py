@@ -62,7 +62,13 @@ class MappingSpec(_Model):
     @classmethod
     def _filter_size(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for index, pattern in enumerate(value):
-            size = len(json.dumps(pattern, separators=(",", ":")))
+            try:
+                size = len(json.dumps(pattern, separators=(",", ":"), allow_nan=False))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"filter {index} must be plain JSON data (strings, numbers, true/false, null, lists, "
+                    "mappings)"
+                ) from None
             if size > MAX_FILTER_PATTERN_CHARS:
                 raise ValueError(f"filter {index} is {size} characters as JSON; AWS allows 4096")
         return value

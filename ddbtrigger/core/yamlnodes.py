@@ -161,6 +161,7 @@ def compose(text: str) -> Document:
             builder.doc.problems.append(Problem("(top level)", "the file is empty", Position(1, 1)))
         return builder.doc
     try:
+        _check_expansion(node)
         builder.doc.data = builder.build(node, ())
     except TooLarge as e:
         builder.doc.problems.append(Problem("yaml", e.reason, _pos(node)))
@@ -174,8 +175,73 @@ def compose(text: str) -> Document:
     return builder.doc
 
 
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse an alias bomb from the node graph alone, before expanding anything.
+
+    Aliases share node objects, so the graph stays small while its expansion can be astronomical; the
+    expanded size of each node is counted once (memoized), which makes the check linear in the graph.
+    A node that contains itself (a recursive anchor) is refused too.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise TooLarge("the document contains itself through an alias; refusing it")
+        active.add(key)
+        nodes, chars = 1, len(node.value) if isinstance(node.value, str) else 0
+        children = node.value if isinstance(node, yaml.SequenceNode) else []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        for child in children:
+            n, c = size(child)
+            nodes, chars = nodes + n, chars + c
+            if nodes > MAX_NODES:
+                raise TooLarge(f"the document expands to more than {MAX_NODES} nodes (aliases?); refusing it")
+            if chars > MAX_EXPANDED_CHARS:
+                raise TooLarge(
+                    f"the document expands to more than {MAX_EXPANDED_CHARS} characters (aliases?); refusing it"
+                )
+        active.discard(key)
+        sizes[key] = (nodes, chars)
+        return nodes, chars
+
+    size(root)
+
+
+def _flow_depth_problem(text: str) -> Problem | None:
+    """Refuse deeply nested flow collections before PyYAML's scanner, which is quadratic in their depth.
+
+    Brackets are counted without parsing (quotes included), so this only ever refuses a text with more
+    than MAX_DEPTH brackets open at once, which no spec has.
+    """
+    depth, line, column = 0, 1, 0
+    for char in text:
+        column += 1
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(
+                    "yaml",
+                    f"the document nests deeper than {MAX_DEPTH} levels; refusing it",
+                    Position(line, column),
+                )
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            line, column = line + 1, 0
+    return None
+
+
 def _compose_nodes(text: str, doc: Document) -> yaml.Node | None:
     """The node graph (aliases still shared, nothing expanded), or None with a problem recorded."""
+    too_deep = _flow_depth_problem(text) if text.count("[") + text.count("{") > MAX_DEPTH else None
+    if too_deep is not None:
+        doc.problems.append(too_deep)
+        return None
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=SpecLoader)
         return node

@@ -78,6 +78,22 @@ CASES: list[tuple[str, str, str]] = [
         BILLION_LAUGHS,
         "spec.yaml:1:1: yaml: the document expands to more than 100000 nodes (aliases?); refusing it",
     ),
+    (
+        "recursive-alias",
+        "version: 1\ntriggers: &t [*t]\n",
+        "spec.yaml:1:1: yaml: the document contains itself through an alias; refusing it",
+    ),
+    (
+        "flow-nesting-too-deep",
+        "version: 1\ntriggers: " + "[" * 70 + "]" * 70 + "\n",
+        "spec.yaml:2:75: yaml: the document nests deeper than 64 levels; refusing it",
+    ),
+    (
+        "filter-not-json",
+        mapping("filters:", "  - eventName: !!binary aGVsbG8="),
+        "spec.yaml:7:7: triggers[0].mapping.filters: filter 0 must be plain JSON data (strings, numbers, "
+        "true/false, null, lists, mappings)",
+    ),
     ("empty-file", "", "spec.yaml:1:1: (top level): the file is empty"),
     ("only-comments", "# nothing here\n\n", "spec.yaml:1:1: (top level): the file is empty"),
     (
