@@ -292,7 +292,7 @@ def decide(
     if expired:
         if not drop_expired:
             return Decision(Status.EXPIRED, False, EXPIRED_KEPT)
-        return Decision(Status.EXPIRED, may_delete, EXPIRED_DROPPED)
+        return Decision(Status.EXPIRED, may_delete, EXPIRED_DROPPED if may_delete else EXPIRED_KEPT)
     return Decision(Status.REDRIVEN, may_delete, None if may_delete else KEPT_LOCAL)
 
 

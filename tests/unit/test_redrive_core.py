@@ -169,6 +169,8 @@ def test_decide_deletes_only_after_delivery() -> None:
     assert (kept.status, kept.delete) == (Status.EXPIRED, False)
     dropped = decide(verdict=None, expired=True, drop_expired=True)
     assert (dropped.status, dropped.delete) == (Status.EXPIRED, True)
+    local = decide(verdict=None, expired=True, drop_expired=True, may_delete=False)
+    assert (local.status, local.delete) == (Status.EXPIRED, False) and "kept" in (local.error or "")
     partial = decide(verdict=bad, expired=True, drop_expired=True)
     assert (partial.status, partial.delete) == (Status.FAILED, False)
     dry = decide(verdict=None, expired=True, drop_expired=True, dry_run=True)
