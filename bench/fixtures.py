@@ -8,6 +8,7 @@ trigger's queue. That is exactly what a mapping would have sent, in a fraction o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import uuid
@@ -116,13 +117,15 @@ def create_tables_and_functions(aws: LocalAws, trigs: Sequence[Trig], *, stream:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             **(streams if stream else {}),
         )
-        aws.client("lambda").create_function(
-            FunctionName=t.function,
-            Runtime="python3.12",
-            Role=role,
-            Handler="handler.handler",
-            Code={"ZipFile": code},
-        )
+        lam = aws.client("lambda")
+        with contextlib.suppress(lam.exceptions.ResourceConflictException):  # the sandbox made it
+            lam.create_function(
+                FunctionName=t.function,
+                Runtime="python3.12",
+                Role=role,
+                Handler="handler.handler",
+                Code={"ZipFile": code},
+            )
 
     parallel(one, trigs)
 
@@ -276,8 +279,14 @@ def send_bodies(aws: LocalAws, url: str, bodies: Sequence[str], *, workers: int 
     parallel(send, range(0, len(bodies), 10), workers=workers)
 
 
-def purge(aws: LocalAws, url: str) -> None:
-    aws.client("sqs").purge_queue(QueueUrl=url)
+def clear(queue: str) -> None:
+    """Empty a queue of the in-process emulator (moto allows one PurgeQueue a minute)."""
+    from moto.sqs.models import sqs_backends
+
+    q = sqs_backends[ACCOUNT][REGION].queues[queue]
+    with q._messages_lock:
+        q._messages = []
+        q.pending_messages.clear()
 
 
 def depth(aws: LocalAws, url: str) -> tuple[int, int]:

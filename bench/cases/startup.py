@@ -37,7 +37,7 @@ def _run(argv: list[str]) -> Proc:
 
 
 def run(ctx: Ctx) -> list[Row]:
-    repeats = ctx.size(max(ctx.repeats, 15), 3)
+    repeats = ctx.size(max(ctx.repeats, 15), 2)
     floor_help = functools.partial(_run, [*_floor_argv(ctx), "--help"])
     example = str(REPO / "config.example.yaml")
     rows = []
