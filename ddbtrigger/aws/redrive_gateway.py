@@ -97,25 +97,24 @@ class BatchDeleter:
                 self._send(scan, items[i : i + self.batch])
 
     def _send(self, scan: Scan, items: list[Failure]) -> None:
+        """One batch delete. A delete that fails is reported, never retried blindly: the failure stays in
+        the destination (released at the end) and a later redrive delivers it again."""
         try:
             failed = (
                 delete_s3_many(scan, items)
                 if isinstance(scan, S3Scan)
                 else _as_batch_scan(scan).delete_many(items)
             )
+            reason = "their receipt handle was refused (held too long?)"
         except AwsError as e:
-            failed = [f.id for f in items]
-            self.warn(
-                f"could not delete {len(items)} delivered failure(s): {e.message}; they stay in the "
-                "destination and a later redrive delivers them again"
-            )
+            failed, reason = [f.id for f in items], e.message
         with self._lock:
             self.deleted += len(items) - len(failed)
             self.not_deleted.extend(failed)
-        if failed and len(failed) < len(items):
+        if failed:
             self.warn(
-                f"{len(failed)} delivered failure(s) could not be deleted (their receipt expired?); "
-                "a later redrive delivers them again"
+                f"{len(failed)} delivered failure(s) could not be deleted: {reason}; they stay in the "
+                "destination and a later redrive delivers them again"
             )
 
 
