@@ -186,7 +186,7 @@ def redrive(
     with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
         if session.total and _may_delete(options):
             out.confirm(_question(session.total, session.triggers, options), yes=yes)
-        with progress_bar(out) as bar:
+        with progress_bar(out, enabled=handler is None) as bar:  # no redraws over a debugger
             report = session.run(progress=BarProgress(bar, dry_run=dry_run))
     out.result(report.as_json(), lambda console: draw_report(console, report, dry_run=dry_run))
     if report.left_failing:
@@ -219,7 +219,7 @@ def _left_message(report: RedriveReport) -> str:
     )
 
 
-def progress_bar(out: Output) -> RichProgress:
+def progress_bar(out: Output, *, enabled: bool = True) -> RichProgress:
     """Failures and records: done/total, rate, elapsed, ETA; on stderr, hidden when it is not a terminal."""
     from rich.progress import (
         BarColumn,
@@ -250,7 +250,7 @@ def progress_bar(out: Output) -> RichProgress:
         TimeRemainingColumn(),
         console=out.err,
         transient=True,
-        disable=not out.err.is_terminal,
+        disable=not (enabled and out.err.is_terminal),
     )
 
 
