@@ -10,7 +10,7 @@ released at the end, also on Ctrl-C or an error, so a killed run loses nothing: 
 from what was not deleted (a record may be delivered twice, never dropped).
 
 The AWS side is a ``RedriveGateway`` so the flow is tested against an in-memory fake;
-``usecases.redrive_aws`` builds the real one from the shared readers.
+``open_redrive`` builds the real one (``aws.redrive_gateway``) from the shared readers.
 """
 
 from __future__ import annotations
