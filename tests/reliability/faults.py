@@ -24,6 +24,7 @@ import socket
 import struct
 import threading
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,8 +38,18 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 class FaultProxy:
     """``with FaultProxy(upstream, rate=0.3, seed=7) as proxy: ... proxy.endpoint_url``."""
 
-    def __init__(self, upstream: str, *, rate: float, seed: int, kinds: tuple[str, ...] = KINDS) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        rate: float,
+        seed: int,
+        kinds: tuple[str, ...] = KINDS,
+        meddle: Callable[[str, bytes], None] | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
+        self.meddle = meddle
+        """Called with (operation, body) before a request is forwarded: another operator acting first."""
         self.rate, self.kinds = rate, kinds
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -107,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("throttle", "500"):
             self._error(fault, service)
             return
+        if self.owner.meddle is not None:
+            self.owner.meddle(operation, body)
         status, headers, payload = self._forward(body)
         if fault == "lost":
             self._reset()

@@ -143,14 +143,17 @@ def make_table(sb: Any, name: str, *, stream: bool = True) -> str | None:
     return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
 
 
-def put_items(sb: Any, table: str, count: int) -> None:
-    """``count`` items, 25 per BatchWriteItem, in key order (so the stream holds them in that order)."""
+def put_items(sb: Any, table: str, count: int, *, marker: str | None = None) -> None:
+    """``count`` items, 25 per BatchWriteItem, in key order (so the stream holds them in that order);
+    with ``marker``, each item has an attribute ``personal`` = ``<marker>-<n>`` (to look for in output)."""
     ddb = sb.client("dynamodb")
+
+    def item(n: int) -> dict[str, Any]:
+        extra = {"personal": {"S": f"{marker}-{n}"}} if marker else {}
+        return {"pk": {"S": f"{table}/{n:05d}"}, "n": {"N": str(n)}, **extra}
+
     for start in range(0, count, 25):
-        requests = [
-            {"PutRequest": {"Item": {"pk": {"S": f"{table}/{n:05d}"}, "n": {"N": str(n)}}}}
-            for n in range(start, min(count, start + 25))
-        ]
+        requests = [{"PutRequest": {"Item": item(n)}} for n in range(start, min(count, start + 25))]
         assert not ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems")
 
 
@@ -209,7 +212,15 @@ class FailureWorld:
     table, every function served by one logging handler."""
 
     def __init__(
-        self, sb: Any, tmp: Path, *, shards: int, per_shard: int, rng: Any, prefix: str = "r"
+        self,
+        sb: Any,
+        tmp: Path,
+        *,
+        shards: int,
+        per_shard: int,
+        rng: Any,
+        prefix: str = "r",
+        marker: str | None = None,
     ) -> None:
         self.sb, self.tmp = sb, tmp
         self.log = DeliveryLog(tmp / "deliveries.jsonl")
@@ -226,7 +237,7 @@ class FailureWorld:
             sb.register_handler(function, self.log)
             url = sqs.create_queue(QueueName=queue)["QueueUrl"]
             self.queues.append(url)
-            put_items(sb, table, per_shard)
+            put_items(sb, table, per_shard, marker=marker)
             shard, records = stream_records(sb, stream_arn)
             assert len(records) == per_shard
             self.expected[stream_arn] = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
