@@ -30,7 +30,7 @@ from ddbtrigger.errors import SpecError
 pytestmark = pytest.mark.slow
 
 LINE = re.compile(r"^spec\.yaml:\d+:\d+: [^\n]+: [^\n]+$")
-TIME_BOUND = 2.0
+TIME_BOUND = 2.0  # seconds of CPU (process_time), so a loaded CI machine does not fail it
 NOT_ROUND_TRIPPED = "\x85\u2028\u2029"  # PyYAML's dumper folds these line breaks into spaces
 SAFE_TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters=NOT_ROUND_TRIPPED), max_size=12
@@ -116,7 +116,7 @@ SPECS = st.fixed_dictionaries(
 
 def timed_load(text: str) -> Spec | SpecError:
     """Load; return the Spec or the SpecError; any other exception fails the test. Checks the bounds."""
-    started = time.monotonic()
+    started = time.process_time()
     try:
         return load_spec(text, "spec.yaml")
     except SpecError as e:
@@ -126,7 +126,7 @@ def timed_load(text: str) -> Spec | SpecError:
         assert e.exit_code == 2
         return e
     finally:
-        assert time.monotonic() - started < TIME_BOUND
+        assert time.process_time() - started < TIME_BOUND
 
 
 @settings(max_examples=200, deadline=None)
@@ -261,11 +261,11 @@ def test_alias_bombs_are_refused(fanout: int, depth: int) -> None:
 def test_billion_laughs_is_refused_quickly_and_in_bounded_memory() -> None:
     text = bomb(10, 9)  # 10**9 leaves once expanded
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()
     try:
         with pytest.raises(SpecError) as caught:
             load_spec(text, "spec.yaml")
-        elapsed = time.monotonic() - started
+        elapsed = time.process_time() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -293,9 +293,9 @@ WORKDIR = Path(tempfile.mkdtemp(prefix="ddbt-fuzz-"))
 def test_validate_exits_0_or_2_and_prints_json(doc: dict[str, Any]) -> None:
     path = WORKDIR / "spec.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    started = time.monotonic()
+    started = time.process_time()
     result = CliRunner().invoke(app, ["validate", "-f", str(path), "-o", "json"])
-    assert time.monotonic() - started < TIME_BOUND
+    assert time.process_time() - started < TIME_BOUND
     assert result.exit_code in (0, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     document = json.loads(result.stdout)
