@@ -127,7 +127,7 @@ def _validate_mapping(spec: dict[str, Any], *, creating: bool) -> None:
         raise Invalid("Unsupported DestinationConfig parameter for given event source mapping type.")
     if "OnFailure" in destination:
         arn = (destination["OnFailure"] or {}).get("Destination")
-        if not arn:
+        if arn is None:  # an empty string clears the destination
             raise Invalid("The Destination field is required.")
         if str(arn).endswith(".fifo"):
             raise Invalid("FIFO destinations are not supported for this event source mapping type.")
