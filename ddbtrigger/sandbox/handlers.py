@@ -123,6 +123,10 @@ def load_handler(reference: str) -> Handler:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     else:
+        import sys
+
+        if "" not in sys.path and str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))  # as `python -m` would: modules of the working directory
         try:
             module = importlib.import_module(target)
         except ImportError as e:

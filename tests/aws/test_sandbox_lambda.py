@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,3 +138,46 @@ def test_fifo_and_on_success_destinations_are_rejected(sandbox: Any) -> None:
         with pytest.raises(ClientError) as caught:
             create_mapping(sandbox, stream, "fn", DestinationConfig=config)
         assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "handlers.py"
+
+
+def test_handlers_load_from_a_file_or_a_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ddbtrigger.sandbox.handlers import load_handler
+
+    audit = load_handler(f"{EXAMPLES}:audit")
+    poison = {
+        "Records": [
+            {
+                "eventName": "INSERT",
+                "dynamodb": {"Keys": {"pk": {"S": "p"}}, "NewImage": {"poison": {"BOOL": True}}},
+            }
+        ]
+    }
+    with pytest.raises(ValueError, match="poison pill"):
+        audit(poison, None)
+    assert load_handler(f"{EXAMPLES}:audit_fixed")(poison, None)["skipped"] == [{"pk": {"S": "p"}}]
+    (tmp_path / "local_handlers_mod.py").write_text("def go(event, context):\n    return 7\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_handler("local_handlers_mod:go")({}, None) == 7
+    for bad in ("no-colon", "missing_module_xyz:go", f"{tmp_path}/nope.py:go", "local_handlers_mod:absent"):
+        with pytest.raises(ValueError):
+            load_handler(bad)
+
+
+def test_record_log_writes_one_line_per_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ddbtrigger.sandbox.handlers import load_handler
+
+    log = tmp_path / "records.jsonl"
+    monkeypatch.setenv("DDBTRIGGER_RECORD_LOG", str(log))
+    record_log = load_handler(f"{EXAMPLES}:record_log")
+    event = {
+        "Records": [
+            {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(n), "Keys": {}}} for n in (1, 2)
+        ]
+    }
+    record_log(event, None)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line["sequence_number"] for line in lines] == ["1", "2"]
+    assert not any(line["failed"] for line in lines)

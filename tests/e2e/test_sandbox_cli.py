@@ -35,7 +35,7 @@ triggers:
 """
 
 
-def _read_exports(process: subprocess.Popen[str], *, timeout: float = 30) -> dict[str, str]:
+def _read_exports(process: subprocess.Popen[str], *, timeout: float = 90) -> dict[str, str]:
     env: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
