@@ -26,7 +26,7 @@ from ddbtrigger.core.desired import (
 )
 from ddbtrigger.core.live import MANAGED_TAG, LiveDestination, LiveMapping, LiveTrigger
 from ddbtrigger.core.spec import TriggerSpec
-from ddbtrigger.errors import NotFound
+from ddbtrigger.errors import NotFound, SpecError
 
 Resource = Literal["stream", "mapping", "on_failure"]
 Action = Literal["create", "update", "replace", "delete", "no-op"]
@@ -83,9 +83,29 @@ def plan(triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger], *, region
     """The changes that make ``live`` match ``triggers`` (paired by name), in execution order."""
     by_name = {lt.trigger: lt for lt in live}
     changes: list[Change] = []
+    streams: dict[str, Change] = {}  # table -> the first trigger's stream change
     for trigger in triggers:
-        changes.extend(plan_trigger(trigger, by_name[trigger.name], region=region))
+        planned = plan_trigger(trigger, by_name[trigger.name], region=region)
+        changes.extend(_once_per_table(planned, streams, trigger))
     return Plan(tuple(changes))
+
+
+def _once_per_table(planned: list[Change], streams: dict[str, Change], trigger: TriggerSpec) -> list[Change]:
+    """Triggers sharing a table share its stream: change it once; a conflicting view type is an error."""
+    out = []
+    for change in planned:
+        first = streams.get(trigger.table_name) if change.resource == "stream" else None
+        if change.resource == "stream" and first is None:
+            streams[trigger.table_name] = change
+        elif first is not None and change.action != "no-op":
+            if first.diff.get("view_type", (None, None))[1] != change.diff["view_type"][1]:
+                raise SpecError(
+                    f"triggers {first.trigger} and {trigger.name} ask for different view types on table "
+                    f"{trigger.table_name}: a table has one stream"
+                )
+            change = Change(trigger.name, "stream", "no-op", f"changed with trigger {first.trigger}")
+        out.append(change)
+    return out
 
 
 def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> list[Change]:

@@ -377,3 +377,23 @@ def test_create_params_leave_out_empty_filters_and_destination() -> None:
     assert "FilterCriteria" not in params
     assert "DestinationConfig" not in params
     assert "Tags" not in params
+
+
+def test_triggers_sharing_a_table_change_its_stream_once() -> None:
+    a = spec_trigger(stream={"view_type": "KEYS_ONLY"})
+    b = spec_trigger(name="orders-index", function="index-fn", stream={"view_type": "KEYS_ONLY"})
+    live = [live_for(a), replace(live_for(b), trigger="orders-index")]
+    p = plan([a, b], live, region="us-east-1")
+    streams = by_resource(p, "stream")
+    assert [c.action for c in streams] == ["replace", "no-op"]
+    assert "orders-audit" in streams[1].reason
+    assert [c.action for c in by_resource(p, "mapping")] == ["replace", "replace"]
+
+
+def test_triggers_asking_different_view_types_of_one_table_are_refused() -> None:
+    from ddbtrigger.errors import SpecError
+
+    a = spec_trigger(stream={"view_type": "KEYS_ONLY"})
+    b = spec_trigger(name="orders-index", function="index-fn", stream={"view_type": "NEW_IMAGE"})
+    with pytest.raises(SpecError, match="different view types"):
+        plan([a, b], [live_for(a), replace(live_for(b), trigger="orders-index")], region="us-east-1")
