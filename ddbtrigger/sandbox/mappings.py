@@ -83,6 +83,7 @@ class MappingEmulator:
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
         self._pollers: dict[tuple[str, str], threading.Thread] = {}
+        self.live: set[int] = set()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -107,7 +108,9 @@ class MappingEmulator:
     def _scan(self) -> None:
         from moto.dynamodb.models import dynamodb_backends
 
-        for backend, esm in all_mappings():
+        mappings = list(all_mappings())
+        self.live = {id(esm) for _, esm in mappings}  # after a moto reset, old pollers see theirs gone
+        for backend, esm in mappings:
             if ":dynamodb:" not in esm.event_source_arn:
                 continue
             try:
@@ -143,6 +146,8 @@ class ShardPoller:
     def alive(self) -> bool:
         """False once the sandbox stops or the mapping is deleted."""
         if self.emulator.stopping.is_set():
+            return False
+        if id(self.esm) not in self.emulator.live:
             return False
         return self.backend._event_source_mappings.get(self.esm.uuid) is self.esm
 
