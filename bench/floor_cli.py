@@ -18,6 +18,16 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+class PolicyFor(enum.StrEnum):
+    function_role = "function-role"
+    plan = "plan"
+    apply = "apply"
+    destroy = "destroy"
+    status = "status"
+    inspect_dlq = "inspect-dlq"
+    redrive = "redrive"
+
+
 app = typer.Typer(
     name="ddbtrigger",
     help="Provision and operate DynamoDB Stream -> Lambda triggers: plan, apply, status, inspect and redrive failures.",
@@ -70,6 +80,576 @@ def cmd_1(
     ] = OutputFormat.json,
 ) -> None:
     "Print the spec's JSON Schema (for editors' YAML language servers)."
+
+
+@app.command("plan")
+def cmd_2(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when there is nothing to change, 2 when changes are pending."
+        ),
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+) -> None:
+    "Compare the spec with what is live and print the changes. Changes nothing."
+
+
+@app.command("apply")
+def cmd_3(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+    ] = 600.0,
+    allow_replace: Annotated[
+        bool,
+        typer.Option(
+            "--allow-replace", help="Allow replacing a mapping (the new one loses the old read position)."
+        ),
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+) -> None:
+    "Make live AWS match the spec, in a safe order, waiting for each resource to settle."
+
+
+@app.command("destroy")
+def cmd_4(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+    ] = 600.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete managed destinations even when they still hold failures.")
+    ] = False,
+    disable_stream: Annotated[
+        bool, typer.Option("--disable-stream", help="Also disable the tables' streams.")
+    ] = False,
+) -> None:
+    "Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."
+
+
+@app.command("status")
+def cmd_5(
+    seconds: Annotated[
+        float | None,
+        typer.Argument(help="Refresh interval for --watch.", min=0.5, show_default=False, metavar="SECONDS"),
+    ] = None,
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    shards: Annotated[
+        bool | None,
+        typer.Option(
+            "--shards/--no-shards", help="Show each trigger's shards (default: on for a single trigger)."
+        ),
+    ] = None,
+    metrics: Annotated[
+        bool,
+        typer.Option(
+            "--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."
+        ),
+    ] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Mapping and shard status of each trigger, with destination depth, drift and health hints."
+
+
+@app.command("inspect-dlq")
+def cmd_6(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            help="Read at most N messages/objects (SQS holds at most 120,000 in flight).",
+            min=1,
+        ),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep scanning and append new failures as they arrive, until Ctrl-C (with --output json: one JSON object per line).",
+        ),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between scans with --follow.", min=0.5)
+    ] = 5.0,
+    hydrate: Annotated[
+        bool,
+        typer.Option(
+            "--hydrate",
+            help="Fetch each failure's records from the stream (or the S3 object): event names, keys.",
+        ),
+    ] = False,
+    show_images: Annotated[
+        bool,
+        typer.Option(
+            "--show-images", help="With --hydrate, also show old/new item images (may hold personal data)."
+        ),
+    ] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="Write one JSON object per failure to FILE, streamed.", metavar="FILE.jsonl"
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now", help="Pretend it is this ISO-8601 time (tests, reproducible output).", hidden=True
+        ),
+    ] = None,
+) -> None:
+    "Read and decode what the failure destinations hold, without consuming it."
+
+
+@app.command("redrive")
+def cmd_7(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Fetch and show the records; invoke nothing, delete nothing.",
+            rich_help_panel="Redrive",
+        ),
+    ] = False,
+    max_failures: Annotated[
+        int | None,
+        typer.Option(
+            "--max",
+            help="Work on at most N failures (the first ones, in order).",
+            rich_help_panel="Redrive",
+            min=1,
+        ),
+    ] = None,
+    to_function: Annotated[
+        str | None,
+        typer.Option(
+            "--to-function",
+            help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
+            rich_help_panel="Redrive",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            help="Shards worked at once (order within a shard is always kept).",
+            rich_help_panel="Redrive",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="Also try a shard's later failures when an earlier one still fails.",
+            rich_help_panel="Redrive",
+        ),
+    ] = False,
+    drop_expired: Annotated[
+        bool,
+        typer.Option(
+            "--drop-expired",
+            help="Delete failures whose records the stream has trimmed (after delivering whatever is left of them).",
+            rich_help_panel="Redrive",
+        ),
+    ] = False,
+    handler: Annotated[
+        str | None,
+        typer.Option(
+            "--handler",
+            help="Deliver to a local Python handler (module:callable or path.py:callable) instead of Lambda, e.g. to debug a poison pill. Keeps the failures unless --delete-on-success.",
+            rich_help_panel="Redrive",
+            metavar="MODULE:CALLABLE",
+        ),
+    ] = None,
+    delete_on_success: Annotated[
+        bool,
+        typer.Option(
+            "--delete-on-success",
+            help="With --handler: delete the failures the local handler accepted.",
+            rich_help_panel="Redrive",
+        ),
+    ] = False,
+    reads_per_second: Annotated[
+        float,
+        typer.Option(
+            "--reads-per-second",
+            help="GetRecords calls per second per shard (the stream allows about 5 per shard, shared with the mapping).",
+            rich_help_panel="Redrive",
+            min=0.1,
+            max=100,
+        ),
+    ] = 4.0,
+    hold_seconds: Annotated[
+        int,
+        typer.Option(
+            "--hold-seconds",
+            help="How long the failures stay invisible to other readers without a heartbeat (renewed while the run lasts); after a killed run they reappear within this time.",
+            rich_help_panel="Redrive",
+            min=5,
+            max=43200,
+        ),
+    ] = 60,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Re-deliver the failed records to the function; remove each failure only after it succeeded."
+
+
+@app.command("export")
+def cmd_8(
+    table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
+    function: Annotated[
+        str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Write a spec for mappings that already exist, so `plan` on it shows no changes."
+
+
+@app.command("policy")
+def cmd_9(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+    ] = Path("ddbtrigger.yaml"),
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+    ] = None,
+    account_id: Annotated[
+        str | None,
+        typer.Option(
+            "--account-id",
+            help="The AWS account id to put in the ARNs (default: the placeholder ${AWS::AccountId}, ready for a CloudFormation !Sub).",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="The region to put in the ARNs (default: the spec's region, else the placeholder ${AWS::Region}).",
+        ),
+    ] = None,
+    only: Annotated[
+        PolicyFor | None,
+        typer.Option(
+            "--for",
+            help="Print only this policy: function-role, or an operator command. With --output json it is a bare IAM policy document (one per function for function-role).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names. Makes no AWS call."
+
+
+@app.command("sandbox")
+def cmd_10(
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0)
+    ] = 4566,
+    handler: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--handler",
+            help="FUNCTION=module:callable or FUNCTION=path.py:callable: the local Python code Invoke runs (repeatable). A missing function is created.",
+        ),
+    ] = None,
+    retention_seconds: Annotated[
+        float, typer.Option("--retention-seconds", help="Stream records older than this are trimmed.", min=1)
+    ] = 86400,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", help="Seconds between the mapping pollers' reads.", min=0.01)
+    ] = 0.25,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Delay every request by this much (benchmarks).", min=0)
+    ] = 0,
+) -> None:
+    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum\nrecord age, partial batch responses, the invocation record in the failure destination), and runs the\nPython handler registered for a function. Point any command at it with the printed environment."
+
+
+@app.command("demo")
+def cmd_11(
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's temporary directory.")] = False,
+) -> None:
+    "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the\npill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the\nhandler, redrives, and shows the destination empty. Each step prints the command you would type."
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Proc:
     stderr: str
     calls: Counter[str]
     rss_mb: float
+    cpu: float = float("nan")
 
     def check(self, *ok_codes: int) -> Proc:
         if self.returncode not in (ok_codes or (0,)):
@@ -134,14 +135,14 @@ def run_proc(
             out_path.read_text(errors="replace"),
             err_path.read_text(errors="replace"),
             calls,
-            _read_rss_kb(rss_path) / 1024,
+            *_read_usage(rss_path),
         )
 
 
 _PY_LAUNCHER = """import os, sys
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
-open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+open(sys.argv[1], "w").write(f"{usage.ru_maxrss} {usage.ru_utime} {usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
@@ -149,16 +150,20 @@ sys.exit(os.waitstatus_to_exitcode(status) % 256)
 def _launcher(rss_path: Path) -> list[str]:
     gnu_time = Path("/usr/bin/time")
     if gnu_time.exists():
-        return [str(gnu_time), "-f", "%M", "-o", str(rss_path)]
+        return [str(gnu_time), "-f", "%M %U %S", "-o", str(rss_path)]
     return [sys.executable, "-S", "-c", _PY_LAUNCHER, str(rss_path)]
 
 
-def _read_rss_kb(path: Path) -> float:
-    """The launcher's figure in KiB (GNU time may prefix a 'Command exited with…' line)."""
+def _read_usage(path: Path) -> tuple[float, float]:
+    """Peak RSS in MiB and CPU seconds (user + system) from the launcher's line.
+
+    GNU time may put a 'Command exited with non-zero status' line first.
+    """
     try:
-        return float(path.read_text().strip().splitlines()[-1])
+        rss_kb, user, system = path.read_text().strip().splitlines()[-1].split()
+        return float(rss_kb) / 1024, float(user) + float(system)
     except (OSError, ValueError, IndexError):
-        return float("nan")
+        return float("nan"), float("nan")
 
 
 def _reap(proc: subprocess.Popen[bytes], timeout: float) -> int:
@@ -197,6 +202,11 @@ class Series:
         return statistics.median(self.walls)
 
     @property
+    def cpu(self) -> float:
+        """Median CPU seconds: less sensitive than wall time to a busy machine."""
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
     def rss_mb(self) -> float:
         return max(r.rss_mb for r in self.runs)
 
@@ -217,6 +227,7 @@ class Series:
             "min": min(self.walls),
             "max": max(self.walls),
             "peak_rss_mb": round(self.rss_mb, 1),
+            "cpu_median": self.cpu,
             "calls": dict(self.calls),
         }
 
@@ -332,10 +343,16 @@ def render_markdown(rows: list[Row]) -> str:
         tool = row.tool.summary() if row.tool and row.tool.runs else "–"
         floor = row.floor.summary() if row.floor and row.floor.runs else "–"
         ratio = f"{row.ratio:.2f}×" if row.ratio is not None else "–"
+        figures = list(row.figures)
+        if row.tool and row.tool.runs:
+            cpu = f"CPU {row.tool.cpu:.2f} s"
+            if row.floor and row.floor.runs:
+                cpu += f" (floor {row.floor.cpu:.2f} s, {row.tool.cpu / row.floor.cpu:.2f}×)"
+            figures.append(cpu)
         goals = "; ".join(g.text() for g in row.goals) or "–"
         lines.append(
             f"| {row.bench} | {row.case} | {tool} | {floor} | {ratio} | "
-            f"{'; '.join(row.figures) or '–'} | {goals} |"
+            f"{'; '.join(figures) or '–'} | {goals} |"
         )
     return "\n".join(lines)
 

@@ -87,16 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     names = list(BENCHES) if "all" in args.names else list(dict.fromkeys(args.names))
     ctx = Ctx(quick=args.quick, repeats=args.repeats or (1 if args.quick else 3), server=args.server)
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()
     rows: list[Row] = []
     for name in names:
         rows += run_one(name, ctx)
     elapsed = time.perf_counter() - started
     info = machine()
+    info["load_average_before"] = [round(x, 2) for x in load_before]
+    info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(f"## ddbtrigger benchmarks{' (--quick)' if args.quick else ''}\n")
     print(
         f"Python {info['python']} on {info['cpus']} CPUs ({info['processor']}), {info['system']}; "
-        f"boto3 {info['boto3']}, moto {info['moto']}; {elapsed:.0f} s\n"
+        f"boto3 {info['boto3']}, moto {info['moto']}; {elapsed:.0f} s; load average "
+        f"{info['load_average_before'][0]} before, {info['load_average_after'][0]} after\n"
     )
     print(render_markdown(rows))
     print("\n### API calls per operation (median run)\n")

@@ -12,15 +12,17 @@ from bench.harness import REPO, Goal, Proc, Row, alternate, ddbtrigger_cmd, floo
 
 def _floor_argv(ctx: Ctx) -> list[str]:
     """The committed floor, or a fresh one when the commands changed since it was generated."""
-    floor = floor_cmd("floor_cli.py")
+    floor = floor_cmd("floor_cli_main.py")
     ours = run_proc([*ddbtrigger_cmd(), "--help"], count_calls=False).check().stdout
     theirs = run_proc([*floor, "--help"], count_calls=False).check().stdout
     if _strip_usage(ours) == _strip_usage(theirs):
         return floor
     from bench.gen_floor_cli import generate
 
-    path = Path(tempfile.mkdtemp(prefix="bench-floor-")) / "floor_cli.py"
-    path.write_text(generate())
+    directory = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    (directory / "floor_cli.py").write_text(generate())
+    path = directory / "floor_cli_main.py"
+    path.write_text(Path(floor[1]).read_text())
     ctx.notes.append(
         "bench/floor_cli.py was stale (the commands changed): a regenerated floor was used; "
         "run `python -m bench.gen_floor_cli` to refresh it"
