@@ -298,3 +298,16 @@ def test_sandbox_listens_on_loopback_only() -> None:
         port = int(sb.endpoint_url.rsplit(":", 1)[1])
         assert sb.endpoint_url.startswith("http://127.0.0.1:")
         assert listening_addresses(port) == {"0100007F"}, listening_addresses(port)  # 127.0.0.1, only
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="--debug turns on botocore's DEBUG log, which prints every response body: GetRecords "
+    "answers (and so item images) appear in the log of inspect-dlq --hydrate and redrive without "
+    "--show-images; boundary.set_debug should keep botocore.parsers' body logging off or redact it",
+)
+def test_debug_log_does_not_print_item_images(images_world: Any, tmp_path: Path) -> None:
+    world, env = images_world
+    result = run(["--debug", "inspect-dlq", "-f", str(world.spec), "--hydrate"], env, cwd=tmp_path)
+    assert result.returncode == 0, printed(result)[-2000:]
+    assert MARKER not in printed(result)
