@@ -1,7 +1,7 @@
 """The floor for ``status``: the reads it needs, one trigger after another, one call after another.
 
-Per trigger: DescribeTable, DescribeStream (shards), ListEventSourceMappings, GetQueueUrl and
-GetQueueAttributes (depth). Prints one line per trigger.
+Per trigger: DescribeTable, ListEventSourceMappings, GetQueueUrl and GetQueueAttributes (depth), and
+with ``--shards`` DescribeStream (as ``ddbtrigger status --shards``). Prints one line per trigger.
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from floorlib import clients, parse, triggers
 
 
 def main() -> None:
-    args = parse(__doc__ or "")
+    args = parse(__doc__ or "", lambda p: p.add_argument("--shards", action="store_true"))
     spec, trigs = triggers(args)
     ddb, streams, lam, sqs = clients(args, spec, "dynamodb", "dynamodbstreams", "lambda", "sqs")
     for trig in trigs:
         table = ddb.describe_table(TableName=trig["table"])["Table"]
         stream = table.get("LatestStreamArn")
-        shards = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"] if stream else []
+        shards = []
+        if args.shards and stream:
+            shards = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"]
         found = lam.list_event_source_mappings(EventSourceArn=stream, FunctionName=trig["function"])
         state = found["EventSourceMappings"][0]["State"] if found["EventSourceMappings"] else "missing"
         url = sqs.get_queue_url(QueueName=trig["on_failure"]["name"])["QueueUrl"]

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from bench.context import Ctx
-from bench.harness import REPO, Goal, Proc, Row, alternate, ddbtrigger_cmd, floor_cmd, run_proc
+from bench.harness import REPO, Goal, Proc, Row, ddbtrigger_cmd, floor_cmd, interleave, run_proc
 
 
 def _floor_argv(ctx: Ctx) -> list[str]:
@@ -40,20 +40,30 @@ def _run(argv: list[str]) -> Proc:
 
 def run(ctx: Ctx) -> list[Row]:
     repeats = ctx.size(max(ctx.repeats, 15), 2)
-    floor_help = functools.partial(_run, [*_floor_argv(ctx), "--help"])
+    floor = _floor_argv(ctx)
+    floor_help = functools.partial(_run, [*floor, "--help"])
     example = str(REPO / "config.example.yaml")
+    validate = ["validate", "-f", example]
     rows = []
     for case, args, limit in (
         ("--help", ["--help"], 1.1),
-        ("validate -f config.example.yaml", ["validate", "-f", example], 1.5),
+        ("validate -f config.example.yaml", validate, 1.5),
     ):
         ctx.say(f"startup: {case} × {repeats}")
         tool_run = functools.partial(_run, [*ddbtrigger_cmd(), *args])
-        tool_run(), floor_help()  # warm the page cache and .pyc files
-        tool, floor = alternate(repeats, tool_run, floor_help, floor_label="floor_cli --help")
-        row = Row("startup", case, tool, floor)
-        if floor:
-            row.figures.append(f"peak RSS {tool.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB)")
+        subjects = [("ddbtrigger", tool_run), ("floor_cli --help", floor_help)]
+        if args == validate:  # typer itself builds pydantic adapters to run any command: a second floor
+            subjects.append(("floor_cli validate", functools.partial(_run, [*floor, *validate])))
+        for _, fn in subjects:
+            fn()  # warm the page cache and .pyc files
+        tool, fl, *more = interleave(repeats, subjects)
+        row = Row("startup", case, tool, fl)
+        row.figures.append(f"peak RSS {tool.rss_mb:.0f} MB (floor {fl.rss_mb:.0f} MB)")
+        for other in more:
+            row.figures.append(
+                f"vs {other.label} (typer parsing options, no work; {other.median:.3f} s): "
+                f"{tool.median / other.median:.2f}× wall, {tool.cpu / other.cpu:.2f}× CPU"
+            )
         row.goals.append(Goal("wall vs floor", row.ratio or 0.0, limit))
         rows.append(row)
     return rows

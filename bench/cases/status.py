@@ -12,11 +12,18 @@ from bench.env import local_aws
 from bench.harness import BenchError, Goal, Proc, Row, alternate, per_unit_calls
 
 
-def _status(aws: fx.LocalAws, spec: Path, n: int) -> Proc:
-    proc = fx.tool(aws, "status", "-f", str(spec), "--output", "json").check()
-    if len(proc.json().get("triggers", [])) != n:
-        raise BenchError(f"status listed {len(proc.json().get('triggers', []))} trigger(s), not {n}")
+def _status(aws: fx.LocalAws, spec: Path, n: int, *extra: str) -> Proc:
+    proc = fx.tool(aws, "status", "-f", str(spec), "--output", "json", *extra).check()
+    triggers = proc.json().get("triggers", [])
+    if len(triggers) != n:
+        raise BenchError(f"status listed {len(triggers)} trigger(s), not {n}")
+    if extra and not all(t.get("shards") for t in triggers):
+        raise BenchError("status --shards listed a trigger without shards")
     return proc
+
+
+def _floor(aws: fx.LocalAws, spec: Path, *extra: str) -> Proc:
+    return fx.floor(aws, "floor_status.py", "-f", str(spec), *extra).check()
 
 
 def run(ctx: Ctx) -> list[Row]:
@@ -31,17 +38,21 @@ def run(ctx: Ctx) -> list[Row]:
         fx.create_tables_and_functions(aws, trigs)
         spec = fx.write_spec(Path(tmp), trigs)
         fx.apply(aws, spec)
-        ctx.say(f"status: N={n} @ {latency} ms × {ctx.repeats}")
-        tool, floor = alternate(
-            ctx.repeats,
-            functools.partial(_status, aws, spec, n),
-            lambda: fx.floor(aws, "floor_status.py", "-f", str(spec)).check(),
-            floor_label="floor_status",
-        )
-    row = Row("status", f"N={n} @ {latency} ms", tool, floor)
-    row.figures.append(
-        f"{per_unit_calls(tool.calls, n)} calls/trigger (floor {per_unit_calls(floor.calls, n)})"
-    )
-    if not ctx.quick:
-        row.goals.append(Goal("wall vs sequential floor", row.ratio or 0, 0.3))
-    return [row]
+        rows = []
+        for extra in ((), ("--shards",)):
+            flags = " ".join(extra)
+            ctx.say(f"status {flags}: N={n} @ {latency} ms × {ctx.repeats}")
+            tool, floor = alternate(
+                ctx.repeats,
+                functools.partial(_status, aws, spec, n, *extra),
+                functools.partial(_floor, aws, spec, *extra),
+                floor_label=f"floor_status {flags}".strip(),
+            )
+            row = Row("status", f"N={n} @ {latency} ms {flags}".strip(), tool, floor)
+            row.figures.append(
+                f"{per_unit_calls(tool.calls, n)} calls/trigger (floor {per_unit_calls(floor.calls, n)})"
+            )
+            if not ctx.quick:
+                row.goals.append(Goal("wall vs sequential floor", row.ratio or 0, 0.3))
+            rows.append(row)
+    return rows
