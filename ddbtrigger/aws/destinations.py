@@ -267,8 +267,12 @@ def create_bucket(
     s3 = factory.client("s3")
     region = factory.region
     extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    with translate_errors(f"create s3 bucket {name}"):
+    try:
         s3.create_bucket(Bucket=name, **extra)
+    except Exception as e:
+        if error_code(e) != "BucketAlreadyOwnedByYou":  # a concurrent apply made it: fine
+            with translate_errors(f"create s3 bucket {name}"):
+                raise
     update_bucket(factory, name, attrs)
     tag_bucket(factory, name, tags)
     return f"arn:aws:s3:::{name}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws import destinations as dest
 from ddbtrigger.aws.errors import error_code, translate_errors
-from ddbtrigger.aws.waiters import Clock, Deadline, Sleep, poll, retry_busy
+from ddbtrigger.aws.waiters import BUSY_CODES, Clock, Deadline, Sleep, poll, retry_busy
 from ddbtrigger.core.live import SETTLED_STATES
 from ddbtrigger.errors import DdbtError, NotFound
 
@@ -68,9 +68,11 @@ class Executor:
     def _lambda(self) -> Any:
         return self.factory.client("lambda")
 
-    def _retry(self, action: str, call: Callable[[], Any], deadline: Deadline) -> Any:
+    def _retry(
+        self, action: str, call: Callable[[], Any], deadline: Deadline, busy: frozenset[str] = BUSY_CODES
+    ) -> Any:
         with translate_errors(action):
-            return retry_busy(call, deadline=deadline, sleep=self.sleep)
+            return retry_busy(call, deadline=deadline, sleep=self.sleep, busy=busy)
 
     # --- stream -------------------------------------------------------------------------------------
 
@@ -103,8 +105,10 @@ class Executor:
             else {"StreamEnabled": False}
         )
         verb = "enable" if p["enabled"] else "disable"
-        self.progress(change, f"{verb} the stream of table {p['table']}")
         ddb = self.factory.client("dynamodb")
+        if self._stream_is(p["table"], spec):
+            return  # already so (another apply got there first): nothing to do
+        self.progress(change, f"{verb} the stream of table {p['table']}")
         self._retry(
             f"{verb} the stream of table {p['table']}",
             lambda: ddb.update_table(TableName=p["table"], StreamSpecification=spec),
@@ -112,6 +116,14 @@ class Executor:
         )
 
     # --- mapping ------------------------------------------------------------------------------------
+
+    def _stream_is(self, table: str, spec: dict[str, Any]) -> bool:
+        with translate_errors(f"describe table {table}"):
+            found = self.factory.client("dynamodb").describe_table(TableName=table)["Table"]
+        current = found.get("StreamSpecification") or {"StreamEnabled": False}
+        if not spec["StreamEnabled"]:
+            return not current.get("StreamEnabled")
+        return bool(current.get("StreamEnabled")) and current.get("StreamViewType") == spec["StreamViewType"]
 
     def _latest_stream(self, table: str) -> str:
         with translate_errors(f"describe table {table}"):
@@ -128,12 +140,16 @@ class Executor:
         p = step.params
         stream = self._latest_stream(p["table"])
         self.progress(change, f"create the mapping {p['function']} <- {p['table']}")
+        # A conflict right after our delete (replace) is the old mapping still going: wait. Otherwise it
+        # is someone else's mapping on this stream: fail ("changed underneath us"), never wait it out.
+        busy = BUSY_CODES if change.action == "replace" else frozenset({"ResourceInUseException"})
         created = self._retry(
             f"create the event source mapping of {p['function']} on table {p['table']}",
             lambda: self._lambda().create_event_source_mapping(
                 EventSourceArn=stream, FunctionName=p["function"], **p["params"]
             ),
             deadline,
+            busy,
         )
         self._created = str(created["UUID"])
 

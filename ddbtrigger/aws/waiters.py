@@ -65,10 +65,12 @@ class Backoff:
         self.sleep(delay)
 
 
-def is_retryable(exc: BaseException, *, iam_window_open: bool = True) -> bool:
+def is_retryable(
+    exc: BaseException, *, iam_window_open: bool = True, busy: frozenset[str] = BUSY_CODES
+) -> bool:
     """Busy-resource errors always; IAM-propagation errors while the IAM window is open."""
     code = error_code(exc)
-    if code in BUSY_CODES:
+    if code in busy:
         return True
     return (
         code == "InvalidParameterValueException"
@@ -77,15 +79,21 @@ def is_retryable(exc: BaseException, *, iam_window_open: bool = True) -> bool:
     )
 
 
-def retry_busy(call: Callable[[], T], *, deadline: Deadline, sleep: Sleep) -> T:
-    """Run ``call``, retrying busy/IAM-propagation errors with backoff until the deadline."""
+def retry_busy(
+    call: Callable[[], T], *, deadline: Deadline, sleep: Sleep, busy: frozenset[str] = BUSY_CODES
+) -> T:
+    """Run ``call``, retrying busy/IAM-propagation errors with backoff until the deadline.
+
+    ``busy`` narrows which codes mean "wait and retry" (a create that conflicts outside a replace is
+    another writer's mapping, not a busy one: it must fail, not wait).
+    """
     backoff = Backoff(sleep)
     while True:
         try:
             return call()
         except Exception as e:
             iam_open = deadline.elapsed() < IAM_RETRY_SECONDS
-            if not is_retryable(e, iam_window_open=iam_open) or deadline.expired():
+            if not is_retryable(e, iam_window_open=iam_open, busy=busy) or deadline.expired():
                 raise
         backoff.wait(deadline)
 

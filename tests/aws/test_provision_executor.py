@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ddbtrigger.aws.executor import Executor
 from ddbtrigger.core.plan import Change, Plan, Step
-from ddbtrigger.errors import AwsError, WaitTimeout
+from ddbtrigger.errors import AwsError, Conflict, WaitTimeout
 
 
 def client_error(code: str, message: str = "") -> ClientError:
@@ -146,10 +146,12 @@ def test_replace_deletes_waits_until_gone_then_creates() -> None:
     assert lam.calls == ["delete", "get old", "get old", "create", "get new"]
 
 
-def test_create_conflict_while_old_mapping_is_deleting_is_retried() -> None:
-    clock = FakeClock()
+def test_create_conflict_is_retried_in_a_replace_but_fails_fast_otherwise() -> None:
+    create = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}})
     lam = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
-    executor(lam, clock).run(
-        one_change(Step("create_mapping", {"table": "orders", "function": "fn", "params": {}}))
-    )
+    executor(lam, FakeClock()).run(one_change(create, action="replace"))
     assert lam.calls == ["create", "create"]
+    other = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
+    with pytest.raises(Conflict, match="changed underneath"):
+        executor(other, FakeClock()).run(one_change(create, action="create"))
+    assert other.calls == ["create"]
