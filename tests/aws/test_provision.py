@@ -393,3 +393,26 @@ def test_export_of_a_table_without_mappings_is_not_found(world: dict[str, Any]) 
     result = cli("export", "--table", "orders")
     assert result.exit_code == 1
     assert "no event source mapping" in result.stderr
+
+
+def test_destroy_disable_stream_turns_the_stream_off(world: dict[str, Any]) -> None:
+    path = write(world)
+    uc_apply(world)
+    result = cli("destroy", "-f", str(path), "--yes", "--disable-stream", "-o", "json")
+    assert result.exit_code == 0, result.output
+    destroyed = {c["resource"] for c in json.loads(result.stdout)["destroyed"]}
+    assert destroyed == {"mapping", "on_failure", "stream"}
+    table = world["factory"].client("dynamodb").describe_table(TableName="orders")["Table"]
+    assert not table.get("StreamSpecification", {}).get("StreamEnabled")
+
+
+def test_lint_error_refuses_plan_and_apply(world: dict[str, Any]) -> None:
+    unbounded = {"maximum_retry_attempts": -1, "maximum_record_age_in_seconds": -1}
+    path = write(world, trigger(on_failure=None, mapping=unbounded))
+    planned = cli("plan", "-f", str(path), "-o", "json")
+    assert planned.exit_code == 2
+    assert json.loads(planned.stdout)["error"]["code"] == "lint_failed"
+    applied = cli("apply", "-f", str(path), "--yes")
+    assert applied.exit_code == 2
+    assert "DDBT001" in applied.stderr
+    assert world["factory"].client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
