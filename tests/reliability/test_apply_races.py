@@ -34,7 +34,7 @@ from tests.reliability.world import (
 
 pytestmark = pytest.mark.slow
 
-KILL_ROUNDS, RACE_ROUNDS = 4, 2
+KILL_ROUNDS, RACE_ROUNDS = 3, 2
 
 
 class ApplyRound:
