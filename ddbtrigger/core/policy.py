@@ -69,6 +69,8 @@ class TriggerArns:
     stream: str
     functions: tuple[str, ...]
     destination: Destination | None
+    function_home: Where = Where()
+    """The function's region and account (its mappings live there too)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Policies:
 
 
 def _arn_parts(arn: str) -> Where:
+    """Region and account of an ARN the user wrote (never one with our placeholders in it)."""
     parts = arn.split(":")
     return Where(region=parts[3] or PLACEHOLDER_REGION, account=parts[4] or PLACEHOLDER_ACCOUNT)
 
@@ -140,8 +143,9 @@ def resolve(trigger: TriggerSpec, where: Where) -> TriggerArns:
     """Every ARN the trigger names, built from the spec alone."""
     table = _table_arn(trigger, where)
     name, functions = _function_arns(trigger.function, where)
+    home = _arn_parts(trigger.function) if trigger.function.startswith("arn:") else where
     destination = _destination(trigger.on_failure, where) if trigger.on_failure else None
-    return TriggerArns(trigger.name, name, table, f"{table}/stream/*", functions, destination)
+    return TriggerArns(trigger.name, name, table, f"{table}/stream/*", functions, destination, home)
 
 
 def policy_document(grants: Iterable[Grant]) -> dict[str, Any]:
@@ -250,8 +254,7 @@ def _notes(resolved: list[TriggerArns]) -> list[str]:
 
 def _mapping_arn(arns: TriggerArns) -> str:
     """Mapping ids are unknown until created: every mapping of the function's account and region."""
-    home = _arn_parts(arns.functions[0])
-    return home.arn("lambda", "event-source-mapping:*")
+    return arns.function_home.arn("lambda", "event-source-mapping:*")
 
 
 def _of_function(arns: TriggerArns) -> dict[str, dict[str, list[str]]]:

@@ -302,3 +302,34 @@ def test_validate_exits_0_or_2_and_prints_json(doc: dict[str, Any]) -> None:
     assert isinstance(document["valid"], bool)
     assert (result.exit_code == 0) == document["valid"]
     assert "Traceback" not in result.stderr
+
+
+# --- policy of any valid spec ---------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(SPECS, st.sampled_from([None, "123456789012"]))
+def test_policy_of_any_valid_spec_has_no_wildcard_action_and_only_arns(
+    doc: dict[str, Any], account: str | None
+) -> None:
+    from ddbtrigger.core.policy import UNSCOPABLE_ACTIONS, build_policies
+
+    spec = load_spec(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "spec.yaml")
+    policies = build_policies(spec, account_id=account).as_json()
+    documents = [*policies["function_roles"].values(), *policies["operator"].values()]
+    assert len(policies["function_roles"]) == len({t.function.split(":")[0] for t in spec.triggers})
+    for document in documents:
+        json.dumps(document)
+        for statement in document["Statement"]:
+            assert statement["Action"] and all("*" not in a for a in statement["Action"])
+            for resource in statement["Resource"]:
+                if resource == "*":
+                    assert set(statement["Action"]) <= UNSCOPABLE_ACTIONS
+                else:
+                    assert resource.startswith(("arn:aws:", "arn:aws-us-gov:")), resource
+                    assert (
+                        account is None
+                        or account in resource
+                        or ":s3:::" in resource
+                        or ":123456789012:" in resource
+                    )
