@@ -289,6 +289,8 @@ def test_placeholders_without_account_or_region() -> None:
     assert statement["Resource"] == [
         "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders/stream/*"
     ]
+    [reads] = [s for s in policies["operator"]["plan"]["Statement"] if s["Sid"] == "ReadMappings"]
+    assert reads["Resource"] == ["arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*"]
 
 
 def test_partition_follows_the_region() -> None:
