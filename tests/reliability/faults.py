@@ -46,8 +46,11 @@ class FaultProxy:
         seed: int,
         kinds: tuple[str, ...] = KINDS,
         meddle: Callable[[str, bytes], None] | None = None,
+        deny: tuple[str, ...] = (),
     ) -> None:
         self.upstream = urlsplit(upstream)
+        self.deny = deny
+        """Operations (prefixes) answered with AccessDenied every time: a permission the caller lacks."""
         self.meddle = meddle
         """Called with (operation, body) before a request is forwarded: another operator acting first."""
         self.rate, self.kinds = rate, kinds
@@ -112,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         service = _service(self.headers.get("Authorization", ""))
         operation = self.headers.get("X-Amz-Target") or f"{service}:{self.command} {self.path.split('?')[0]}"
         fault = self.owner.draw(operation)
+        if any(operation.startswith(prefix) for prefix in self.owner.deny):
+            self._error("denied", service)
+            return
         if fault == "reset":
             self._reset()
             return
@@ -171,6 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _error_code(fault: str, service: str) -> tuple[str, int]:
     """The error each service answers for throttling or an internal failure."""
+    if fault == "denied":
+        return ("AccessDenied", 403) if service == "s3" else ("AccessDeniedException", 400)
     if fault == "500":
         return ("InternalError", 500) if service == "s3" else ("InternalFailure", 500)
     return {

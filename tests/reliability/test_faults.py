@@ -154,3 +154,25 @@ def test_commands_under_faults(rate: float, seed: int, tmp_path: Path, request: 
     for kind in ("throttle", "500", "reset", "lost"):
         FIGURES["kinds"][kind] = FIGURES["kinds"].get(kind, 0) + figures.get(kind, 0)
     record_figures(request.config, f"faults_{int(rate * 100)}_{seed}", {**figures, "exits": outcomes})
+
+
+@pytest.mark.parametrize(
+    "denied",
+    ["DynamoDBStreams_20120810.GetRecords", "lambda:POST /2015-03-31/functions/"],
+    ids=["get-records", "invoke"],
+)
+def test_redrive_without_a_permission_exits_1_and_deletes_nothing(denied: str, tmp_path: Path) -> None:
+    """A permission missing mid-run (reading the stream, or invoking) stops the run with one line;
+    every failure stays, visible again, and nothing was delivered."""
+    from ddbtrigger.sandbox import Sandbox
+
+    with Sandbox(poll_interval=0.2) as sb:
+        world = FailureWorld(sb, tmp_path, shards=2, per_shard=5, rng=random.Random(1))
+        with FaultProxy(sb.endpoint_url, rate=0.0, seed=0, deny=(denied,)) as proxy:
+            args = ["redrive", "-f", str(world.spec), "--yes", "--hold-seconds", "30"]
+            result = run(args, cli_env(proxy.endpoint_url), cwd=tmp_path)
+        assert result.returncode == 1, result.stdout[-1500:] + result.stderr[-1500:]
+        assert_clean_exit(result, "redrive")
+        assert "denied" in result.stderr.lower(), result.stderr[-1500:]
+        assert world.depth() == (world.records, 0), "a failure was deleted or left invisible"
+        assert world.log.entries() == []
