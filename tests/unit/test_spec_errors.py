@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -461,3 +462,14 @@ def test_unknown_trigger_selection_is_a_usage_error(in_tmp: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "-f", "spec.yaml", "--trigger", "nope"])
     assert result.exit_code == 2
     assert "error: no trigger named nope in the spec (known: orders-audit)" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["batch-size-too-big", "yaml-syntax-unclosed-flow", "duplicate-yaml-key"])
+def test_installed_cli_prints_the_line_and_exits_2(in_tmp: Path, run_cli: Any, case: str) -> None:
+    """The real console script, in a subprocess: same line, exit 2, never a traceback."""
+    [(text, expected)] = [c[1:] for c in CASES if c[0] == case]
+    (in_tmp / "spec.yaml").write_text(text, encoding="utf-8")
+    proc = run_cli("validate", "-f", "spec.yaml", cwd=in_tmp, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [expected, "error: spec.yaml: 1 problem(s) in the spec"]
+    assert proc.stdout == ""
