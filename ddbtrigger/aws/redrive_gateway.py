@@ -53,6 +53,17 @@ class RedriveSqsScan(SqsScan):
         return [f.id for f in failures if f.id not in deleted]
 
 
+def in_flight_elsewhere(scan: Scan) -> int:
+    """Messages of the scan's queue that are invisible but not held by this scan (someone else's)."""
+    if not isinstance(scan, SqsScan):
+        return 0
+    with translate_errors(f"count the messages in flight in {scan.queue_url}"):
+        attributes = scan.sqs.get_queue_attributes(
+            QueueUrl=scan.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+    return max(0, int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) - scan.in_flight)
+
+
 def delete_s3_many(scan: S3Scan, failures: list[Failure]) -> list[str]:
     """Delete S3 failure objects in one DeleteObjects call; returns the keys that were not deleted."""
     objects = [{"Key": f.id} for f in failures]

@@ -188,11 +188,19 @@ def redrive(
             out.confirm(_question(session.total, session.triggers, options), yes=yes)
         with progress_bar(out, enabled=handler is None) as bar:  # no redraws over a debugger
             report = session.run(progress=BarProgress(bar, dry_run=dry_run))
-    out.result(report.as_json(), lambda console: draw_report(console, report, dry_run=dry_run))
-    if report.left_failing:
+        elsewhere = session.held_elsewhere
+    out.result(
+        report.as_json(),
+        lambda console: draw_report(console, report, dry_run=dry_run, held_elsewhere=elsewhere),
+    )
+    if elsewhere and (out.json or report.left_failing):
+        out.warn(_elsewhere_message(elsewhere))
+    if report.left_failing or elsewhere:
         if out.json:
             raise typer.Exit(1)
-        raise OperationIncomplete(_left_message(report))
+        raise OperationIncomplete(
+            _left_message(report) if report.left_failing else _elsewhere_message(elsewhere)
+        )
 
 
 def _may_delete(options: Any) -> bool:
@@ -254,6 +262,14 @@ def progress_bar(out: Output, *, enabled: bool = True) -> RichProgress:
     )
 
 
+def _elsewhere_message(count: int) -> str:
+    return (
+        f"{count} failure(s) are held invisible by another reader (an inspect-dlq or redrive that is "
+        "running, or was killed less than its --hold-seconds ago) and were not redriven; run redrive "
+        "again once they are visible"
+    )
+
+
 class BarProgress:
     """The use case's progress callbacks drawn as two rich bars: failures and records."""
 
@@ -274,7 +290,7 @@ class BarProgress:
             self.bar.advance(self.records, max(records, 0))
 
 
-def draw_report(console: Console, report: RedriveReport, *, dry_run: bool) -> None:
+def draw_report(console: Console, report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0) -> None:
     """The summary table, the totals, and what to do next."""
     from rich.markup import escape
     from rich.table import Table
@@ -299,14 +315,16 @@ def draw_report(console: Console, report: RedriveReport, *, dry_run: bool) -> No
         f"redriven {doc['redriven']} ({doc['records']} records) · failed {doc['failed']} · "
         f"expired {doc['expired']} · malformed {doc['malformed']}"
     )
-    for line in next_steps(report, dry_run=dry_run):
+    for line in next_steps(report, dry_run=dry_run, held_elsewhere=held_elsewhere):
         console.print(line)
 
 
-def next_steps(report: RedriveReport, *, dry_run: bool) -> list[str]:
+def next_steps(report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0) -> list[str]:
     """One line per thing the operator should know or do next."""
     doc, lines = report.as_json(), []
-    if not report.results:
+    if held_elsewhere:
+        lines.append(f"{held_elsewhere} failure(s) in flight elsewhere were not seen; run again once visible")
+    elif not report.results:
         lines.append("nothing to redrive: the failure destination is empty")
     if report.possible_duplicates:
         lines.append(

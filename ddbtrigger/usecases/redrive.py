@@ -381,6 +381,9 @@ class RedriveSession:
     found: list[TriggerFailures]
     gateway: RedriveGateway
     options: RedriveOptions
+    held_elsewhere: int = 0
+    """Failures another reader holds invisible (a running inspect-dlq or redrive, or one killed less
+    than its hold time ago): this run cannot see them, so the destination is not empty."""
 
     @property
     def total(self) -> int:
@@ -414,7 +417,7 @@ def open_redrive(
 
     from ddbtrigger.aws.dlq import Heartbeat
     from ddbtrigger.aws.invoke import load_handler
-    from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway
+    from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway, in_flight_elsewhere
 
     handler = load_handler(options.handler) if options.handler else None
     with ExitStack() as stack:
@@ -436,7 +439,8 @@ def open_redrive(
             factory, scans, reads_per_second=options.reads_per_second, handler=handler, warn=warn
         )
         stack.callback(gateway.flush)
-        yield RedriveSession(found, gateway, options)
+        elsewhere = sum(in_flight_elsewhere(scan) for scan, _ in opened)
+        yield RedriveSession(found, gateway, options, held_elsewhere=elsewhere)
 
 
 def _report_heartbeat(beat: Any, warn: Callable[[str], None]) -> None:

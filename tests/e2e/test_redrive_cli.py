@@ -190,3 +190,19 @@ def test_option_conflicts_are_usage_errors(
     result = run_cli("redrive", *args, "-o", "json", cwd=tmp_path)
     assert result.returncode == 2
     assert message in json.loads(result.stdout)["error"]["message"]
+
+
+def test_failures_held_by_another_reader_are_not_called_an_empty_destination(
+    run_cli: Any, server: Server
+) -> None:
+    server.fail(server.write())
+    server.fail(server.write())
+    server.sqs.receive_message(QueueUrl=server.queue, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    result = redrive(run_cli, server, "--delete-on-success", "--yes")
+    assert result.returncode == 1, result.stderr
+    assert "destination is empty" not in result.stdout + result.stderr
+    assert "1 failure(s) are held invisible by another reader" in result.stderr
+    assert "redriven 1" in result.stdout
+    result = redrive(run_cli, server, "--delete-on-success", "--yes", "-o", "json")
+    assert result.returncode == 1 and json.loads(result.stdout)["results"] == []
+    assert "held invisible" in result.stderr
