@@ -85,7 +85,20 @@ def _deep_merge(base: Any, over: Any, path: Path, origin: Path, origins: dict[Pa
             else:
                 out[key] = _deep_merge(value, over[key], (*path, key), (*origin, key), origins)
         return out
+    if path[-1:] == ("lint_ignore",) and isinstance(base, list) and isinstance(over, list):
+        return _union(base, over, path, origin, origins)
     return over
+
+
+def _union(
+    base: list[Any], over: list[Any], path: Path, origin: Path, origins: dict[Path, Path]
+) -> list[Any]:
+    """``lint_ignore`` adds up: codes silenced in ``defaults`` stay silenced next to the trigger's own."""
+    for k, value in enumerate(base):
+        _mark_origin(value, (*path, k), (*origin, k), origins)
+    for j, value in enumerate(over):
+        _mark_origin(value, (*path, len(base) + j), (*path, j), origins)
+    return [*base, *over]
 
 
 def _mark_origin(value: Any, path: Path, origin: Path, origins: dict[Path, Path]) -> None:

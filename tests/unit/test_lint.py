@@ -15,6 +15,7 @@ from ddbtrigger.cli.app import app
 from ddbtrigger.core.lint import CODES, blocking, lint
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.spec import Spec
+from ddbtrigger.errors import SpecError
 
 SQS = {"type": "sqs", "name": "dlq"}
 S3 = {"type": "s3", "name": "dlq-bucket"}
@@ -225,3 +226,24 @@ def test_table_output_lists_silenced_findings(tmp_path: Path) -> None:
     assert "DDBT003" in result.stdout
     assert "(silenced)" in result.stdout
     assert "is valid" in result.stderr
+
+
+def test_lint_ignore_of_defaults_and_trigger_add_up() -> None:
+    spec = spec_of(
+        trigger("a", on_failure=SQS, lint_ignore=["DDBT004"]), defaults={"lint_ignore": ["DDBT006"]}
+    )
+    assert spec.triggers[0].lint_ignore == ["DDBT006", "DDBT004"]
+    assert [(f.code, f.silenced) for f in lint(spec)] == [("DDBT006", True)]
+
+
+def test_a_bad_code_in_defaults_or_trigger_lint_ignore_points_at_its_own_line() -> None:
+    text = (
+        "version: 1\ndefaults:\n  lint_ignore: [DDBT006, DDBTx]\ntriggers:\n"
+        "  - name: a\n    table: orders\n    function: fn\n    lint_ignore: [DDBT003, bad]\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(text, "spec.yaml")
+    assert caught.value.details == [
+        "spec.yaml:3:26: defaults.lint_ignore[1]: invalid value 'DDBTx' (must match ^DDBT\\d{3}$)",
+        "spec.yaml:8:28: triggers[0].lint_ignore[1]: invalid value 'bad' (must match ^DDBT\\d{3}$)",
+    ]
