@@ -254,10 +254,10 @@ def test_mapping_created_underneath_is_a_clear_conflict(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="aws/executor: when the stream was enabled by someone else between plan and apply, "
-    "UpdateTable answers ValidationException 'Table already has an enabled stream'; apply exits 1 with "
-    "'could not enable the stream of table ...: ValidationException ...' instead of a 'changed "
-    "underneath' conflict (or treating an already-enabled stream of the wanted view type as done)",
+    reason="aws/executor._op_stream checks the table (describe) and then calls UpdateTable; when another "
+    "run enables the stream in between, UpdateTable answers ValidationException 'Table already has an "
+    "enabled stream' and apply exits 1 with that text instead of re-checking (already as wanted: done) "
+    "or saying 'changed underneath'",
 )
 def test_stream_enabled_underneath_is_a_clear_conflict(tmp_path: Path) -> None:
     result = _meddled_apply(tmp_path, "DynamoDB_20120810.UpdateTable", _enable_stream)
