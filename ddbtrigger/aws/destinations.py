@@ -66,14 +66,30 @@ def queue_url(factory: ClientFactory, arn: str) -> str | None:
             raise
 
 
+def canonical_queue_url(arn: str) -> str | None:
+    """The queue's URL built from its ARN (SQS routes by the client's endpoint and reads account and
+    name from the URL's path), which saves a GetQueueUrl call per trigger; None when the ARN lacks them."""
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[4] or not parts[3]:
+        return None
+    domain = "amazonaws.com.cn" if parts[1] == "aws-cn" else "amazonaws.com"
+    return f"https://sqs.{parts[3]}.{domain}/{parts[4]}/{parts[5]}"
+
+
 def read_queue(factory: ClientFactory, arn: str) -> LiveDestination:
-    url = queue_url(factory, arn)
+    url = canonical_queue_url(arn) or queue_url(factory, arn)
     if url is None:
         return _missing("sqs", arn)
     sqs = factory.client("sqs")
     name = destination_name(arn)
-    with translate_errors(f"read sqs queue {name}"):
+    try:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+    except Exception as e:
+        if error_code(e) in SQS_MISSING:
+            return _missing("sqs", arn)
+        with translate_errors(f"read sqs queue {name}"):
+            raise
+    with translate_errors(f"read the tags of sqs queue {name}"):
         tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) or {}
     kept = {k: str(attrs[k]) for k in SQS_ATTRIBUTES if k in attrs}
     return LiveDestination(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.destinations import read_destination
 from ddbtrigger.aws.errors import error_code, translate_errors
-from ddbtrigger.core.desired import ArnContext
+from ddbtrigger.core.desired import ArnContext, tags_managed
 from ddbtrigger.core.live import LiveMapping, LiveTable, LiveTrigger, same_function, stream_table_arn
 from ddbtrigger.errors import NotFound
 
@@ -51,7 +51,7 @@ def read_trigger(factory: ClientFactory, trigger: TriggerSpec) -> LiveTrigger:
         mappings = _trigger_mappings(trigger, table, list_mappings(factory, source=table.latest_stream_arn))
     current = next((m for m in mappings if m.event_source_arn == table.latest_stream_arn), None)
     stale = tuple(m for m in mappings if m is not current)
-    if current is not None:
+    if current is not None and tags_managed(trigger):
         current = with_tags(factory, current)
     known = current or (stale[0] if stale else None)
     function_arn = known.function_arn if known else find_function(factory, trigger.function)

@@ -94,7 +94,7 @@ def normalise(field: str, value: Any) -> Any:
     if field == "filters":
         return [dict(p) for p in (value or [])]
     if field == "tags":
-        return dict(value or {})
+        return None if value is None else dict(value)
     return value
 
 
@@ -104,8 +104,16 @@ def desired_mapping(trigger: TriggerSpec, ctx: ArnContext) -> dict[str, Any]:
     raw: dict[str, Any] = {name: getattr(m, name) for name in UPDATABLE if name != "destination"}
     raw["destination"] = destination_arn(trigger.on_failure, ctx) if trigger.on_failure else None
     raw["starting_position"] = m.starting_position
-    raw["tags"] = dict(m.tags)
+    raw["tags"] = dict(m.tags) if tags_managed(trigger) else None
     return {k: normalise(k, v) for k, v in raw.items()}
+
+
+def tags_managed(trigger: TriggerSpec) -> bool:
+    """Mapping tags are the spec's only when it writes ``tags:`` (``{}`` included); else left alone.
+
+    That also spares a ListTags call per trigger on every plan that does not manage tags.
+    """
+    return "tags" in trigger.mapping.model_fields_set
 
 
 def observed_mapping(live: LiveMapping) -> dict[str, Any]:

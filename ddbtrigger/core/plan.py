@@ -216,7 +216,7 @@ def _delete(trigger: TriggerSpec, old: LiveMapping, reason: str) -> Change:
 def _replace(trigger: TriggerSpec, old: LiveMapping, want: Mapping[str, Any], reason: str) -> Change:
     have = observed_mapping(old)
     diff: dict[str, tuple[Any, Any]] = {"event_source_arn": (old.event_source_arn, "(latest stream ARN)")}
-    diff.update({k: (have.get(k), v) for k, v in want.items() if have.get(k) != v})
+    diff.update({k: (have.get(k), v) for k, v in want.items() if v is not None and have.get(k) != v})
     return Change(
         trigger.name, "mapping", "replace", reason, diff, _delete_steps(old) + _create_steps(trigger, want)
     )
@@ -235,9 +235,10 @@ def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping
             Step("update_mapping", {"uuid": current.uuid, "params": params}),
             Step("wait_mapping", {"uuid": current.uuid}),
         ]
-    steps += _tag_steps(current, want["tags"])
-    if have["tags"] != want["tags"]:
-        changed["tags"] = (have["tags"], want["tags"])
+    if want["tags"] is not None:  # None: the spec does not manage the mapping's tags
+        steps += _tag_steps(current, want["tags"])
+        if have["tags"] != want["tags"]:
+            changed["tags"] = (have["tags"], want["tags"])
     if not changed:
         return Change(trigger.name, "mapping", "no-op", "the mapping matches the spec")
     reason = "settings differ from the spec: " + ", ".join(changed)

@@ -58,7 +58,7 @@ def mapping_for(trigger: TriggerSpec, **overrides: Any) -> LiveMapping:
         tumbling_window_in_seconds=want["tumbling_window_in_seconds"],
         filters=tuple(want["filters"]),
         destination_arn=want["destination"],
-        tags=want["tags"],
+        tags=want["tags"] or {},
     )
     return replace(base, **overrides)
 
@@ -397,3 +397,14 @@ def test_triggers_asking_different_view_types_of_one_table_are_refused() -> None
     b = spec_trigger(name="orders-index", function="index-fn", stream={"view_type": "NEW_IMAGE"})
     with pytest.raises(SpecError, match="different view types"):
         plan([a, b], [live_for(a), replace(live_for(b), trigger="orders-index")], region="us-east-1")
+
+
+def test_tags_not_written_in_the_spec_are_left_alone() -> None:
+    t = spec_trigger()
+    live = live_for(t, mapping=mapping_for(t, tags={"added-by": "console"}))
+    assert by_resource(one(t, live), "mapping")[0].action == "no-op"
+    cleared = spec_trigger(mapping={"tags": {}})
+    change = by_resource(one(cleared, live_for(cleared, mapping=mapping_for(t, tags={"x": "y"}))), "mapping")[
+        0
+    ]
+    assert ops(change) == ["untag_mapping"]
