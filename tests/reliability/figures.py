@@ -20,7 +20,7 @@ def load() -> dict[str, dict[str, Any]]:
 
 
 def faults_summary(found: dict[str, dict[str, Any]]) -> list[str]:
-    cases = {k: v for k, v in found.items() if k.startswith("faults_")}
+    cases = {k: v for k, v in found.items() if k.startswith("faults_") and not k.startswith("faults_inproc")}
     if not cases:
         return []
     total = {"requests": 0, "faults": 0, "throttle": 0, "500": 0, "reset": 0, "lost": 0}
@@ -64,6 +64,16 @@ def main() -> int:
             f"{c['one_lost']} with a loser), one mapping per trigger every time"
         )
     lines += faults_summary(found)
+    inproc = {k: v for k, v in found.items() if k.startswith("faults_inproc")}
+    if inproc:
+        timeouts = sum(int(v.get("read-timeout", 0)) for v in inproc.values())
+        closed = sum(int(v.get("connection-closed", 0)) for v in inproc.values())
+        calls = sum(int(v.get("calls", 0)) for v in inproc.values())
+        lines.append(
+            f"- in-process redrive with botocore exceptions: {len(inproc)} runs, {calls} sends, "
+            f"{timeouts} ReadTimeoutError + {closed} ConnectionClosedError injected; outcomes "
+            f"{sorted({str(v.get('outcome')) for v in inproc.values()})}"
+        )
     if "fuzz_failures" in found:
         f = found["fuzz_failures"]
         lines.append(

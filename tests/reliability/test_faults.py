@@ -176,3 +176,51 @@ def test_redrive_without_a_permission_exits_1_and_deletes_nothing(denied: str, t
         assert "denied" in result.stderr.lower(), result.stderr[-1500:]
         assert world.depth() == (world.records, 0), "a failure was deleted or left invisible"
         assert world.log.entries() == []
+
+
+@pytest.mark.parametrize("rate", RATES, ids=[f"{int(r * 100)}pct" for r in RATES])
+def test_redrive_in_process_with_read_timeouts(rate: float, tmp_path: Path, request: Any) -> None:
+    """The same promise with botocore's own exceptions, raised by a ``before-send`` hook in-process:
+    ``ReadTimeoutError`` and ``ConnectionClosedError`` on a share of calls. Nothing undelivered is
+    deleted, nothing stays held, and the run either finishes or raises one of our errors."""
+    import boto3
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.errors import DdbtError
+    from ddbtrigger.sandbox import Sandbox
+    from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
+    from ddbtrigger.usecases.spec_file import read_spec
+
+    rng = random.Random(int(rate * 1000))
+    injected = {"read-timeout": 0, "connection-closed": 0, "calls": 0}
+
+    def hook(request: Any, **kwargs: Any) -> None:
+        injected["calls"] += 1
+        if rng.random() < rate:
+            if rng.random() < 0.5:
+                injected["read-timeout"] += 1
+                raise ReadTimeoutError(endpoint_url=request.url)
+            injected["connection-closed"] += 1
+            raise ConnectionClosedError(endpoint_url=request.url)
+
+    with Sandbox(poll_interval=0.2) as sb:
+        world = FailureWorld(sb, tmp_path, shards=2, per_shard=10, rng=random.Random(7))
+        session = boto3.Session(region_name="us-east-1")
+        session.events.register("before-send", hook)
+        factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session)
+        triggers = read_spec(world.spec).triggers
+        outcome = "finished"
+        try:
+            with open_redrive(
+                factory, triggers, RedriveOptions(reads_per_second=50), hold_seconds=30
+            ) as run_:
+                report = run_.run()
+            assert not report.left_failing
+        except DdbtError as e:
+            outcome = f"error: {e.message}"
+            assert "\n" not in e.message
+        assert world.depth()[1] == 0, "messages left invisible"
+        assert not gone_but_undelivered(world), "a failure was deleted before its delivery"
+    assert sum(injected.values()) - injected["calls"] > 0, "no fault was injected"
+    record_figures(request.config, f"faults_inproc_{int(rate * 100)}", {**injected, "outcome": outcome})
