@@ -182,6 +182,8 @@ def _check_expansion(root: yaml.Node) -> None:
     expanded size of each node is counted once (memoized), which makes the check linear in the graph.
     A node that contains itself (a recursive anchor) is refused too.
     """
+    if _unique_nodes(root) > MAX_NODES:
+        raise TooLarge(f"the document has more than {MAX_NODES} nodes; refusing it")
     sizes: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
@@ -210,6 +212,22 @@ def _check_expansion(root: yaml.Node) -> None:
         return nodes, chars
 
     size(root)
+
+
+def _unique_nodes(root: yaml.Node) -> int:
+    """How many distinct nodes the file itself holds (aliases counted once), without recursion."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack and len(seen) <= MAX_NODES:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+    return len(seen)
 
 
 def _flow_depth_problem(text: str) -> Problem | None:

@@ -473,3 +473,18 @@ def test_installed_cli_prints_the_line_and_exits_2(in_tmp: Path, run_cli: Any, c
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [expected, "error: spec.yaml: 1 problem(s) in the spec"]
     assert proc.stdout == ""
+
+
+def test_a_huge_file_without_aliases_is_refused_as_too_large() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec("version: 1\ntriggers: [" + "1," * 100_001 + "]\n", "spec.yaml")
+    assert caught.value.details == [
+        "spec.yaml:1:1: yaml: the document has more than 100000 nodes; refusing it"
+    ]
+
+
+def test_a_directory_is_not_a_spec(in_tmp: Path) -> None:
+    (in_tmp / "specs").mkdir()
+    result = CliRunner().invoke(app, ["validate", "-f", "specs"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: specs: is a directory, not a spec file\n"
