@@ -108,7 +108,16 @@ class Demo:
     sandbox: Any
     workdir: Path
     echo: Callable[[str], None] = print
-    failures: list[str] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+
+    def watched(self, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+        """The handler, noting the size of each batch orders-audit receives (to show bisect at work)."""
+
+        def run(event: dict[str, Any], context: Any) -> Any:
+            self.batches.append(len(event.get("Records", [])))
+            return handler(event, context)
+
+        return run
 
     @property
     def spec(self) -> str:
@@ -148,7 +157,7 @@ def _create_resources(demo: Demo) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    demo.sandbox.register_handler("orders-audit", buggy_handler)
+    demo.sandbox.register_handler("orders-audit", demo.watched(buggy_handler))
     demo.sandbox.register_handler("orders-archive", buggy_handler)
     demo.echo("   table orders; functions orders-audit and orders-archive (both choke on a poison pill)")
 
@@ -169,15 +178,15 @@ def _apply(demo: Demo) -> None:
 def _write_items(demo: Demo) -> None:
     demo.step(
         f"Write {ITEMS} orders; order-{POISON_INDEX} is a poison pill",
-        f"aws dynamodb put-item --table-name orders --item "
-        f'\'{{"pk": {{"S": "order-{POISON_INDEX}"}}, "poison": {{"BOOL": true}}}}\'',
+        'aws dynamodb batch-write-item --request-items file://orders.json   # order-6 has "poison": true',
     )
-    ddb = demo.sandbox.client("dynamodb")
+    requests = []
     for i in range(ITEMS):
         item: dict[str, Any] = {"pk": {"S": f"order-{i}"}, "total": {"N": str(10 * (i + 1))}}
         if i == POISON_INDEX:
             item["poison"] = {"BOOL": True}
-        ddb.put_item(TableName="orders", Item=item)
+        requests.append({"PutRequest": {"Item": item}})
+    demo.sandbox.client("dynamodb").batch_write_item(RequestItems={"orders": requests})
 
 
 def _destination_counts(demo: Demo) -> tuple[int, int]:
@@ -201,6 +210,13 @@ def _watch_the_pill(demo: Demo) -> None:
     demo.echo(
         f"   the pill landed in SQS (a pointer) and S3 (the records) after {time.monotonic() - started:.1f}s;"
         " the other orders were delivered"
+    )
+    sizes = ", ".join(str(n) for n in demo.batches)
+    demo.echo(
+        f"   orders-audit saw batches of {sizes} records: bisect split the failing batch until the pill"
+    )
+    demo.echo(
+        "   was alone, retried it twice (maximum_retry_attempts: 2), then sent its pointer to the queue"
     )
     demo.step("Status: mappings, shards, last processing result, destination depth", "ddbtrigger status")
     demo.run("status")
