@@ -22,7 +22,7 @@ def test_the_demo_runs_the_whole_lifecycle(run_cli: Any, tmp_path: Any) -> None:
         "$ ddbtrigger status",
         "$ ddbtrigger inspect-dlq",
         "$ ddbtrigger redrive --yes",
-        "aws dynamodb put-item",
+        "aws dynamodb batch-write-item",
     ):
         assert command in out
     assert "redriven 2 (2 records)" in out + result.stderr
