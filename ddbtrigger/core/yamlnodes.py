@@ -260,6 +260,9 @@ def _compose_nodes(text: str, doc: Document) -> yaml.Node | None:
     if too_deep is not None:
         doc.problems.append(too_deep)
         return None
+    fast = _compose_fast(text)
+    if fast is not None:
+        return fast
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=SpecLoader)
         return node
@@ -277,6 +280,35 @@ def _compose_nodes(text: str, doc: Document) -> yaml.Node | None:
     except yaml.YAMLError as e:
         doc.problems.append(Problem("yaml", one_line(f"invalid YAML: {e}"), Position(1, 1)))
     return None
+
+
+def _compose_fast(text: str) -> yaml.Node | None:
+    """libyaml's composer when present: about ten times faster on large files. Any failure (or an empty
+    document) goes back to the pure-Python composer, whose messages and marks are the reference."""
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None or not text.strip():
+        return None
+    loader = _c_loader(loader_class)(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    except Exception:
+        return None
+    finally:
+        loader.dispose()
+
+
+def _c_loader(base: type[Any]) -> type[Any]:
+    """libyaml's loader with the same YAML 1.2 booleans as ``SpecLoader``."""
+    global _C_LOADER
+    if _C_LOADER is None:
+        _C_LOADER = type(
+            "CSpecLoader", (base,), {"yaml_implicit_resolvers": SpecLoader.yaml_implicit_resolvers}
+        )
+    return _C_LOADER
+
+
+_C_LOADER: type[Any] | None = None
 
 
 def _syntax_problem(e: yaml.MarkedYAMLError, prefix: str) -> Problem:
