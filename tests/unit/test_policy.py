@@ -433,3 +433,19 @@ def test_every_api_call_in_the_aws_package_is_granted_to_some_command(example_js
         if not actions & (granted | NEEDS_NO_PERMISSION) and not all(a.startswith("iam:") for a in actions)
     }
     assert missing == {}, f"the code calls AWS actions that no operator policy grants: {missing}"
+
+
+def test_policy_makes_no_aws_call_and_never_loads_the_sdk() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from typer.testing import CliRunner\n"
+        "from ddbtrigger.cli.app import app\n"
+        f"r = CliRunner().invoke(app, ['policy', '-f', {str(ROOT / 'config.example.yaml')!r}, '-o', 'json'])\n"
+        "json.loads(r.stdout)\n"
+        "print(r.exit_code, sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "0 []", proc.stderr[-2000:]
