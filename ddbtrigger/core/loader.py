@@ -199,9 +199,25 @@ def _unknown_key(loc: Path) -> str:
     hint = ""
     if model is not None:
         close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
-        if close:
+        exact = _nested_match(key, shape, cutoff=1.0)
+        nested = exact or (None if close else _nested_match(key, shape, cutoff=0.8))
+        if nested:
+            hint = f" (did you mean '{nested}'? it belongs one level down)"
+        elif close:
             hint = f" (did you mean '{close[0]}'?)"
     return f"unknown key '{key}'{hint}"
+
+
+def _nested_match(key: str, shape: tuple[str, ...], *, cutoff: float) -> str | None:
+    """A key written one level too high: ``batch_size`` on a trigger belongs under ``mapping``."""
+    for section in ("mapping", "stream", "on_failure"):
+        model = _MODEL_AT.get((*shape, section))
+        if model is None:
+            continue
+        close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=cutoff)
+        if close:
+            return f"{section}.{close[0]}"
+    return None
 
 
 def _got(value: Any) -> str:

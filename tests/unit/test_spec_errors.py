@@ -115,7 +115,14 @@ CASES: list[tuple[str, str, str]] = [
     (
         "unknown-trigger-key-did-you-mean",
         HEAD + "    view_typ: KEYS_ONLY\n",
-        "spec.yaml:6:5: triggers[0].view_typ: unknown key 'view_typ'",
+        "spec.yaml:6:5: triggers[0].view_typ: unknown key 'view_typ' (did you mean 'stream.view_type'? it belongs "
+        "one level down)",
+    ),
+    (
+        "key-one-level-too-high",
+        HEAD + "    batch_size: 10\n",
+        "spec.yaml:6:5: triggers[0].batch_size: unknown key 'batch_size' (did you mean 'mapping.batch_size'? it "
+        "belongs one level down)",
     ),
     (
         "unknown-top-level-key",
