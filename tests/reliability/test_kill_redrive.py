@@ -154,14 +154,9 @@ def test_redrive_killed_at_random_moments_loses_nothing_and_keeps_order(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redrive reads only the visible messages: right after a killed run, every failure is still "
-    "held invisible (up to --hold-seconds), and a rerun prints 'nothing to redrive: the failure "
-    "destination is empty' and exits 0; it should count ApproximateNumberOfMessagesNotVisible and say "
-    "that N failures are in flight (or wait for them), not that the destination is empty",
-)
 def test_rerun_right_after_a_kill_does_not_call_the_destination_empty(tmp_path: Path) -> None:
+    """A rerun inside the killed run's hold time sees no failure: it must say that N are held by
+    another reader and exit 1, not call the destination empty (and it must not touch them)."""
     from ddbtrigger.sandbox import Sandbox
 
     with Sandbox(poll_interval=0.5) as sb:
@@ -178,4 +173,6 @@ def test_rerun_right_after_a_kill_does_not_call_the_destination_empty(tmp_path: 
         held = world.depth()[1]
         text = rerun.stdout + rerun.stderr
         assert "destination is empty" not in text, text[-1500:]
-        assert rerun.returncode != 0 or "in flight" in text or str(held) in text, text[-1500:]
+        assert rerun.returncode == 1, text[-1500:]
+        assert "held invisible" in text and str(held) in text, text[-1500:]
+        assert world.depth() == (0, held), "the rerun changed what the killed run held"
