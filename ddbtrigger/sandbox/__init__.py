@@ -1,7 +1,30 @@
 """A local AWS where triggers really run: moto's server plus the fidelity fixes ddbtrigger needs.
 
-``Sandbox`` (a context manager yielding ``endpoint_url``) is imported lazily, so importing this package
-does not import moto.
+    from ddbtrigger.sandbox import Sandbox
+
+    with Sandbox(handlers={"orders-audit": handle}, poll_interval=0.05) as sb:
+        sb.endpoint_url          # http://127.0.0.1:<port>; sb.environment() gives the AWS_* variables
+        sb.client("dynamodb")    # a boto3 client aimed at the sandbox
+        sb.register_handler("orders-audit", fixed)   # any time; creates a missing function
+
+What it does as AWS does (and moto alone does not):
+- Lambda: Invoke runs the registered Python handler in-process (context with function_name,
+  invoked_function_arn, aws_request_id, get_remaining_time_in_millis); an exception is
+  ``FunctionError: Unhandled`` with errorMessage/errorType/stackTrace; a missing function is a 404.
+- Event source mappings run in the sandbox: BatchSize, MaximumBatchingWindowInSeconds, filters,
+  StartingPosition (LATEST = the shard's end at creation), Enabled false pauses, deletion stops,
+  MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError, ReportBatchItemFailures,
+  and Lambda's invocation record in the SQS/SNS/S3 on-failure destination (S3 also gets the event as
+  ``payload``, under ``aws/lambda/<uuid>/<shard>/YYYY/MM/DD/``). GetEventSourceMapping shows
+  LastProcessingResult. One mapping per (stream, function) (409), AWS's ranges are validated.
+- Streams: each enable makes a new stream ARN with a fresh shard; a disable closes the shard, keeps
+  the stream readable and writes keep working; records older than ``retention_seconds`` are trimmed
+  (TrimmedDataAccessException); iterators expire after 15 minutes (ExpiredIteratorException).
+
+Not emulated: ParallelizationFactor > 1 (one batch at a time per shard), tumbling windows, shard
+splits, the transitional mapping states (Creating, Updating...), the 6 MB payload limit.
+
+``Sandbox`` is imported lazily, so importing this package does not import moto.
 """
 
 from __future__ import annotations
