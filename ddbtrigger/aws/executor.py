@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws import destinations as dest
-from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.aws.errors import error_code, error_message, translate_errors
 from ddbtrigger.aws.waiters import BUSY_CODES, Clock, Deadline, Sleep, poll, retry_busy
 from ddbtrigger.core.live import SETTLED_STATES
-from ddbtrigger.errors import DdbtError, NotFound
+from ddbtrigger.errors import Conflict, DdbtError, NotFound
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -108,12 +108,22 @@ class Executor:
         ddb = self.factory.client("dynamodb")
         if self._stream_is(p["table"], spec):
             return  # already so (another apply got there first): nothing to do
-        self.progress(change, f"{verb} the stream of table {p['table']}")
-        self._retry(
-            f"{verb} the stream of table {p['table']}",
-            lambda: ddb.update_table(TableName=p["table"], StreamSpecification=spec),
-            deadline,
-        )
+        action = f"{verb} the stream of table {p['table']}"
+        self.progress(change, action)
+        try:
+            retry_busy(
+                lambda: ddb.update_table(TableName=p["table"], StreamSpecification=spec),
+                deadline=deadline,
+                sleep=self.sleep,
+            )
+        except Exception as e:
+            # Someone changed the stream between our read and our write ("Table already has an enabled
+            # stream"): done if it is now as wanted, else a conflict, never a raw ValidationException.
+            if error_code(e) != "ValidationException":
+                with translate_errors(action):
+                    raise
+            if not self._stream_is(p["table"], spec):
+                raise Conflict(f"changed underneath us: could not {action}: {error_message(e)}") from e
 
     # --- mapping ------------------------------------------------------------------------------------
 

@@ -155,3 +155,35 @@ def test_create_conflict_is_retried_in_a_replace_but_fails_fast_otherwise() -> N
     with pytest.raises(Conflict, match="changed underneath"):
         executor(other, FakeClock()).run(one_change(create, action="create"))
     assert other.calls == ["create"]
+
+
+class RacedDynamo:
+    """UpdateTable loses a race: another run enabled the stream between our read and our write."""
+
+    def __init__(self, *, after: dict[str, Any]) -> None:
+        self.reads = 0
+        self.after = after
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        self.reads += 1
+        spec = {"StreamEnabled": False} if self.reads == 1 else self.after
+        return {"Table": {"TableStatus": "ACTIVE", "StreamSpecification": spec}}
+
+    def update_table(self, **kwargs: Any) -> dict[str, Any]:
+        raise client_error("ValidationException", "Table already has an enabled stream")
+
+
+ENABLE = Step("update_stream", {"table": "orders", "enabled": True, "view_type": "KEYS_ONLY"})
+
+
+def test_stream_enabled_by_someone_else_as_wanted_is_done() -> None:
+    ex = executor(FakeLambda(), FakeClock())
+    ex.factory.clients["dynamodb"] = RacedDynamo(after={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})  # type: ignore[attr-defined]
+    assert len(ex.run(one_change(ENABLE, action="create"))) == 1
+
+
+def test_stream_enabled_by_someone_else_differently_is_a_conflict() -> None:
+    ex = executor(FakeLambda(), FakeClock())
+    ex.factory.clients["dynamodb"] = RacedDynamo(after={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})  # type: ignore[attr-defined]
+    with pytest.raises(Conflict, match="changed underneath us"):
+        ex.run(one_change(ENABLE, action="create"))
