@@ -22,8 +22,11 @@ from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
 PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
 PLACEHOLDER_REGION = "${AWS::Region}"
 OPERATOR_COMMANDS: tuple[str, ...] = ("plan", "apply", "destroy", "status", "inspect-dlq", "redrive")
-UNSCOPABLE_ACTIONS = frozenset({"lambda:ListEventSourceMappings", "cloudwatch:GetMetricData"})
-"""IAM has no resource type for these: they take ``"Resource": "*"`` or nothing works."""
+UNSCOPABLE_ACTIONS = frozenset(
+    {"lambda:ListEventSourceMappings", "cloudwatch:GetMetricData", "lambda:CreateEventSourceMapping"}
+)
+"""IAM has no resource to name for these: they take ``"Resource": "*"`` (CreateEventSourceMapping is
+then scoped by the ``lambda:FunctionArn`` condition to the spec's functions)."""
 
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 FUNCTION_STREAM_READ = (*STREAM_READ, "dynamodb:ListStreams")
@@ -273,8 +276,12 @@ def _mapping_grants(arns: TriggerArns, *, write: tuple[str, ...] = ()) -> list[G
             _of_function(arns),
         ),
     ]
-    if write:
-        grants.append(Grant("ChangeMappings", write, (_mapping_arn(arns),), _of_function(arns)))
+    create = tuple(a for a in write if a == "lambda:CreateEventSourceMapping")
+    change = tuple(a for a in write if a != "lambda:CreateEventSourceMapping")
+    if create:  # a mapping that does not exist yet has no ARN: only the function condition can scope it
+        grants.append(Grant("CreateMappings", create, ("*",), _of_function(arns)))
+    if change:
+        grants.append(Grant("ChangeMappings", change, (_mapping_arn(arns),), _of_function(arns)))
     return grants
 
 

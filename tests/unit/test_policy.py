@@ -189,15 +189,27 @@ def test_read_only_commands_cannot_change_anything(example_json: dict[str, Any])
 
 
 def test_mapping_changes_are_limited_to_the_specs_functions(example_json: dict[str, Any]) -> None:
-    [statement] = [s for s in example_json["operator"]["apply"]["Statement"] if s["Sid"] == "ChangeMappings"]
-    assert statement["Condition"] == {
-        "ArnLike": {
-            "lambda:FunctionArn": [
-                f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-archive",
-                f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-audit",
-            ]
-        }
-    }
+    statements = {s["Sid"]: s for s in example_json["operator"]["apply"]["Statement"]}
+    functions = [
+        f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-archive",
+        f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-audit",
+    ]
+    for sid in ("CreateMappings", "ChangeMappings", "ReadMappings"):
+        assert statements[sid]["Condition"] == {"ArnLike": {"lambda:FunctionArn": functions}}, sid
+    assert statements["CreateMappings"]["Action"] == ["lambda:CreateEventSourceMapping"]
+    assert statements["CreateMappings"]["Resource"] == ["*"]
+    assert "lambda:CreateEventSourceMapping" not in statements["ChangeMappings"]["Action"]
+
+
+def test_every_wildcard_resource_that_can_write_is_scoped_by_a_condition(
+    example_json: dict[str, Any],
+) -> None:
+    for where, document in every_policy(example_json):
+        for statement in document["Statement"]:
+            if statement["Resource"] == ["*"] and not all(
+                a.split(":")[1].startswith(("List", "Get")) for a in statement["Action"]
+            ):
+                assert "lambda:FunctionArn" in statement["Condition"]["ArnLike"], (where, statement)
 
 
 def test_an_existing_arn_destination_is_never_created_or_deleted() -> None:
