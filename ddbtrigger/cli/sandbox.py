@@ -97,7 +97,7 @@ def sandbox(
     try:
         box.start()
     except OSError as e:
-        raise UsageError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}") from e
+        raise UsageError(f"{e} (pick another --port, or 0 for a free one)") from e
     try:
         env = box.environment()
         sys.stdout.write("".join(f"export {key}={value}\n" for key, value in env.items()))

@@ -80,7 +80,8 @@ class _Server(ThreadedMotoServer):
         super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
         self._latency_ms = latency_ms
 
-    def _server_entry(self) -> None:
+    def start(self) -> None:
+        """Bind in the caller's thread, so a busy port raises here instead of hanging the caller."""
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -95,10 +96,20 @@ class _Server(ThreadedMotoServer):
             app: Any = _dispatcher
         if self._latency_ms > 0:
             app = _with_latency(app, self._latency_ms)
-        self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
-        )
+        try:
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+        except SystemExit:  # werkzeug exits on "address already in use"
+            raise OSError(
+                f"cannot listen on {self._ip_address}:{self._port}: address already in use"
+            ) from None
         self._server_ready_event.set()
+        self._thread = threading.Thread(target=self._serve, name="sandbox-server", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        assert self._server is not None
         self._server.serve_forever(poll_interval=0.05)
 
 
@@ -168,8 +179,9 @@ class Sandbox:
         default_user_config["lambda"] = {"use_docker": False}
         install_streams(self._patcher, self.model)
         install_lambda(self._patcher, self.registry, self.model)
-        self._server = _Server(self.port, self.latency_ms)
-        self._server.start()
+        server = _Server(self.port, self.latency_ms)
+        server.start()  # raises OSError when the port is taken
+        self._server = server
         self._post("/moto-api/reset")
         self._emulator = MappingEmulator(
             model=self.model,

@@ -181,3 +181,22 @@ def test_record_log_writes_one_line_per_record(tmp_path: Path, monkeypatch: pyte
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [line["sequence_number"] for line in lines] == ["1", "2"]
     assert not any(line["failed"] for line in lines)
+
+
+def test_a_busy_port_raises_and_leaves_moto_as_it_was() -> None:
+    import socket
+
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    from ddbtrigger.sandbox import Sandbox
+
+    original = LambdaSimpleBackend.invoke
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            Sandbox(port=taken.getsockname()[1]).start()
+    assert LambdaSimpleBackend.invoke is original
+    with Sandbox() as sb:  # and the next one starts
+        assert sb.endpoint_url.startswith("http://127.0.0.1:")
+    assert LambdaSimpleBackend.invoke is original
