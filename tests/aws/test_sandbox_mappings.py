@@ -296,3 +296,26 @@ def test_s3_destination_keeps_the_whole_invocation(sandbox: Any) -> None:
     assert failure.records is not None
     assert [r["dynamodb"]["SequenceNumber"] for r in failure.records] == [seqs[1]]
     assert failure.records[0]["eventSourceARN"] == stream
+
+
+def test_unbounded_retries_block_the_shard_until_the_stream_trims_the_record(
+    sandbox: Any, clock: Any
+) -> None:
+    sandbox.model.retention_seconds = 120
+    recorder = Recorder()
+    stream, seqs, url, dlq = _setup(sandbox, recorder, records=2, poison_at=0)
+    create_mapping(
+        sandbox,
+        stream,
+        "orders-audit",
+        BatchSize=1,
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=-1,
+        DestinationConfig={"OnFailure": {"Destination": dlq}},
+    )
+    wait_for(lambda: len(recorder.batches) >= 3, what="retries of the pill")
+    assert recorder.delivered == []  # the record behind the pill waits
+    clock.advance(121)
+    pointer = wait_for(lambda: receive(sandbox, url))[0]
+    assert pointer["DDBStreamBatchInfo"]["startSequenceNumber"] == seqs[0]
+    assert recorder.delivered == []  # the record behind it was trimmed too: lost, as on AWS
