@@ -119,11 +119,20 @@ triggers:
 
 
 def statements(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) pairs; a ``*`` resource narrowed by an ARN condition counts as that ARN."""
     pairs = []
     for st in document["Statement"]:
         assert st["Effect"] == "Allow"
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        scoped = [
+            value
+            for operator in ("ArnLike", "ArnEquals")
+            for values in st.get("Condition", {}).get(operator, {}).values()
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        if resources == ["*"] and scoped and all(v.startswith("arn:") for v in scoped):
+            resources = scoped
         pairs += [(a, r) for a in actions for r in resources]
     return pairs
 
