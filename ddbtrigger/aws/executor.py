@@ -152,7 +152,7 @@ class Executor:
         self.progress(change, f"create the mapping {p['function']} <- {p['table']}")
         # A conflict right after our delete (replace) is the old mapping still going: wait. Otherwise it
         # is someone else's mapping on this stream: fail ("changed underneath us"), never wait it out.
-        busy = BUSY_CODES if change.action == "replace" else frozenset({"ResourceInUseException"})
+        busy = BUSY_CODES if p.get("after_delete") else frozenset({"ResourceInUseException"})
         created = self._retry(
             f"create the event source mapping of {p['function']} on table {p['table']}",
             lambda: self._lambda().create_event_source_mapping(

@@ -175,6 +175,8 @@ def plan_mappings(
         changes = [_replace(trigger, old, want, reason)]
     elif current is None:
         changes = [_create(trigger, want)]
+    elif current.state == "Deleting":  # e.g. a destroy that was stopped: let it go, then create
+        changes = [_create(trigger, want, after=current)]
     else:
         changes = [_update_or_replace(trigger, current, want)]
     for old in stale:
@@ -184,23 +186,38 @@ def plan_mappings(
     return changes
 
 
-def _create_steps(trigger: TriggerSpec, want: Mapping[str, Any]) -> tuple[Step, ...]:
-    create = Step(
-        "create_mapping",
-        {"table": trigger.table_name, "function": trigger.function, "params": create_params(want)},
-    )
+def _create_steps(
+    trigger: TriggerSpec, want: Mapping[str, Any], *, after_delete: bool = False
+) -> tuple[Step, ...]:
+    """Create on the table's latest stream (resolved at run time), then wait for it to settle.
+
+    ``after_delete``: a mapping on this stream was just deleted, so a conflict means "not gone yet".
+    """
+    params = {"table": trigger.table_name, "function": trigger.function, "params": create_params(want)}
+    create = Step("create_mapping", {**params, "after_delete": after_delete})
     return (create, Step("wait_mapping", {"uuid": None}))
 
 
-def _create(trigger: TriggerSpec, want: Mapping[str, Any]) -> Change:
+def _create(trigger: TriggerSpec, want: Mapping[str, Any], *, after: LiveMapping | None = None) -> Change:
     diff = {k: (None, v) for k, v in want.items() if v not in (None, [], {})}
+    if after is None:
+        return Change(
+            trigger.name,
+            "mapping",
+            "create",
+            "no mapping of the function on the table's stream",
+            diff,
+            _create_steps(trigger, want),
+        )
+    wait = Step("wait_mapping_gone", {"uuid": after.uuid})
+    reason = f"the mapping {after.uuid} is being deleted: wait until it is gone, then create it again"
     return Change(
         trigger.name,
         "mapping",
         "create",
-        "no mapping of the function on the table's stream",
+        reason,
         diff,
-        _create_steps(trigger, want),
+        (wait, *_create_steps(trigger, want, after_delete=True)),
     )
 
 
@@ -217,9 +234,8 @@ def _replace(trigger: TriggerSpec, old: LiveMapping, want: Mapping[str, Any], re
     have = observed_mapping(old)
     diff: dict[str, tuple[Any, Any]] = {"event_source_arn": (old.event_source_arn, "(latest stream ARN)")}
     diff.update({k: (have.get(k), v) for k, v in want.items() if v is not None and have.get(k) != v})
-    return Change(
-        trigger.name, "mapping", "replace", reason, diff, _delete_steps(old) + _create_steps(trigger, want)
-    )
+    steps = _delete_steps(old) + _create_steps(trigger, want, after_delete=True)
+    return Change(trigger.name, "mapping", "replace", reason, diff, steps)
 
 
 def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping[str, Any]) -> Change:

@@ -147,13 +147,14 @@ def test_replace_deletes_waits_until_gone_then_creates() -> None:
 
 
 def test_create_conflict_is_retried_in_a_replace_but_fails_fast_otherwise() -> None:
-    create = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}})
+    create = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}, "after_delete": True})
     lam = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
     executor(lam, FakeClock()).run(one_change(create, action="replace"))
     assert lam.calls == ["create", "create"]
     other = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
+    alone = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}})
     with pytest.raises(Conflict, match="changed underneath"):
-        executor(other, FakeClock()).run(one_change(create, action="create"))
+        executor(other, FakeClock()).run(one_change(alone, action="create"))
     assert other.calls == ["create"]
 
 

@@ -408,3 +408,11 @@ def test_tags_not_written_in_the_spec_are_left_alone() -> None:
         0
     ]
     assert ops(change) == ["untag_mapping"]
+
+
+def test_a_mapping_still_deleting_is_waited_for_then_created_without_a_replace() -> None:
+    t = spec_trigger()
+    change = by_resource(one(t, live_for(t, mapping=mapping_for(t, state="Deleting"))), "mapping")[0]
+    assert change.action == "create"
+    assert ops(change) == ["wait_mapping_gone", "create_mapping", "wait_mapping"]
+    assert change.steps[1].params["after_delete"] is True
