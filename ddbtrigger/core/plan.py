@@ -230,9 +230,14 @@ def _delete(trigger: TriggerSpec, old: LiveMapping, reason: str) -> Change:
     return Change(trigger.name, "mapping", "delete", reason, diff, _delete_steps(old))
 
 
-def _replace(trigger: TriggerSpec, old: LiveMapping, want: Mapping[str, Any], reason: str) -> Change:
+def _replace(
+    trigger: TriggerSpec, old: LiveMapping, want: Mapping[str, Any], reason: str, *, moves: bool = True
+) -> Change:
+    """Delete ``old``, wait until gone, create; ``moves``: onto another (the latest) stream ARN."""
     have = observed_mapping(old)
-    diff: dict[str, tuple[Any, Any]] = {"event_source_arn": (old.event_source_arn, "(latest stream ARN)")}
+    diff: dict[str, tuple[Any, Any]] = {}
+    if moves:
+        diff["event_source_arn"] = (old.event_source_arn, "(latest stream ARN)")
     diff.update({k: (have.get(k), v) for k, v in want.items() if v is not None and have.get(k) != v})
     steps = _delete_steps(old) + _create_steps(trigger, want, after_delete=True)
     return Change(trigger.name, "mapping", "replace", reason, diff, steps)
@@ -242,7 +247,7 @@ def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping
     have = observed_mapping(current)
     if current.starting_position and current.starting_position != want["starting_position"]:
         reason = "starting_position is create-only: the mapping is re-created and loses its read position"
-        return _replace(trigger, current, want, reason)
+        return _replace(trigger, current, want, reason, moves=False)
     changed = {k: (have[k], want[k]) for k in UPDATABLE if have[k] != want[k]}
     steps: list[Step] = []
     if changed:
