@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Ctx
-from bench.harness import BenchError, Row, Unavailable, render_calls, render_markdown
+from bench.harness import REPO, BenchError, Row, Unavailable, render_calls, render_markdown
 
 BENCHES = ("startup", "plan", "status", "inspect-dlq", "redrive")  # plan includes apply
 
@@ -40,7 +40,20 @@ def machine() -> dict[str, Any]:
         "processor": _cpu_model(),
         "boto3": boto3.__version__,
         "moto": moto.__version__,
+        "commit": _commit(),
     }
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        )
+        return out.stdout.strip() or "?"
+    except OSError:
+        return "?"
 
 
 def _cpu_model() -> str:
@@ -98,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## ddbtrigger benchmarks{' (--quick)' if args.quick else ''}\n")
     print(
         f"Python {info['python']} on {info['cpus']} CPUs ({info['processor']}), {info['system']}; "
-        f"boto3 {info['boto3']}, moto {info['moto']}; {elapsed:.0f} s; load average "
+        f"boto3 {info['boto3']}, moto {info['moto']}; commit {info['commit']}; {elapsed:.0f} s; load average "
         f"{info['load_average_before'][0]} before, {info['load_average_after'][0]} after\n"
     )
     print(render_markdown(rows))
