@@ -281,6 +281,7 @@ def _tag_steps(current: LiveMapping, tags: Mapping[str, str]) -> list[Step]:
 
 
 def plan_destination(trigger: TriggerSpec, live: LiveDestination | None) -> Change:
+    """A managed destination is created or kept in shape; an ``arn:`` one is only checked to exist."""
     on_failure = trigger.on_failure
     assert on_failure is not None
     if not on_failure.managed:
@@ -290,39 +291,31 @@ def plan_destination(trigger: TriggerSpec, live: LiveDestination | None) -> Chan
             )
         return Change(trigger.name, "on_failure", "no-op", "an existing destination (arn:), used as is")
     want = desired_destination_attributes(on_failure)
-    tags = {MANAGED_TAG: trigger.name}
     base = {"type": on_failure.type, "name": on_failure.name, "trigger": trigger.name}
     if live is None or not live.exists:
         diff = {"name": (None, on_failure.name), **{k: (None, v) for k, v in want.items()}}
-        steps = (
-            Step(
-                "create_destination",
-                {**base, "attributes": want, "tags": tags, "inspect_queue": on_failure.inspect_queue},
-            ),
-        )
-        return Change(
-            trigger.name, "on_failure", "create", f"no {on_failure.type} {on_failure.name}", diff, steps
-        )
+        params = {**base, "attributes": want, "tags": {MANAGED_TAG: trigger.name}}
+        step = Step("create_destination", {**params, "inspect_queue": on_failure.inspect_queue})
+        reason = f"no {on_failure.type} {on_failure.name}"
+        return Change(trigger.name, "on_failure", "create", reason, diff, (step,))
+    return _update_destination(trigger, live, want, base)
+
+
+def _update_destination(
+    trigger: TriggerSpec, live: LiveDestination, want: Mapping[str, str], base: Mapping[str, Any]
+) -> Change:
     changed = {k: (live.attributes.get(k), v) for k, v in want.items() if live.attributes.get(k) != v}
-    steps_list = []
+    where = {**base, "arn": live.arn, "url": live.url}
+    steps = []
     if changed:
-        attrs = {k: want[k] for k in changed}
-        steps_list.append(
-            Step("update_destination", {**base, "arn": live.arn, "url": live.url, "attributes": attrs})
-        )
+        steps.append(Step("update_destination", {**where, "attributes": {k: want[k] for k in changed}}))
     if live.managed_tag != trigger.name:
         changed[f"tag {MANAGED_TAG}"] = (live.managed_tag, trigger.name)
-        steps_list.append(Step("tag_destination", {**base, "arn": live.arn, "url": live.url, "tags": tags}))
+        steps.append(Step("tag_destination", {**where, "tags": {MANAGED_TAG: trigger.name}}))
     if not changed:
         return Change(trigger.name, "on_failure", "no-op", "the destination matches the spec")
-    return Change(
-        trigger.name,
-        "on_failure",
-        "update",
-        "settings differ from the spec: " + ", ".join(changed),
-        changed,
-        tuple(steps_list),
-    )
+    reason = "settings differ from the spec: " + ", ".join(changed)
+    return Change(trigger.name, "on_failure", "update", reason, changed, tuple(steps))
 
 
 # --- destroy ----------------------------------------------------------------------------------------
