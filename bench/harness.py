@@ -47,6 +47,7 @@ class Proc:
     calls: Counter[str]
     rss_mb: float
     cpu: float = float("nan")
+    server_cpu: float = float("nan")
 
     def check(self, *ok_codes: int) -> Proc:
         if self.returncode not in (ok_codes or (0,)):
@@ -113,7 +114,7 @@ def run_proc(
             )
         out_path, err_path, rss_path = Path(tmp) / "out", Path(tmp) / "err", Path(tmp) / "rss"
         with out_path.open("wb") as out, err_path.open("wb") as err:
-            start = time.perf_counter()
+            start, server_start = time.perf_counter(), time.process_time()
             proc = subprocess.Popen(
                 [*_launcher(rss_path), *argv],
                 stdout=out,
@@ -124,7 +125,7 @@ def run_proc(
                 start_new_session=True,
             )
             status = _reap(proc, timeout)
-            wall = time.perf_counter() - start
+            wall, server_cpu = time.perf_counter() - start, time.process_time() - server_start
         calls: Counter[str] = Counter()
         if calls_file.exists():
             calls.update(json.loads(calls_file.read_text() or "{}"))
@@ -136,6 +137,7 @@ def run_proc(
             err_path.read_text(errors="replace"),
             calls,
             *_read_usage(rss_path),
+            server_cpu,
         )
 
 
@@ -207,6 +209,11 @@ class Series:
         return statistics.median(r.cpu for r in self.runs)
 
     @property
+    def server_cpu(self) -> float:
+        """Median CPU seconds of this process (the local AWS) while the command ran."""
+        return statistics.median(r.server_cpu for r in self.runs)
+
+    @property
     def rss_mb(self) -> float:
         return max(r.rss_mb for r in self.runs)
 
@@ -228,6 +235,7 @@ class Series:
             "max": max(self.walls),
             "peak_rss_mb": round(self.rss_mb, 1),
             "cpu_median": self.cpu,
+            "local_aws_cpu_median": self.server_cpu,
             "calls": dict(self.calls),
         }
 
@@ -349,6 +357,11 @@ def render_markdown(rows: list[Row]) -> str:
             if row.floor and row.floor.runs:
                 cpu += f" (floor {row.floor.cpu:.2f} s, {row.tool.cpu / row.floor.cpu:.2f}×)"
             figures.append(cpu)
+            if row.tool.server_cpu > 0.05:
+                aws = f"local AWS CPU {row.tool.server_cpu:.2f} s"
+                if row.floor and row.floor.runs:
+                    aws += f" (floor {row.floor.server_cpu:.2f} s)"
+                figures.append(aws)
         goals = "; ".join(g.text() for g in row.goals) or "–"
         lines.append(
             f"| {row.bench} | {row.case} | {tool} | {floor} | {ratio} | "
