@@ -182,6 +182,7 @@ def test_two_applies_at_once_end_as_one(tmp_path: Path, request: Any) -> None:
                 if code == 1:
                     errors = [line for line in err.splitlines() if line.startswith("error:")]
                     assert len(errors) == 1, f"round {n}: expected one error line:\n{err[-2000:]}"
+                    assert "changed underneath" in errors[0], f"round {n}: unclear loser: {errors[0]}"
                     losers.append(errors[0])
             assert 0 in codes, f"round {n}: both applies failed: {[e[-500:] for _, e in results]}"
             rnd.converged(env, tmp_path)
