@@ -11,6 +11,7 @@ and hands the same client to every thread.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -71,7 +72,8 @@ class ClientFactory:
 
     @property
     def region(self) -> str:
-        region = self.target.region or self.session.region_name
+        # boto3 reads AWS_DEFAULT_REGION only; the AWS CLI and SDKs also honour AWS_REGION.
+        region = self.target.region or os.environ.get("AWS_REGION") or self.session.region_name
         if not region:
             raise RegionError("no AWS region: pass --region, set AWS_REGION, or set region: in the spec")
         return region

@@ -24,11 +24,16 @@ _state = {"debug": bool(os.environ.get("DDBTRIGGER_DEBUG"))}
 
 
 def set_debug(enabled: bool) -> None:
+    """Turn on tracebacks and botocore's log, with credentials and payloads redacted from it."""
     _state["debug"] = _state["debug"] or enabled
     if _state["debug"]:
         import logging
 
+        from ddbtrigger.cli.redact import RedactingFilter
+
         logging.basicConfig(level=logging.DEBUG)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())
         logging.getLogger("botocore").setLevel(logging.DEBUG)
 
 

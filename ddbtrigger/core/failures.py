@@ -325,6 +325,7 @@ def _stream_arn(batch: dict[str, Any]) -> str:
 
 
 _MISSING: Any = object()
+MIN_YEAR, MAX_YEAR = 1970, 9000
 
 
 def _time(doc: dict[str, Any], key: str, where: str, *, default: Any = _MISSING) -> Any:
@@ -337,9 +338,14 @@ def _time(doc: dict[str, Any], key: str, where: str, *, default: Any = _MISSING)
         raise _Bad(f"{where}.{key} is {_kind(value)}, not a timestamp string")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _Bad(f"{where}.{key} is not an ISO-8601 timestamp: {value[:40]!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    # Lambda writes real times; a year outside this window is hostile or broken, and would overflow
+    # the 24 h arithmetic of expires_at.
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise _Bad(f"{where}.{key} is out of range: {value[:40]!r}")
+    return parsed
 
 
 def _kind(value: Any) -> str:

@@ -267,12 +267,6 @@ def test_no_credential_value_is_ever_printed(images_world: Any, tmp_path: Path, 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--debug turns on botocore's DEBUG log, which prints the Authorization header and the "
-    "canonical request: the access key id appears (the secret does not); boundary.set_debug needs a "
-    "logging filter that redacts Credential=<key id>",
-)
 def test_debug_output_never_prints_the_access_key_id(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text("version: 1\ntriggers:\n  - name: x\n    table: some-table\n    function: fn\n")
@@ -308,12 +302,6 @@ def test_sandbox_listens_on_loopback_only() -> None:
         assert listening_addresses(port) == {"0100007F"}, listening_addresses(port)  # 127.0.0.1, only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--debug turns on botocore's DEBUG log, which prints every response body: GetRecords "
-    "answers (and so item images) appear in the log of inspect-dlq --hydrate and redrive without "
-    "--show-images; boundary.set_debug should keep botocore.parsers' body logging off or redact it",
-)
 def test_debug_log_does_not_print_item_images(images_world: Any, tmp_path: Path) -> None:
     world, env = images_world
     result = run(["--debug", "inspect-dlq", "-f", str(world.spec), "--hydrate"], env, cwd=tmp_path)
