@@ -38,8 +38,11 @@ def test_region_comes_from_the_target_first() -> None:
     assert ClientFactory(AwsTarget(region="eu-west-3")).region == "eu-west-3"
 
 
-def test_region_falls_back_to_the_environment() -> None:
+def test_region_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ClientFactory(AwsTarget()).region == "us-east-1"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-south-1")
+    assert ClientFactory(AwsTarget()).region == "eu-south-1"
 
 
 def test_spec_region_applies_only_when_the_command_line_gave_none() -> None:
@@ -132,7 +135,8 @@ def test_clients_are_built_once_and_shared_across_threads() -> None:
     assert factory.client("sns") is not seen[0]
 
 
-def test_an_injected_session_is_used() -> None:
+def test_an_injected_session_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION")  # AWS_REGION, when set, wins over the session's region
     session = boto3.Session(region_name="eu-north-1")
     factory = ClientFactory(AwsTarget(), session=session)
     assert factory.session is session
