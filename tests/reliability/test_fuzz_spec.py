@@ -290,7 +290,7 @@ WORKDIR = Path(tempfile.mkdtemp(prefix="ddbt-fuzz-"))
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(SPECS, mutated_specs()))
-def test_validate_exits_0_or_2_and_prints_json(doc: dict[str, Any]) -> None:
+def test_validate_and_policy_exit_0_or_2_and_print_json(doc: dict[str, Any]) -> None:
     path = WORKDIR / "spec.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     started = time.process_time()
@@ -302,6 +302,11 @@ def test_validate_exits_0_or_2_and_prints_json(doc: dict[str, Any]) -> None:
     assert isinstance(document["valid"], bool)
     assert (result.exit_code == 0) == document["valid"]
     assert "Traceback" not in result.stderr
+    policy = CliRunner().invoke(app, ["policy", "-f", str(path), "-o", "json"])
+    assert policy.exit_code in (0, 2), policy.output
+    assert set(json.loads(policy.stdout)) >= (
+        {"error"} if policy.exit_code else {"function_roles", "operator"}
+    )
 
 
 # --- policy of any valid spec ---------------------------------------------------------------------------
