@@ -495,3 +495,14 @@ def test_a_directory_is_not_a_spec(in_tmp: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "-f", "specs"])
     assert result.exit_code == 2
     assert result.stderr == "error: specs: is a directory, not a spec file\n"
+
+
+def test_the_spec_file_comes_from_ddbtrigger_file_or_the_default(in_tmp: Path) -> None:
+    (in_tmp / "other.yaml").write_text(HEAD.replace("version: 1", "version: 3"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate"], env={"DDBTRIGGER_FILE": "other.yaml"})
+    assert result.exit_code == 2
+    assert "other.yaml:1:1: version: must be one of 1 (got 3)" in result.stderr.splitlines()
+    (in_tmp / "ddbtrigger.yaml").write_text(HEAD, encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate"], env={"DDBTRIGGER_FILE": None})
+    assert result.exit_code == 0, result.output
+    assert "ddbtrigger.yaml is valid" in result.stderr
