@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     started, load_before = time.perf_counter(), os.getloadavg()
     rows: list[Row] = []
     for name in names:
-        rows += run_one(name, ctx)
+        new = run_one(name, ctx)
+        rows += new
+        ctx.say(f"{name} done:\n{render_markdown(new)}")  # so a long run shows its figures as it goes
     elapsed = time.perf_counter() - started
     info = machine()
     info["load_average_before"] = [round(x, 2) for x in load_before]
