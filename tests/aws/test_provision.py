@@ -419,3 +419,25 @@ def test_lint_error_refuses_plan_and_apply(world: dict[str, Any]) -> None:
     assert applied.exit_code == 2
     assert "DDBT001" in applied.stderr
     assert world["factory"].client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+
+
+def test_apply_enables_a_missing_stream_before_mapping_it(moto_aws: Any, tmp_path: Path) -> None:
+    make_table(moto_aws, "plain", view_type=None)
+    make_function(moto_aws, "orders-fn")
+    path = tmp_path / "s.yaml"
+    path.write_text(spec_text(trigger(table="plain", stream={"view_type": "KEYS_ONLY"})))
+    spec = load_spec(path.read_text(), str(path))
+    result = make_plan(moto_aws, spec, list(spec.triggers))
+    assert [(c.resource, c.action) for c in result.plan.pending] == [
+        ("on_failure", "create"),
+        ("stream", "create"),
+        ("mapping", "create"),
+    ]
+    execute(moto_aws, result.plan, sleep=lambda s: None)
+    table = moto_aws.client("dynamodb").describe_table(TableName="plain")["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    (mapping,) = moto_aws.client("lambda").list_event_source_mappings(FunctionName="orders-fn")[
+        "EventSourceMappings"
+    ]
+    assert mapping["EventSourceArn"] == table["LatestStreamArn"]
+    assert make_plan(moto_aws, spec, list(spec.triggers)).plan.pending == ()
