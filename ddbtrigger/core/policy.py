@@ -31,6 +31,8 @@ then scoped by the ``lambda:FunctionArn`` condition to the spec's functions)."""
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 FUNCTION_STREAM_READ = (*STREAM_READ, "dynamodb:ListStreams")
 POLICY_VERSION = "2012-10-17"
+LAMBDA_S3_PREFIX = "aws/lambda/"
+"""Lambda takes only an S3 destination's bucket and writes under ``aws/lambda/<mapping uuid>/``."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class Destination:
     managed: bool
     inspect_queue: str | None = None
     objects: str | None = None
+    """S3: the objects failures are read from (the spec's prefix, else where Lambda writes)."""
+    written: str | None = None
+    """S3: the objects Lambda writes (always ``aws/lambda/`` at the bucket root; it takes no prefix)."""
     kms_key: str | None = None
 
 
@@ -137,9 +142,22 @@ def _destination(spec: OnFailureSpec, where: Where) -> Destination:
     else:
         arn, home = where.arn(spec.type, str(spec.name)), where
     bucket = arn.split(":")[5] if spec.type == "s3" else ""
-    objects = f"arn:{home.partition}:s3:::{bucket}/{spec.prefix or ''}*" if spec.type == "s3" else None
+    objects = (
+        f"arn:{home.partition}:s3:::{bucket}/{spec.prefix or LAMBDA_S3_PREFIX}*"
+        if spec.type == "s3"
+        else None
+    )
+    written = f"arn:{home.partition}:s3:::{bucket}/{LAMBDA_S3_PREFIX}*" if spec.type == "s3" else None
     tap = home.arn("sqs", spec.inspect_queue) if spec.inspect_queue else None
-    return Destination(spec.type, arn, spec.managed, tap, objects, spec.kms_key)
+    return Destination(
+        spec.type,
+        arn,
+        spec.managed,
+        inspect_queue=tap,
+        objects=objects,
+        written=written,
+        kms_key=spec.kms_key,
+    )
 
 
 def resolve(trigger: TriggerSpec, where: Where) -> TriggerArns:
@@ -201,7 +219,7 @@ def function_role_grants(arns: TriggerArns) -> list[Grant]:
     elif dest.type == "sns":
         grants.append(Grant("PublishFailuresToSns", ("sns:Publish",), (dest.arn,)))
     else:
-        grants.append(Grant("WriteFailuresToS3", ("s3:PutObject",), (str(dest.objects),)))
+        grants.append(Grant("WriteFailuresToS3", ("s3:PutObject",), (str(dest.written),)))
         grants.append(Grant("ListFailureBucket", ("s3:ListBucket",), (dest.arn,)))
     if _kms_key_arn(dest):
         grants.append(Grant("EncryptFailures", ("kms:Decrypt", "kms:GenerateDataKey"), (str(dest.kms_key),)))

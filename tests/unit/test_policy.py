@@ -110,7 +110,7 @@ def test_function_roles_name_exactly_stream_read_and_destination_write(example_j
     assert all_actions(roles["orders-archive"]) == stream_read | {"s3:PutObject", "s3:ListBucket"}
     by_action = {a: s["Resource"] for s in roles["orders-archive"]["Statement"] for a in s["Action"]}
     assert by_action["dynamodb:GetRecords"] == [f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/stream/*"]
-    assert by_action["s3:PutObject"] == ["arn:aws:s3:::orders-archive-failures/failures/*"]
+    assert by_action["s3:PutObject"] == ["arn:aws:s3:::orders-archive-failures/aws/lambda/*"]
     assert by_action["s3:ListBucket"] == ["arn:aws:s3:::orders-archive-failures"]
     audit = {a: s["Resource"] for s in roles["orders-audit"]["Statement"] for a in s["Action"]}
     assert audit["sqs:SendMessage"] == [f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders-audit-dlq"]
@@ -256,6 +256,26 @@ def test_sns_destination_and_its_inspect_queue() -> None:
     assert "sqs:DeleteMessage" not in on("inspect-dlq", tap)
     assert on("destroy", topic) >= {"sns:DeleteTopic", "sns:Unsubscribe"}
     assert policies["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("prefix", "read"), [(None, "aws/lambda/*"), ("aws/lambda/abc/", "aws/lambda/abc/*")]
+)
+def test_s3_writes_go_where_lambda_writes_and_reads_where_the_prefix_says(
+    prefix: str | None, read: str
+) -> None:
+    on_failure: dict[str, Any] = {"type": "s3", "name": "bkt"}
+    if prefix:
+        on_failure["prefix"] = prefix
+    spec = spec_of({"name": "t1", "table": "orders", "function": "fn", "on_failure": on_failure})
+    policies = build_policies(spec, account_id=ACCOUNT)
+
+    def resources(document: dict[str, Any], action: str) -> list[str]:
+        return [r for s in document["Statement"] if action in s["Action"] for r in s["Resource"]]
+
+    assert resources(policies.function_roles["fn"], "s3:PutObject") == ["arn:aws:s3:::bkt/aws/lambda/*"]
+    assert resources(policies.operator["inspect-dlq"], "s3:GetObject") == [f"arn:aws:s3:::bkt/{read}"]
+    assert resources(policies.operator["redrive"], "s3:DeleteObject") == [f"arn:aws:s3:::bkt/{read}"]
 
 
 def test_sns_without_inspect_queue_says_what_is_missing() -> None:
