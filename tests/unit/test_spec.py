@@ -97,5 +97,5 @@ def test_example_spec_loads_with_every_documented_key() -> None:
     assert spec.region == "us-east-1"
     assert audit.mapping.filters == [{"eventName": ["INSERT", "MODIFY"]}]
     assert audit.on_failure is not None and audit.on_failure.kms_key == "alias/aws/sqs"
-    assert archive.on_failure is not None and archive.on_failure.prefix == "aws/lambda/"
+    assert archive.on_failure is not None and archive.on_failure.type == "s3"
     assert archive.lint_ignore == ["DDBT005"]
