@@ -172,7 +172,7 @@ def _locate_bucket(factory: ClientFactory, on_failure: Any, *, what: str) -> Des
         with translate_errors(f"find {what} (s3 bucket {bucket})"):
             raise
     arn = on_failure.arn or f"arn:{partition_of(factory.region)}:s3:::{bucket}"
-    prefix = getattr(on_failure, "prefix", None) or ""
+    prefix = on_failure.read_prefix
     return DestinationRef(type="s3", arn=arn, name=bucket, bucket=bucket, prefix=prefix)
 
 

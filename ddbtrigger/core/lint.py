@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ddbtrigger.core.spec import Spec, TriggerSpec
+from ddbtrigger.core.spec import LAMBDA_S3_PREFIX, Spec, TriggerSpec
 
 Level = Literal["error", "warning", "info"]
 
@@ -102,8 +102,19 @@ def _ddbt007(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
         )
 
 
-RULES: tuple[Rule, ...] = (_ddbt001, _ddbt002, _ddbt003, _ddbt004, _ddbt005, _ddbt006, _ddbt007)
-CODES = ("DDBT001", "DDBT002", "DDBT003", "DDBT004", "DDBT005", "DDBT006", "DDBT007")
+def _ddbt008(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    prefix = t.on_failure.prefix if t.on_failure is not None else None
+    if prefix and not (prefix.startswith(LAMBDA_S3_PREFIX) or LAMBDA_S3_PREFIX.startswith(prefix)):
+        yield (
+            "DDBT008",
+            "warning",
+            f"prefix {prefix!r} holds no failures: Lambda takes only the bucket "
+            f"and writes under {LAMBDA_S3_PREFIX}<mapping uuid>/ at its root",
+        )
+
+
+RULES: tuple[Rule, ...] = (_ddbt001, _ddbt002, _ddbt003, _ddbt004, _ddbt005, _ddbt006, _ddbt007, _ddbt008)
+CODES = ("DDBT001", "DDBT002", "DDBT003", "DDBT004", "DDBT005", "DDBT006", "DDBT007", "DDBT008")
 
 
 def lint(spec: Spec, triggers: list[TriggerSpec] | None = None) -> list[Finding]:

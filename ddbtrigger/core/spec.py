@@ -23,6 +23,7 @@ TRIGGER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_FILTERS = 5
 MAX_FILTER_PATTERN_CHARS = 4096
 RETENTION_SECONDS_DEFAULT = 1_209_600
+LAMBDA_S3_PREFIX = "aws/lambda/"
 
 
 class _Model(BaseModel):
@@ -121,6 +122,16 @@ class OnFailureSpec(_Model):
     @property
     def managed(self) -> bool:
         return self.arn is None
+
+    @property
+    def read_prefix(self) -> str:
+        """Where failures are read in an S3 destination.
+
+        Lambda takes only the bucket's ARN and always writes under ``aws/lambda/<mapping uuid>/`` at
+        the bucket root, so that is the default; ``prefix`` narrows it (lint DDBT008 warns when a
+        prefix lies outside what Lambda writes).
+        """
+        return self.prefix if self.prefix else LAMBDA_S3_PREFIX
 
     @property
     def retention_seconds(self) -> int:

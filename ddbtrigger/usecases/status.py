@@ -26,6 +26,7 @@ from ddbtrigger.aws.status_reads import (
 from ddbtrigger.core.health import HealthFacts, Hint, hints
 from ddbtrigger.core.live import LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
+from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -268,7 +269,7 @@ def _depth(
     if kind == "sqs" and url:
         return sqs_depth(factory, url, seen=seen)
     if kind == "s3":
-        return s3_depth(factory, name, (on_failure.prefix if on_failure else None) or "")
+        return s3_depth(factory, name, on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX)
     if kind == "sns" and on_failure is not None:
         from ddbtrigger.aws.locate import resolve_destination
         from ddbtrigger.errors import NotFound

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from ddbtrigger.aws.locate import account_id, resolve_destination
+from ddbtrigger.core.spec import OnFailureSpec
 from ddbtrigger.errors import NotFound
 
 
-@dataclass(frozen=True)
-class OnFailure:
-    type: str
-    name: str | None = None
-    arn: str | None = None
-    inspect_queue: str | None = None
-    prefix: str | None = None
+def OnFailure(type: str, **fields: Any) -> OnFailureSpec:
+    return OnFailureSpec.model_validate({"type": type, **fields})
 
 
 def test_sqs_by_name_and_by_arn(moto_aws: Any) -> None:
@@ -64,6 +59,10 @@ def test_s3_by_name_and_arn(moto_aws: Any) -> None:
         "failures/",
         "arn:aws:s3:::orders-failures",
     )
-    assert resolve_destination(moto_aws, OnFailure("s3", arn="arn:aws:s3:::orders-failures")).prefix == ""
+    # Lambda writes under aws/lambda/ at the bucket root: that is where an unset prefix reads.
+    assert (
+        resolve_destination(moto_aws, OnFailure("s3", arn="arn:aws:s3:::orders-failures")).prefix
+        == "aws/lambda/"
+    )
     with pytest.raises(NotFound, match="s3 bucket nobucket"):
         resolve_destination(moto_aws, OnFailure("s3", name="nobucket"))

@@ -1,4 +1,4 @@
-"""Lint rules DDBT001-DDBT007: each fires on a spec that has the problem and stays quiet on one that
+"""Lint rules DDBT001-DDBT008: each fires on a spec that has the problem and stays quiet on one that
 does not; ``lint_ignore`` silences (but still lists); ``--strict``; and ``validate``'s JSON shape."""
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ RULE_CASES: list[tuple[str, Spec, Spec]] = [
         spec_of(trigger("a"), trigger("b"), trigger("c")),
         spec_of(trigger("a"), trigger("b"), trigger("c", table="payments")),
     ),
+    (
+        "DDBT008",
+        spec_of(trigger(on_failure={**S3, "prefix": "failures/"})),
+        spec_of(trigger(on_failure={**S3, "prefix": "aws/lambda/1f2e-uuid/"})),
+    ),
 ]
 
 LEVELS = {
@@ -68,6 +73,7 @@ LEVELS = {
     "DDBT005": "info",
     "DDBT006": "info",
     "DDBT007": "warning",
+    "DDBT008": "warning",
 }
 
 
