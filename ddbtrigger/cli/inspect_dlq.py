@@ -95,11 +95,10 @@ def inspect_dlq(
     now: NowOpt = None,
 ) -> None:
     """Read and decode what the failure destinations hold, without consuming it."""
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.aws.dlq import check_limit
     from ddbtrigger.errors import UsageError
     from ddbtrigger.usecases import inspect as uc
-    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+    from ddbtrigger.usecases.spec_file import open_workspace
 
     out = Output(format=output)
     check_limit(limit)
@@ -108,9 +107,8 @@ def inspect_dlq(
         raise UsageError("--show-images needs --hydrate (images come from the stream records)")
     if follow and export is not None:
         raise UsageError("--follow and --export cannot be combined")
-    spec = read_spec(file)
-    selected = select_triggers(spec, trigger)
-    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
+    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
+    selected, factory = ws.triggers, ws.factory
     redrive = {"file": file, "profile": profile, "region": region, "endpoint_url": endpoint_url}
     if follow:
         _follow(

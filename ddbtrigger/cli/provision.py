@@ -72,16 +72,10 @@ def register(app: typer.Typer) -> None:
 def _setup(
     file: Path, trigger: list[str] | None, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> tuple[Spec, list[TriggerSpec], ClientFactory]:
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+    from ddbtrigger.usecases.spec_file import open_workspace
 
-    spec = read_spec(file)
-    selected = select_triggers(spec, trigger)
-    return (
-        spec,
-        selected,
-        ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region)),
-    )
+    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
+    return ws.spec, ws.triggers, ws.factory
 
 
 # --- drawing ----------------------------------------------------------------------------------------

@@ -156,10 +156,9 @@ def redrive(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Re-deliver the failed records to the function; remove each failure only after it succeeded."""
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.errors import OperationIncomplete, UsageError
     from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
-    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+    from ddbtrigger.usecases.spec_file import open_workspace
 
     if delete_on_success and not handler:
         raise UsageError(
@@ -169,9 +168,8 @@ def redrive(
     if handler and to_function:
         raise UsageError("give either --handler (a local handler) or --to-function (a Lambda), not both")
     out = Output(format=output)
-    spec = read_spec(file)
-    selected = select_triggers(spec, trigger)
-    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
+    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
+    selected, factory = ws.triggers, ws.factory
     options = RedriveOptions(
         dry_run=dry_run,
         max_failures=max_failures,

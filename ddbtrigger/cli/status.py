@@ -81,9 +81,8 @@ def status(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Mapping and shard status of each trigger, with destination depth, drift and health hints."""
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.errors import UsageError
-    from ddbtrigger.usecases.spec_file import read_spec, select_triggers
+    from ddbtrigger.usecases.spec_file import open_workspace
     from ddbtrigger.usecases.status import read_status
 
     out = Output(format=output)
@@ -91,10 +90,9 @@ def status(
         raise UsageError(f"unexpected argument {seconds:g}: an interval is given as --watch SECONDS")
     if watch and out.json:
         raise UsageError("--watch draws a live table; it cannot be combined with --output json")
-    spec = read_spec(file)
-    selected = select_triggers(spec, trigger)
+    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
+    selected, factory = ws.triggers, ws.factory
     show_shards = shards if shards is not None else len(selected) == 1
-    factory = ClientFactory(AwsTarget(profile, region, endpoint_url).with_default_region(spec.region))
 
     def read() -> StatusReport:
         return read_status(factory, selected, shards=show_shards, metrics=metrics)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_spec
 from ddbtrigger.core.spec import Spec, TriggerSpec
 from ddbtrigger.errors import SpecError, UsageError
@@ -39,3 +41,23 @@ def select_triggers(spec: Spec, names: list[str] | None) -> list[TriggerSpec]:
         known = ", ".join(t.name for t in spec.triggers)
         raise UsageError(f"no trigger named {', '.join(unknown)} in the spec (known: {known})")
     return spec.select(names)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What every AWS command starts from: the spec, the triggers it selected, and where to call."""
+
+    spec: Spec
+    triggers: list[TriggerSpec]
+    factory: ClientFactory
+
+
+def open_workspace(
+    path: Path, names: list[str] | None, *, profile: str | None, region: str | None, endpoint_url: str | None
+) -> Workspace:
+    """Read the spec, select ``--trigger`` names, and aim a client factory (the spec's region applies
+    only when the command line gave none)."""
+    spec = read_spec(path)
+    triggers = select_triggers(spec, names)
+    target = AwsTarget(profile, region, endpoint_url).with_default_region(spec.region)
+    return Workspace(spec, triggers, ClientFactory(target))
