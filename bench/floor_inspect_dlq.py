@@ -3,6 +3,10 @@
 SQS has no peek. The least work that reads every message once without consuming it: ReceiveMessage (10,
 a visibility timeout long enough for the scan), decode each body, and at the end set every message's
 visibility back to 0, 10 per ChangeMessageVisibilityBatch. Prints one line per trigger.
+
+``--confirm-wait N``: confirm the first empty short poll with one long poll of N seconds before ending
+(real SQS short polls sample a subset of its servers, so an empty one does not prove the queue empty;
+ddbtrigger confirms with a 1-second long poll).
 """
 
 from __future__ import annotations
@@ -12,19 +16,21 @@ import json
 from floorlib import clients, parse, triggers
 
 
-def scan(sqs: object, url: str) -> tuple[int, int]:
+def scan(sqs: object, url: str, confirm_wait: int = 0) -> tuple[int, int]:
     held: list[str] = []
     failures = malformed = 0
+    wait = 0
     try:
         while True:
             got = sqs.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=10,  # type: ignore[attr-defined]
                 VisibilityTimeout=900,
-                WaitTimeSeconds=0,
+                WaitTimeSeconds=wait,
             ).get("Messages", [])
-            if not got:
+            if not got and (wait or not confirm_wait):
                 break
+            wait = 0 if got else confirm_wait
             for message in got:
                 held.append(message["ReceiptHandle"])
                 try:
@@ -43,12 +49,12 @@ def scan(sqs: object, url: str) -> tuple[int, int]:
 
 
 def main() -> None:
-    args = parse(__doc__ or "")
+    args = parse(__doc__ or "", lambda p: p.add_argument("--confirm-wait", type=int, default=0))
     spec, trigs = triggers(args)
     (sqs,) = clients(args, spec, "sqs")
     for trig in trigs:
         url = sqs.get_queue_url(QueueName=trig["on_failure"]["name"])["QueueUrl"]
-        failures, malformed = scan(sqs, url)
+        failures, malformed = scan(sqs, url, args.confirm_wait)
         print(f"{trig['name']}: {failures} failure(s), {malformed} malformed")
 
 

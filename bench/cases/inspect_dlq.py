@@ -13,7 +13,7 @@ from pathlib import Path
 from bench import fixtures as fx
 from bench.context import Ctx
 from bench.env import local_aws
-from bench.harness import BenchError, Goal, Proc, Row, alternate
+from bench.harness import BenchError, Goal, Proc, Row, alternate, interleave
 
 EXPORT_LIMIT_MB = 150
 
@@ -32,8 +32,8 @@ def _inspect(aws: fx.LocalAws, spec: Path, url: str, count: int, *extra: str) ->
     return proc
 
 
-def _floor(aws: fx.LocalAws, spec: Path, url: str, count: int) -> Proc:
-    proc = fx.floor(aws, "floor_inspect_dlq.py", "-f", str(spec)).check()
+def _floor(aws: fx.LocalAws, spec: Path, url: str, count: int, *extra: str) -> Proc:
+    proc = fx.floor(aws, "floor_inspect_dlq.py", "-f", str(spec), *extra).check()
     _check_released(aws, url, count)
     return proc
 
@@ -65,13 +65,20 @@ def run(ctx: Ctx) -> list[Row]:
             held = count
             for mode in ("json",) if ctx.quick else ("table", "json"):
                 ctx.say(f"inspect-dlq: {count} messages, --output {mode} × {ctx.repeats}")
-                tool, floor = alternate(
-                    ctx.repeats,
-                    functools.partial(_inspect, aws, spec, url, count, "--output", mode),
-                    functools.partial(_floor, aws, spec, url, count),
-                    floor_label="floor_inspect_dlq",
-                )
+                subjects = [
+                    ("ddbtrigger", functools.partial(_inspect, aws, spec, url, count, "--output", mode)),
+                    ("floor_inspect_dlq", functools.partial(_floor, aws, spec, url, count)),
+                ]
+                if count == sizes[0]:  # the floor also confirming the empty queue, as ddbtrigger does
+                    confirm = functools.partial(_floor, aws, spec, url, count, "--confirm-wait", "1")
+                    subjects.append(("floor_inspect_dlq --confirm-wait 1", confirm))
+                tool, floor, *more = interleave(ctx.repeats, subjects)
                 row = Row("inspect-dlq", f"{count} msgs, --output {mode}", tool, floor)
+                for other in more:
+                    row.figures.append(
+                        f"vs floor confirming the empty queue with a 1 s long poll ({other.median:.3f} s): "
+                        f"{tool.median / other.median:.2f}×"
+                    )
                 row.figures.append(f"peak RSS {tool.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB)")
                 row.figures.append(f"{sum(tool.calls.values())} calls (floor {sum(floor.calls.values())})")
                 row.goals.append(Goal("wall vs floor", row.ratio or 0, 1.3))
