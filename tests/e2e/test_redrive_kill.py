@@ -128,10 +128,10 @@ def test_sigkill_then_rerun_loses_nothing(tmp_path: Path) -> None:
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)
         assert victim.returncode == -signal.SIGKILL
+        wait_until(lambda: visible() == depth(), "the killed run's held failures to come back", timeout=20)
+        # Counted only now: an invoke the killed run had sent may still finish in the sandbox after the kill.
         killed_at = len(logger.seqs)
         assert killed_at < FAILURES, "the run finished before it could be killed"
-
-        wait_until(lambda: visible() == depth(), "the killed run's held failures to come back", timeout=20)
         rerun = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
         assert depth() == 0
