@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -38,8 +39,13 @@ class LocalAws:
         self.kind = kind
         self.latency_ms = latency_ms
         self._factory: Any = None
+        self._lock = threading.Lock()
 
     def factory(self) -> Any:
+        with self._lock:  # fixtures call this from many threads at once
+            return self._build_factory()
+
+    def _build_factory(self) -> Any:
         if self._factory is None:
             import boto3
 

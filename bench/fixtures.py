@@ -8,7 +8,6 @@ trigger's queue. That is exactly what a mapping would have sent, in a fraction o
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import uuid
@@ -117,15 +116,19 @@ def create_tables_and_functions(aws: LocalAws, trigs: Sequence[Trig], *, stream:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             **(streams if stream else {}),
         )
-        lam = aws.client("lambda")
-        with contextlib.suppress(lam.exceptions.ResourceConflictException):  # the sandbox made it
-            lam.create_function(
+        from botocore.exceptions import ClientError
+
+        try:
+            aws.client("lambda").create_function(
                 FunctionName=t.function,
                 Runtime="python3.12",
                 Role=role,
                 Handler="handler.handler",
                 Code={"ZipFile": code},
             )
+        except ClientError as e:  # the sandbox made it when its handler was registered
+            if e.response.get("Error", {}).get("Code") != "ResourceConflictException":
+                raise
 
     parallel(one, trigs)
 
