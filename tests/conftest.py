@@ -25,8 +25,15 @@ FAKE_SECRET = "fakeSecretDdbtrigger0000000000000000000000"
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recognisable fake credentials (tests can scan output for them), never a real profile."""
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
-                "DDBTRIGGER_FILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for var in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_SESSION_TOKEN",
+        "DDBTRIGGER_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
@@ -79,8 +86,10 @@ def moto_server(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     import urllib.request
 
     _silence_moto_stream_invokes(monkeypatch)
-    for path, body in (("/moto-api/reset", b""),
-                       ("/moto-api/config", json.dumps({"lambda": {"use_docker": False}}).encode())):
+    for path, body in (
+        ("/moto-api/reset", b""),
+        ("/moto-api/config", json.dumps({"lambda": {"use_docker": False}}).encode()),
+    ):
         req = urllib.request.Request(moto_server_url + path, data=body, method="POST")
         urllib.request.urlopen(req, timeout=10).read()
     return moto_server_url
@@ -99,10 +108,22 @@ def ddbtrigger_executable() -> list[str]:
 def run_cli() -> Any:
     """Run the installed ``ddbtrigger`` as a subprocess; returns the CompletedProcess."""
 
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        input: str | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {**os.environ, **(env or {})}
-        return subprocess.run([*ddbtrigger_executable(), *args], capture_output=True, text=True,
-                              env=full_env, cwd=cwd, input=input, timeout=timeout)
+        return subprocess.run(
+            [*ddbtrigger_executable(), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=cwd,
+            input=input,
+            timeout=timeout,
+        )
 
     return run

@@ -45,8 +45,9 @@ def lambda_record(record: Mapping[str, Any], *, stream_arn: str, region: str | N
     return out
 
 
-def lambda_event(records: Iterable[Mapping[str, Any]], *, stream_arn: str,
-                 region: str | None = None) -> dict[str, Any]:
+def lambda_event(
+    records: Iterable[Mapping[str, Any]], *, stream_arn: str, region: str | None = None
+) -> dict[str, Any]:
     """The ``{"Records": [...]}`` payload of one invoke."""
     return {"Records": [lambda_record(r, stream_arn=stream_arn, region=region) for r in records]}
 
