@@ -195,7 +195,7 @@ def failure_rows(entries: list[Entry], now: datetime) -> list[Row]:
         f = entry.item
         if not isinstance(f, Failure):
             continue
-        received = f.received_at.strftime("%Y-%m-%d %H:%M:%S") if f.received_at else "–"
+        received = f.received_at.strftime("%m-%d %H:%M:%S") if f.received_at else "–"
         seq = short_sequence(f.start_sequence_number)
         if f.end_sequence_number != f.start_sequence_number:
             seq += f"–{short_sequence(f.end_sequence_number)}"
@@ -219,12 +219,15 @@ def malformed_rows(entries: list[Entry]) -> list[Row]:
 
 
 def rich_table(title: str, columns: tuple[str, ...], rows: list[Row]) -> Table:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # Light borders and a minimum width per column: at 80 columns every column stays readable (rich
+    # would otherwise squeeze the trigger and shard columns to nothing), long cells fold instead.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
-        table.add_column(column, no_wrap=column in ("received", "sequence range", "expires"))
+        table.add_column(column, min_width=min(len(column), 5), overflow="fold", no_wrap=column == "received")
     for cells, red in rows:
         table.add_row(*cells[:-1], Text(cells[-1], style="red" if red else ""))
     return table
