@@ -26,7 +26,7 @@ from ddbtrigger.core.desired import (
 )
 from ddbtrigger.core.live import MANAGED_TAG, LiveDestination, LiveMapping, LiveTrigger
 from ddbtrigger.core.spec import TriggerSpec
-from ddbtrigger.errors import NotFound, SpecError
+from ddbtrigger.errors import Conflict, NotFound, SpecError
 
 Resource = Literal["stream", "mapping", "on_failure"]
 Action = Literal["create", "update", "replace", "delete", "no-op"]
@@ -112,6 +112,14 @@ def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> lis
     """Destination, stream, mapping changes of one trigger (the table must exist)."""
     if live.table is None:
         raise NotFound(f"table {trigger.table_name} does not exist (trigger {trigger.name})")
+    if live.table.latest_stream_arn is None and (live.mapping or live.stale_mappings):
+        # The table was read before any stream existed, the mappings after one did: someone (another
+        # apply) is changing this trigger right now. Planning on that torn read would "replace" a
+        # mapping that is fine, so stop and let the rerun read a settled state.
+        raise Conflict(
+            f"changed underneath us: table {trigger.table_name} had no stream when read, but a "
+            f"mapping on its stream exists now (another apply running?); rerun to plan again"
+        )
     ctx = ArnContext.from_arn(live.table.arn, region=region)
     changes = []
     if trigger.on_failure is not None:

@@ -184,11 +184,11 @@ def has_drift(spec: TriggerSpec, live: LiveTrigger, *, region: str) -> bool:
     What the planner cannot plan for (a missing table, a missing ``arn:`` destination) is drift too.
     """
     from ddbtrigger.core.plan import plan_trigger
-    from ddbtrigger.errors import NotFound
+    from ddbtrigger.errors import Conflict, NotFound
 
     try:
         changes = plan_trigger(spec, live, region=region)
-    except NotFound:
+    except (NotFound, Conflict):
         return True
     return any(change.action != "no-op" for change in changes)
 

@@ -11,7 +11,7 @@ from ddbtrigger.core.desired import ArnContext, create_params, desired_mapping
 from ddbtrigger.core.live import LiveDestination, LiveMapping, LiveTable, LiveTrigger
 from ddbtrigger.core.plan import Plan, plan, plan_destroy
 from ddbtrigger.core.spec import TriggerSpec
-from ddbtrigger.errors import NotFound
+from ddbtrigger.errors import Conflict, NotFound
 
 ACCOUNT = "123456789012"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"
@@ -416,3 +416,11 @@ def test_a_mapping_still_deleting_is_waited_for_then_created_without_a_replace()
     assert change.action == "create"
     assert ops(change) == ["wait_mapping_gone", "create_mapping", "wait_mapping"]
     assert change.steps[1].params["after_delete"] is True
+
+
+def test_a_torn_read_during_another_apply_is_a_conflict_not_a_replace() -> None:
+    """Table read before another apply enabled the stream, mappings read after it created one."""
+    t = spec_trigger()
+    torn = live_for(t, table=table(stream_enabled=False, view_type=None, latest_stream_arn=None))
+    with pytest.raises(Conflict, match="changed underneath us"):
+        one(t, torn)
