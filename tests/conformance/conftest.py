@@ -1,0 +1,13 @@
+"""The conformance suite: one test per AWS-recorded fact the sandbox (and redrive) reproduce.
+
+Each test names the recorded fact it proves (../shared/AWS-NOTES.md, last section, recorded by LocalStack's
+AWS-validated snapshot tests against real AWS); ``docs/sandbox.md`` lists every behaviour with its status.
+The sandbox fixtures are the ones the adapter tests use.
+"""
+
+from __future__ import annotations
+
+from tests.aws import conftest_sandbox
+
+clock = conftest_sandbox.clock  # a fixture
+sandbox = conftest_sandbox.sandbox  # a fixture
