@@ -49,6 +49,7 @@ def validate(
     --strict) refuses it. With --output json the document always has "valid", "errors" and "findings";
     a refused spec also carries the usual "error" object.
     """
+    from ddbtrigger.core.impact import impact_line, trigger_impact
     from ddbtrigger.core.lint import blocking, lint
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
@@ -59,15 +60,24 @@ def validate(
         if not out.json:
             raise
         _refuse_json(out, e, [], e.details or [e.message])
-    findings = lint(spec, select_triggers(spec, trigger))
+    selected = select_triggers(spec, trigger)
+    findings = lint(spec, selected)
+    impacts = [(t.name, trigger_impact(t)) for t in selected]
     refused = blocking(findings, strict=strict)
     errors = [f"{f.trigger}: {f.code}: {f.message}" for f in refused]
     findings_json = [f.as_json() for f in findings]
-    document = {"valid": not refused, "errors": errors, "findings": findings_json}
+    document = {
+        "valid": not refused,
+        "errors": errors,
+        "findings": findings_json,
+        "triggers": [{"name": name, "impact": impact.as_json()} for name, impact in impacts],
+    }
 
     def draw(console: Console) -> None:
         if findings:
             console.print(findings_table(findings))
+        for name, impact in impacts:
+            console.print(f"{name}: {impact_line(impact)}")
         console.print(f"{file}: {len(spec.triggers)} trigger(s), {len(findings)} finding(s)")
 
     if refused:

@@ -173,8 +173,21 @@ def test_validate_json_shape(tmp_path: Path) -> None:
                 "silenced": False,
             }
         ],
+        "triggers": [
+            {
+                "name": "t1",
+                "impact": {"max_block_seconds": 3600, "max_invocations": 32, "reaches": "destination"},
+            }
+        ],
     }
     assert result.stderr == ""
+
+
+def test_validate_prints_the_poison_pill_impact_per_trigger(tmp_path: Path) -> None:
+    unbounded = trigger(mapping=UNBOUNDED, on_failure=SQS, lint_ignore=["DDBT002"])
+    result = run("validate", "-f", write(tmp_path, unbounded))
+    assert result.exit_code == 0, result.output
+    assert "t1: a poison pill blocks shard ≤ 24 h, unbounded invokes, then the destination" in result.stdout
 
 
 def test_validate_exits_2_on_a_lint_error(tmp_path: Path) -> None:
