@@ -69,6 +69,16 @@ def check_patterns(patterns: Sequence[Mapping[str, Any]]) -> None:
             raise PatternError(f"{format_path(path)}: {message}")
 
 
+def check_filter_criteria(criteria: Any) -> None:
+    """Raise ``PatternError`` when a ``FilterCriteria`` (the API's shape) holds a pattern Lambda refuses."""
+    filters = criteria.get("Filters") if isinstance(criteria, Mapping) else None
+    for item in filters or []:
+        pattern = item.get("Pattern") if isinstance(item, Mapping) else None
+        if not isinstance(pattern, str):
+            raise PatternError("each filter needs a Pattern string")
+        check_patterns(parse_patterns([pattern]))
+
+
 def format_path(path: Path) -> str:
     """``("dynamodb", "Keys", "pk", "S", 0)`` -> ``dynamodb.Keys.pk.S[0]``."""
     out = ""
@@ -187,9 +197,9 @@ def _affix(op: str, arg: Any, value: Any) -> bool:
     text = arg["equals-ignore-case"] if fold else arg
     if not isinstance(text, str) or not isinstance(value, str):
         return False
-    if fold:
-        text, value = text.casefold(), value.casefold()
-    return value.startswith(text) if op == "prefix" else value.endswith(text)
+    seen: str = value.casefold() if fold else value
+    wanted: str = text.casefold() if fold else text
+    return seen.startswith(wanted) if op == "prefix" else seen.endswith(wanted)
 
 
 def _anything_but(arg: Any, value: Any) -> bool:
@@ -256,7 +266,8 @@ def _kind(value: Any) -> str:
         return "a boolean"
     if _is_number(value):
         return "a number"
-    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _matcher_problem(matcher: Any) -> str | None:
