@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ddbtrigger.core.filters import INVALID_PATTERN, format_path, never_matching, pattern_problems
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX, Spec, TriggerSpec
 
 Level = Literal["error", "warning", "info"]
@@ -113,8 +114,48 @@ def _ddbt008(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
         )
 
 
-RULES: tuple[Rule, ...] = (_ddbt001, _ddbt002, _ddbt003, _ddbt004, _ddbt005, _ddbt006, _ddbt007, _ddbt008)
-CODES = ("DDBT001", "DDBT002", "DDBT003", "DDBT004", "DDBT005", "DDBT006", "DDBT007", "DDBT008")
+def _at(t: TriggerSpec, spec: Spec, index: int, path: tuple[str | int, ...]) -> str:
+    """``FILE:LINE:COL: mapping.filters[i].<path>`` (the position only when the spec came from a file)."""
+    trigger = next((i for i, x in enumerate(spec.triggers) if x is t), None)
+    full = ("triggers", trigger, "mapping", "filters", index, *path) if trigger is not None else None
+    where = spec.where(full) if full is not None else None
+    inner = format_path(path) if path else ""
+    text = f"mapping.filters[{index}]" + (f".{inner}" if inner and not inner.startswith("$") else inner)
+    return f"{where}: {text}" if where else text
+
+
+def _ddbt009(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    for index, pattern in enumerate(t.mapping.filters):
+        for path, why in pattern_problems(pattern):
+            yield (
+                "DDBT009",
+                "error",
+                f"{_at(t, spec, index, path)}: {why} (Lambda refuses it: {INVALID_PATTERN})",
+            )
+
+
+def _ddbt010(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    for index, pattern in enumerate(t.mapping.filters):
+        if pattern_problems(pattern):
+            continue  # DDBT009 already refuses it
+        for path, why in never_matching(pattern):
+            yield "DDBT010", "warning", f"{_at(t, spec, index, path)}: never matches a DynamoDB record: {why}"
+
+
+RULES: tuple[Rule, ...] = (
+    _ddbt001,
+    _ddbt002,
+    _ddbt003,
+    _ddbt004,
+    _ddbt005,
+    _ddbt006,
+    _ddbt007,
+    _ddbt008,
+    _ddbt009,
+    _ddbt010,
+)
+CODES = tuple(f"DDBT{n:03d}" for n in range(1, 11))
+UNSILENCED = frozenset({"DDBT009"})  # AWS refuses the mapping: lint_ignore cannot wave it through
 
 
 def lint(spec: Spec, triggers: list[TriggerSpec] | None = None) -> list[Finding]:
@@ -124,7 +165,15 @@ def lint(spec: Spec, triggers: list[TriggerSpec] | None = None) -> list[Finding]
         ignored = set(trigger.lint_ignore)
         for rule in RULES:
             for code, level, message in rule(trigger, spec):
-                findings.append(Finding(code, level, trigger.name, message, silenced=code in ignored))
+                findings.append(
+                    Finding(
+                        code,
+                        level,
+                        trigger.name,
+                        message,
+                        silenced=code in ignored and code not in UNSILENCED,
+                    )
+                )
     return findings
 
 

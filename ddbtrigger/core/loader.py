@@ -36,7 +36,7 @@ _MODEL_AT: dict[tuple[str, ...], type[BaseModel]] = {
 
 def load_spec(text: str, filename: str) -> Spec:
     """Parse and validate; raise ``SpecError`` listing every problem found."""
-    problems = _parse_and_validate(text)
+    problems = _parse_and_validate(text, filename)
     if isinstance(problems, Spec):
         return problems
     lines = [format_problem(filename, p) for p in problems]
@@ -48,7 +48,7 @@ def format_problem(filename: str, problem: Problem) -> str:
     return one_line(f"{where}: {problem.path}: {problem.message}")
 
 
-def _parse_and_validate(text: str) -> Spec | list[Problem]:
+def _parse_and_validate(text: str, filename: str = "") -> Spec | list[Problem]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         return [Problem("(top level)", f"the file is larger than {MAX_SPEC_BYTES} bytes", Position(1, 1))]
     doc = compose(text)
@@ -66,7 +66,14 @@ def _parse_and_validate(text: str) -> Spec | list[Problem]:
     problems = _unique(_validate_defaults(doc) + problems)
     if problems:
         return sorted(problems, key=_line_order)
-    return Spec.model_validate(merged)
+    spec = Spec.model_validate(merged)
+
+    def where(path: Path) -> str | None:
+        pos = _position(_written(path, origins), doc)
+        return f"{filename}:{pos.line}:{pos.column}" if pos else None
+
+    spec._where = where
+    return spec
 
 
 def _line_order(problem: Problem) -> tuple[int, int]:

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
@@ -174,6 +183,12 @@ class Spec(_Model):
     region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     defaults: DefaultsSpec | None = None
     triggers: list[TriggerSpec] = Field(min_length=1)
+    # Set by the loader: "FILE:LINE:COL" of a path in the (merged) document, for lint findings.
+    _where: Callable[[tuple[str | int, ...]], str | None] | None = PrivateAttr(default=None)
+
+    def where(self, path: tuple[str | int, ...]) -> str | None:
+        """``FILE:LINE:COL`` where ``path`` was written, when the spec came from a file."""
+        return self._where(path) if self._where is not None else None
 
     def select(self, names: list[str] | tuple[str, ...] | None) -> list[TriggerSpec]:
         """The triggers named (all when none is); unknown names are the caller's usage error."""

@@ -105,6 +105,12 @@ def _validate_mapping(spec: dict[str, Any], *, creating: bool) -> None:
     """The ranges AWS checks for a DynamoDB stream mapping (moto checks none)."""
     from moto.awslambda.exceptions import InvalidParameterValueException as Invalid
 
+    from ddbtrigger.core.filters import INVALID_PATTERN, PatternError, check_filter_criteria
+
+    try:
+        check_filter_criteria(spec.get("FilterCriteria"))
+    except PatternError:
+        raise Invalid(INVALID_PATTERN) from None
     checks = (
         ("BatchSize", 1, 10000),
         ("MaximumBatchingWindowInSeconds", 0, 300),

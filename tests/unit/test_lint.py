@@ -63,6 +63,23 @@ RULE_CASES: list[tuple[str, Spec, Spec]] = [
         spec_of(trigger(on_failure={**S3, "prefix": "failures/"})),
         spec_of(trigger(on_failure={**S3, "prefix": "aws/lambda/1f2e-uuid/"})),
     ),
+    (
+        "DDBT009",
+        spec_of(trigger(on_failure=S3, mapping={"filters": [{"eventName": [{"wildcard": "INS*"}]}]})),
+        spec_of(trigger(on_failure=S3, mapping={"filters": [{"eventName": [{"prefix": "INS"}]}]})),
+    ),
+    (
+        "DDBT010",
+        spec_of(
+            trigger(
+                on_failure=S3,
+                mapping={"filters": [{"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}}]},
+            )
+        ),
+        spec_of(
+            trigger(on_failure=S3, mapping={"filters": [{"dynamodb": {"NewImage": {"n": {"N": ["1"]}}}}]})
+        ),
+    ),
 ]
 
 LEVELS = {
@@ -74,6 +91,8 @@ LEVELS = {
     "DDBT006": "info",
     "DDBT007": "warning",
     "DDBT008": "warning",
+    "DDBT009": "error",
+    "DDBT010": "warning",
 }
 
 
@@ -266,3 +285,48 @@ def test_a_bad_code_in_defaults_or_trigger_lint_ignore_points_at_its_own_line() 
         "spec.yaml:3:26: defaults.lint_ignore[1]: invalid value 'DDBTx' (must match ^DDBT\\d{3}$)",
         "spec.yaml:8:28: triggers[0].lint_ignore[1]: invalid value 'bad' (must match ^DDBT\\d{3}$)",
     ]
+
+
+FILTER_SPEC = """\
+version: 1
+defaults:
+  mapping:
+    filters:
+      - eventName: [INSERT]
+        dynamodb:
+          NewImage:
+            amount:
+              N: [{numeric: [">", 100]}]
+triggers:
+  - name: t1
+    table: orders
+    function: fn
+    lint_ignore: [DDBT009]
+    on_failure: {type: s3, name: b}
+    mapping:
+      filters:
+        - eventName: [INSERT]
+        - dynamodb:
+            NewImage:
+              status: [{exists: true}]
+          eventName: [{wildcard: "IN*"}]
+"""
+
+
+def test_filter_findings_say_file_line_col_and_ddbt009_cannot_be_silenced() -> None:
+    spec = load_spec(FILTER_SPEC, "spec.yaml")
+    found = {
+        (f.code, f.message.split(": ")[0], f.silenced) for f in lint(spec) if f.code in ("DDBT009", "DDBT010")
+    }
+    assert found == {("DDBT009", "spec.yaml:22:23", False)}  # the bad pattern also skips DDBT010
+    assert "mapping.filters[1].eventName[0]: unknown operator 'wildcard'" in lint(spec)[-1].message
+
+
+def test_a_filter_from_defaults_is_located_in_defaults() -> None:
+    spec = load_spec(
+        FILTER_SPEC.split("triggers:")[0] + "triggers:\n  - {name: t1, table: orders, function: fn}\n",
+        "s.yaml",
+    )
+    [warning] = [f for f in lint(spec) if f.code == "DDBT010"]
+    assert warning.message.startswith("s.yaml:9:19: mapping.filters[0].dynamodb.NewImage.amount.N[0]: ")
+    assert "N is a string" in warning.message
