@@ -162,14 +162,17 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def aws_error(code: str, message: str, status: int = 400, *, user: bool = True, key: str = "message") -> Any:
+def aws_error(
+    code: str, message: str, status: int = 400, *, user: bool = True, key: str = "message"
+) -> Exception:
     """A Lambda error with AWS's body: ``{"Type": "User", "message": ...}`` (moto sends ``__type``)."""
     from moto.awslambda.exceptions import LambdaClientError
 
     error = LambdaClientError(code, message)
     error.code = status
     error.description = json.dumps({"Type": "User", key: message} if user else {"message": message})
-    return error
+    result: Exception = error
+    return result
 
 
 def _not_found(uuid: str) -> Exception:
@@ -180,7 +183,9 @@ def _not_found(uuid: str) -> Exception:
 
 def _in_use(verb: str) -> Exception:
     """Not recorded on AWS: the code and status are the API reference's, the wording ours."""
-    return aws_error("ResourceInUseException", f"Cannot {verb} the event source mapping because it is in use.")
+    return aws_error(
+        "ResourceInUseException", f"Cannot {verb} the event source mapping because it is in use."
+    )
 
 
 def _validate_source(spec: dict[str, Any]) -> None:
@@ -205,7 +210,9 @@ def _validate_source(spec: dict[str, Any]) -> None:
             "Member must not be null.",
         )
     if position == "AT_TIMESTAMP":
-        raise aws_error("InvalidParameterValueException", f"Unsupported starting position for arn type: {source}")
+        raise aws_error(
+            "InvalidParameterValueException", f"Unsupported starting position for arn type: {source}"
+        )
 
 
 def _find_stream(model: StreamsModel, backend: Any, source: str) -> Any:
@@ -394,6 +401,8 @@ def install_lambda(
     )
     patcher.set(LambdaBackend, "get_event_source_mapping", _get_patch(LambdaBackend.get_event_source_mapping))
     patcher.set(LambdaBackend, "list_event_source_mappings", _list_patch())
-    patcher.set(EventSourceMapping, "get_configuration", _configuration_patch(EventSourceMapping.get_configuration))
+    patcher.set(
+        EventSourceMapping, "get_configuration", _configuration_patch(EventSourceMapping.get_configuration)
+    )
     for name, method in _responses().items():
         patcher.set(LambdaResponse, name, method)

@@ -183,7 +183,9 @@ def test_a_creating_mapping_does_not_poll_and_deleting_stops_it(
 ) -> None:
     """Lambda reads the stream only once the mapping is Enabled, and stops when it is Deleting."""
     seen: list[str] = []
-    slow.register_handler("orders-fn", lambda event, context: seen.extend(r["eventID"] for r in event["Records"]))
+    slow.register_handler(
+        "orders-fn", lambda event, context: seen.extend(r["eventID"] for r in event["Records"])
+    )
     uuid = create_mapping(slow, stream, "orders-fn")["UUID"]
     put(slow, "a")
     assert stays_false(lambda: seen)
