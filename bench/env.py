@@ -86,7 +86,9 @@ def local_aws(
     if kind == "sandbox":
         from ddbtrigger.sandbox import Sandbox
 
-        with Sandbox(port=0, handlers=dict(handlers or {}), latency_ms=latency_ms) as sandbox:
+        with Sandbox(
+            port=0, handlers=dict(handlers or {}), latency_ms=latency_ms, state_seconds=0
+        ) as sandbox:
             yield LocalAws(sandbox.endpoint_url, "sandbox", latency_ms)
         return
     if handlers:

@@ -21,8 +21,13 @@ What it does as AWS does (and moto alone does not):
   the stream readable and writes keep working; records older than ``retention_seconds`` are trimmed
   (TrimmedDataAccessException); iterators expire after 15 minutes (ExpiredIteratorException).
 
+- The mapping API: Create/Update/Delete answer 202 with Creating/Enabling/Disabling/Updating/Deleting,
+  the end state comes after ``state_seconds`` (``--state-seconds``; 0 settles at once), an update or
+  delete meanwhile is ``ResourceInUseException``; responses carry every default field; errors have
+  AWS's code, HTTP status and message.
+
 Not emulated: ParallelizationFactor > 1 (one batch at a time per shard), tumbling windows, shard
-splits, the transitional mapping states (Creating, Updating...), the 6 MB payload limit.
+splits, the 6 MB payload limit.
 
 ``Sandbox`` is imported lazily, so importing this package does not import moto.
 """

@@ -23,7 +23,7 @@ from ddbtrigger.core.events import lambda_event, lambda_record, region_of
 from ddbtrigger.core.filters import PatternError, parse_patterns, passes_filters
 from ddbtrigger.sandbox.destinations import Destinations, FailedBatch
 from ddbtrigger.sandbox.handlers import InvokeResult
-from ddbtrigger.sandbox.moto_lambda import runtime_of
+from ddbtrigger.sandbox.moto_lambda import deleting, polls, runtime_of
 from ddbtrigger.sandbox.streams import SandboxShard, StreamsError, StreamsModel
 
 log = logging.getLogger("ddbtrigger.sandbox")
@@ -149,12 +149,14 @@ class ShardPoller:
             return False
         if id(self.esm) not in self.emulator.live:
             return False
+        if deleting(self.esm):  # Deleting stops the poller at once, before the mapping is gone
+            return False
         return self.backend._event_source_mappings.get(self.esm.uuid) is self.esm
 
     def wait_enabled(self) -> bool:
         """Block while the mapping is disabled; False if it went away meanwhile."""
         while self.alive():
-            if self.esm.enabled:
+            if polls(self.esm):  # Enabled (or Updating); not yet while Creating/Enabling
                 return True
             self.emulator.stopping.wait(self.emulator.poll_interval)
         return False

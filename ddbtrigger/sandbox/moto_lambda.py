@@ -7,6 +7,9 @@
 - Event source mappings: one per (stream, function) (409 otherwise), AWS's ranges are checked,
   ``LastProcessingResult`` is reported, LATEST remembers the shard's end at creation, and
   ``ListEventSourceMappings(FunctionName=...)`` matches a name or an ARN.
+- The mapping API answers as AWS does: 202 with a transitional state, the end state after a dwell
+  (``mapping_states.py``), ``ResourceInUseException`` mid-transition, every default field, and AWS's
+  error codes, statuses and messages (with ``"Type": "User"``) for the errors recorded on real AWS.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddbtrigger.sandbox.handlers import HandlerRegistry, InvokeResult, run_handler
+from ddbtrigger.sandbox.mapping_states import POLLING, TRANSITIONAL, Dwell, Lifecycle, update_transition
 from ddbtrigger.sandbox.patching import Patcher
 from ddbtrigger.sandbox.streams import StreamsError, StreamsModel
 
@@ -29,6 +33,7 @@ class MappingRuntime:
 
     last_processing_result: str = NO_RECORDS
     latest_positions: dict[str, int] = field(default_factory=dict)
+    life: Lifecycle = field(default_factory=Lifecycle)
 
 
 def runtime_of(esm: Any) -> MappingRuntime:
@@ -37,6 +42,20 @@ def runtime_of(esm: Any) -> MappingRuntime:
         runtime = MappingRuntime()
         esm._sandbox_runtime = runtime
     return runtime
+
+
+def current_state(esm: Any) -> str:
+    """The mapping's State as GetEventSourceMapping reports it now."""
+    return runtime_of(esm).life.state(bool(esm.enabled))
+
+
+def polls(esm: Any) -> bool:
+    """Whether Lambda reads the stream for this mapping now (not while Creating, Enabling, Disabled...)."""
+    return bool(esm.enabled) and current_state(esm) in POLLING
+
+
+def deleting(esm: Any) -> bool:
+    return runtime_of(esm).life.deleting
 
 
 def lambda_backend_for(account_id: str, region: str) -> Any:
@@ -126,8 +145,6 @@ def _validate_mapping(spec: dict[str, Any], *, creating: bool) -> None:
     age = spec.get("MaximumRecordAgeInSeconds")
     if age is not None and 0 <= int(age) < 60:
         raise Invalid(f"MaximumRecordAgeInSeconds must be -1 or between 60 and 604800: {age}")
-    if creating and spec.get("StartingPosition") not in ("TRIM_HORIZON", "LATEST"):
-        raise Invalid("StartingPosition must be TRIM_HORIZON or LATEST for a DynamoDB stream")
     destination = spec.get("DestinationConfig") or {}
     if "OnSuccess" in destination:
         raise Invalid("Unsupported DestinationConfig parameter for given event source mapping type.")
@@ -139,41 +156,131 @@ def _validate_mapping(spec: dict[str, Any], *, creating: bool) -> None:
             raise Invalid("FIFO destinations are not supported for this event source mapping type.")
 
 
-def _create_patch(model: StreamsModel, original: Any) -> Any:
+STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
+DEFAULTS: dict[str, Any] = {
+    "BisectBatchOnFunctionError": False,
+    "MaximumRecordAgeInSeconds": -1,
+    "MaximumRetryAttempts": -1,
+    "ParallelizationFactor": 1,
+    "TumblingWindowInSeconds": 0,
+    "FunctionResponseTypes": [],
+    "MaximumBatchingWindowInSeconds": 0,
+}
+
+
+def aws_error(
+    code: str, message: str, status: int = 400, *, user: bool = True, key: str = "message"
+) -> Exception:
+    """A Lambda error with AWS's body: ``{"Type": "User", "message": ...}`` (moto sends ``__type``)."""
     from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError(code, message)
+    error.code = status
+    error.description = json.dumps({"Type": "User", key: message} if user else {"message": message})
+    result: Exception = error
+    return result
+
+
+def _not_found(uuid: str) -> Exception:
+    return aws_error(
+        "ResourceNotFoundException", "The resource you requested does not exist.", 404, key="Message"
+    )
+
+
+def _in_use(verb: str) -> Exception:
+    """Not recorded on AWS: the code and status are the API reference's, the wording ours."""
+    return aws_error(
+        "ResourceInUseException", f"Cannot {verb} the event source mapping because it is in use."
+    )
+
+
+def _validate_source(spec: dict[str, Any]) -> None:
+    """The event source and starting position checks, in AWS's order, with AWS's recorded messages."""
+    position = spec.get("StartingPosition")
+    if position is not None and position not in STARTING_POSITIONS:
+        raise aws_error(
+            "ValidationException",
+            f"1 validation error detected: Value '{position}' at 'startingPosition' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(STARTING_POSITIONS)}]",
+            user=False,
+        )
+    source = spec.get("EventSourceArn") or ""
+    if not source:
+        raise aws_error("InvalidParameterValueException", "Unrecognized event source.")
+    if ":dynamodb:" not in source:
+        return
+    if position is None:
+        raise aws_error(
+            "InvalidParameterValueException",
+            "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: "
+            "Member must not be null.",
+        )
+    if position == "AT_TIMESTAMP":
+        raise aws_error(
+            "InvalidParameterValueException", f"Unsupported starting position for arn type: {source}"
+        )
+
+
+def _find_stream(model: StreamsModel, backend: Any, source: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
+    try:
+        return model.find(dynamodb_backends[backend.account_id][backend.region_name], source)
+    except (StreamsError, KeyError):
+        raise aws_error("InvalidParameterValueException", f"Stream not found: {source}") from None
+
+
+def settle(backend: Any) -> None:
+    """Remove the mappings whose deletion has run its course (lazily, on the next API call)."""
+    for uuid, esm in list(backend._event_source_mappings.items()):
+        if runtime_of(esm).life.gone():
+            backend._event_source_mappings.pop(uuid, None)
+
+
+def _create_patch(model: StreamsModel, dwell: Dwell, original: Any) -> Any:
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
-        source = spec.get("EventSourceArn", "")
-        if ":dynamodb:" in source:
-            _validate_mapping(spec, creating=True)
-            fn = backend.get_function(spec.get("FunctionName", ""))
-            for esm in backend._event_source_mappings.values():
-                if esm.event_source_arn == source and esm.function_arn == fn.function_arn:
-                    raise LambdaClientError(
-                        "ResourceConflictException",
-                        f"The event source arn ({source}) and function ({fn.function_name}) provided "
-                        f"mapping already exists. Please update or delete the existing mapping with "
-                        f"UUID {esm.uuid}",
-                    )
+        settle(backend)
+        _validate_source(spec)
+        source = spec["EventSourceArn"]
+        if ":dynamodb:" not in source:
+            esm = original(backend, spec)
+            dwell.begin(runtime_of(esm).life, "Creating")
+            return esm
+        _validate_mapping(spec, creating=True)
+        stream = _find_stream(model, backend, source)
+        fn = backend.get_function(spec.get("FunctionName", ""))
+        for esm in backend._event_source_mappings.values():
+            if esm.event_source_arn == source and esm.function_arn == fn.function_arn:
+                raise aws_error(
+                    "ResourceConflictException",
+                    f'The event source arn (" {source} ") and function (" {fn.function_name} ") provided '
+                    f"mapping already exists. Please update or delete the existing mapping with "
+                    f"UUID {esm.uuid}",
+                    409,
+                )
         esm = original(backend, spec)
-        if ":dynamodb:" in source:
-            runtime = runtime_of(esm)
-            try:
-                stream = model.find(dynamodb_backends[backend.account_id][backend.region_name], source)
-            except StreamsError:
-                return esm
-            for shard in stream.shards:
-                runtime.latest_positions[shard.id] = len(shard.items)
+        runtime = runtime_of(esm)
+        for shard in stream.shards:
+            runtime.latest_positions[shard.id] = len(shard.items)
+        dwell.begin(runtime.life, "Creating")
         return esm
 
     return create_event_source_mapping
+
+
+def _get_patch(original: Any) -> Any:
+    def get_event_source_mapping(backend: Any, uuid: str) -> Any:
+        settle(backend)
+        return original(backend, uuid)
+
+    return get_event_source_mapping
 
 
 def _list_patch() -> Any:
     def list_event_source_mappings(
         backend: Any, event_source_arn: str | None, function_name: str | None
     ) -> list[Any]:
+        settle(backend)
         found = list(backend._event_source_mappings.values())
         if event_source_arn:
             found = [e for e in found if e.event_source_arn == event_source_arn]
@@ -189,60 +296,119 @@ def _list_patch() -> Any:
     return list_event_source_mappings
 
 
-def _update_patch(original: Any) -> Any:
+def _update_patch(dwell: Dwell, original: Any) -> Any:
     def update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        settle(backend)
         esm = backend._event_source_mappings.get(uuid)
         if esm is None:
             raise _not_found(uuid)
+        if current_state(esm) in TRANSITIONAL:
+            raise _in_use("update")
         if ":dynamodb:" in esm.event_source_arn:
             _validate_mapping(spec, creating=False)
-        return original(backend, uuid, spec)
+        transition = update_transition(spec, bool(esm.enabled))
+        updated = original(backend, uuid, spec)
+        dwell.begin(runtime_of(esm).life, transition)
+        return updated
 
     return update_event_source_mapping
 
 
-def _delete_patch(original: Any) -> Any:
+def _delete_patch(dwell: Dwell, original: Any) -> Any:
     def delete_event_source_mapping(backend: Any, uuid: str) -> Any:
-        if uuid not in backend._event_source_mappings:
+        settle(backend)
+        esm = backend._event_source_mappings.get(uuid)
+        if esm is None:
             raise _not_found(uuid)
-        return original(backend, uuid)
+        if current_state(esm) in TRANSITIONAL:
+            raise _in_use("delete")
+        dwell.begin(runtime_of(esm).life, "Deleting")
+        if dwell.seconds <= 0:
+            original(backend, uuid)
+        return esm
 
     return delete_event_source_mapping
 
 
-def _not_found(uuid: str) -> Exception:
-    from moto.awslambda.exceptions import LambdaClientError
-
-    return LambdaClientError(
-        "ResourceNotFoundException", f"The resource you requested does not exist. ({uuid})"
-    )
-
-
-def install_lambda(patcher: Patcher, registry: HandlerRegistry, model: StreamsModel) -> None:
-    """Patch moto's Lambda for the sandbox's lifetime."""
-    from moto.awslambda.models import EventSourceMapping, LambdaBackend
-    from moto.awslambda_simple.models import LambdaSimpleBackend
+def _configuration_patch(original: Any) -> Any:
+    """AWS's shape: every default present, State from the life cycle, no empty FilterCriteria."""
 
     def get_configuration(esm: Any) -> dict[str, Any]:
-        config: dict[str, Any] = original_config(esm)
-        if ":dynamodb:" in esm.event_source_arn:
-            config["LastProcessingResult"] = runtime_of(esm).last_processing_result
+        config: dict[str, Any] = original(esm)
+        config["State"] = current_state(esm)
+        config["StateTransitionReason"] = "User action"
+        config.pop("Tags", None)  # tags are read through ListTags on the mapping's ARN
+        if ":dynamodb:" not in esm.event_source_arn:
+            return config
+        config["LastProcessingResult"] = runtime_of(esm).last_processing_result
+        for key, value in DEFAULTS.items():
+            config.setdefault(key, value)
+        on_failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        config["DestinationConfig"] = {"OnFailure": on_failure if on_failure.get("Destination") else {}}
+        if not (config.get("FilterCriteria") or {}).get("Filters"):
+            config.pop("FilterCriteria", None)
         return config
 
-    original_config = EventSourceMapping.get_configuration
+    return get_configuration
+
+
+def _responses() -> dict[str, Any]:
+    """Create/Update/Delete answer 202 with the transitional state they started (even at a 0 s dwell)."""
+
+    def accepted(esm: Any, state: str) -> Any:
+        config = esm.get_configuration()
+        config["State"] = state
+        return 202, {"status": 202}, json.dumps(config)
+
+    def create(self: Any) -> Any:
+        return accepted(self.backend.create_event_source_mapping(self.json_body), "Creating")
+
+    def update(self: Any) -> Any:
+        uuid = self.path.split("/")[-1]
+        esm = self.backend.update_event_source_mapping(uuid, self.json_body)
+        return accepted(esm, runtime_of(esm).life.transition or current_state(esm))
+
+    def delete(self: Any) -> Any:
+        return accepted(self.backend.delete_event_source_mapping(self.path.split("/")[-1]), "Deleting")
+
+    return {
+        "create_event_source_mapping": create,
+        "update_event_source_mapping": update,
+        "delete_event_source_mapping": delete,
+    }
+
+
+def install_lambda(
+    patcher: Patcher, registry: HandlerRegistry, model: StreamsModel, dwell: Dwell | None = None
+) -> None:
+    """Patch moto's Lambda for the sandbox's lifetime."""
+    from moto.awslambda.models import EventSourceMapping, LambdaBackend
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    dwell = dwell or Dwell()
     patcher.set(LambdaBackend, "send_dynamodb_items", lambda *a, **k: None)
     patcher.set(LambdaSimpleBackend, "invoke", _invoke_patch(registry, LambdaSimpleBackend.invoke))
     patcher.set(LambdaBackend, "invoke", _invoke_patch(registry, LambdaBackend.invoke))
     patcher.set(
         LambdaBackend,
         "create_event_source_mapping",
-        _create_patch(model, LambdaBackend.create_event_source_mapping),
+        _create_patch(model, dwell, LambdaBackend.create_event_source_mapping),
     )
     patcher.set(
-        LambdaBackend, "update_event_source_mapping", _update_patch(LambdaBackend.update_event_source_mapping)
+        LambdaBackend,
+        "update_event_source_mapping",
+        _update_patch(dwell, LambdaBackend.update_event_source_mapping),
     )
     patcher.set(
-        LambdaBackend, "delete_event_source_mapping", _delete_patch(LambdaBackend.delete_event_source_mapping)
+        LambdaBackend,
+        "delete_event_source_mapping",
+        _delete_patch(dwell, LambdaBackend.delete_event_source_mapping),
     )
+    patcher.set(LambdaBackend, "get_event_source_mapping", _get_patch(LambdaBackend.get_event_source_mapping))
     patcher.set(LambdaBackend, "list_event_source_mappings", _list_patch())
-    patcher.set(EventSourceMapping, "get_configuration", get_configuration)
+    patcher.set(
+        EventSourceMapping, "get_configuration", _configuration_patch(EventSourceMapping.get_configuration)
+    )
+    for name, method in _responses().items():
+        patcher.set(LambdaResponse, name, method)

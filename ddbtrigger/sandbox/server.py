@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 
 from ddbtrigger.sandbox.destinations import Destinations
 from ddbtrigger.sandbox.handlers import Handler, HandlerRegistry
+from ddbtrigger.sandbox.mapping_states import Dwell
 from ddbtrigger.sandbox.mappings import MappingEmulator
 from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
 from ddbtrigger.sandbox.moto_streams import install_streams
@@ -34,6 +35,7 @@ ACCESS_KEY_ID = "sandbox"
 SECRET_ACCESS_KEY = "sandbox"
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+STATE_SECONDS = 2.0  # how long a mapping stays Creating/Updating/Deleting...: real ones take seconds
 ROLE_NAME = "ddbtrigger-sandbox-function-role"
 TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -133,13 +135,17 @@ class Sandbox:
         *,
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] = time.time,
+        state_seconds: float = STATE_SECONDS,
     ) -> None:
+        """``state_seconds``: the dwell of a mapping's transitional states (0 settles at once; tests that
+        do not test waits use 0). ``clock`` drives record ages and the dwell alike."""
         self.port = port
         self.region = region
         self.latency_ms = latency_ms
         self.poll_interval = poll_interval
         self.registry = HandlerRegistry()
         self.model = StreamsModel(retention_seconds=retention_seconds, clock=clock)
+        self.dwell = Dwell(seconds=state_seconds, clock=clock)
         self._initial_handlers = dict(handlers or {})
         self._patcher = Patcher()
         self._server: _Server | None = None
@@ -178,7 +184,7 @@ class Sandbox:
         self._saved_lambda_config = default_user_config.get("lambda")
         default_user_config["lambda"] = {"use_docker": False}
         install_streams(self._patcher, self.model)
-        install_lambda(self._patcher, self.registry, self.model)
+        install_lambda(self._patcher, self.registry, self.model, self.dwell)
         server = _Server(self.port, self.latency_ms)
         server.start()  # raises OSError when the port is taken
         self._server = server

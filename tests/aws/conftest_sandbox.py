@@ -86,7 +86,7 @@ def clock() -> FakeClock:
 def sandbox(clock: FakeClock) -> Iterator[Any]:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=POLL, clock=clock) as sb:
+    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0) as sb:
         yield sb
 
 

@@ -91,7 +91,7 @@ def test_event_invocations_run_asynchronously(sandbox: Any) -> None:
 def test_latency_delays_every_request() -> None:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(latency_ms=40, poll_interval=0.05) as sb:
+    with Sandbox(latency_ms=40, poll_interval=0.05, state_seconds=0) as sb:
         ddb = sb.client("dynamodb")
         ddb.list_tables()
         started = time.perf_counter()
@@ -197,6 +197,6 @@ def test_a_busy_port_raises_and_leaves_moto_as_it_was() -> None:
         with pytest.raises(OSError):
             Sandbox(port=taken.getsockname()[1]).start()
     assert LambdaSimpleBackend.invoke is original
-    with Sandbox() as sb:  # and the next one starts
+    with Sandbox(state_seconds=0) as sb:  # and the next one starts
         assert sb.endpoint_url.startswith("http://127.0.0.1:")
     assert LambdaSimpleBackend.invoke is original

@@ -38,7 +38,7 @@ def test_failing_trigger_shows_problem_and_failures(tmp_path: Path) -> None:
     from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox
 
-    with Sandbox(handlers={"pill-fn": poison}, poll_interval=0.05) as sandbox:
+    with Sandbox(handlers={"pill-fn": poison}, poll_interval=0.05, state_seconds=0) as sandbox:
         session = boto3.Session(
             aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
         )

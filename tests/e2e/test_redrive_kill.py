@@ -87,7 +87,7 @@ def test_sigkill_then_rerun_loses_nothing(tmp_path: Path) -> None:
 
     logger = Logger()
     (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
-    with Sandbox(handlers={"orders-fn": logger}) as sb:
+    with Sandbox(handlers={"orders-fn": logger}, state_seconds=0) as sb:
         ddb, streams, sqs = sb.client("dynamodb"), sb.client("dynamodbstreams"), sb.client("sqs")
         stream = ddb.create_table(
             TableName="orders",

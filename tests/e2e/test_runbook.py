@@ -128,7 +128,7 @@ def test_every_runbook_command_runs_against_the_sandbox(
     monkeypatch.chdir(tmp_path)
     known = known_subcommands()
     skipped: list[str] = []
-    with Sandbox(handlers={"orders-audit": function}, poll_interval=0.05) as sb:
+    with Sandbox(handlers={"orders-audit": function}, poll_interval=0.05, state_seconds=0) as sb:
         run_cli = in_process({**sb.environment(), "NO_COLOR": "1", "COLUMNS": "160"})
         env: dict[str, str] = {}
         sb.client("dynamodb").create_table(

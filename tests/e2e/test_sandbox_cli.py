@@ -58,6 +58,8 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, st
         "0",
         "--poll-interval",
         "0.05",
+        "--state-seconds",
+        "0",
         "--handler",
         f"orders-audit={HANDLERS}:audit",
         "--handler",

@@ -121,7 +121,7 @@ def test_apply_killed_mid_way_converges_on_the_next_apply(tmp_path: Path, reques
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     kills, steps_at_kill = 0, []
-    with Sandbox(poll_interval=0.1) as sb:
+    with Sandbox(poll_interval=0.1, state_seconds=0) as sb:
         env = cli_env(sb.endpoint_url)
         for n in range(KILL_ROUNDS):
             rnd = ApplyRound(sb, tmp_path, f"k{n}")
@@ -157,7 +157,7 @@ def test_two_applies_at_once_end_as_one(tmp_path: Path, request: Any) -> None:
 
     outcomes: list[tuple[int, int]] = []
     losers: list[str] = []
-    with Sandbox(poll_interval=0.1) as sb, serialized_update_table():
+    with Sandbox(poll_interval=0.1, state_seconds=0) as sb, serialized_update_table():
         env = cli_env(sb.endpoint_url)
         for n in range(RACE_ROUNDS):
             rnd = ApplyRound(sb, tmp_path, f"r{n}")
@@ -206,7 +206,7 @@ def _meddled_apply(tmp_path: Path, operation: str, act: Any) -> subprocess.Compl
     from tests.reliability.faults import FaultProxy
 
     done: list[str] = []
-    with Sandbox(poll_interval=0.1) as sb:
+    with Sandbox(poll_interval=0.1, state_seconds=0) as sb:
         rnd = ApplyRound(sb, tmp_path, "m")
 
         def meddle(op: str, body: bytes) -> None:

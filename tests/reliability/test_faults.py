@@ -101,7 +101,7 @@ def gone_but_undelivered(world: FailureWorld) -> set[tuple[str, int]]:
 def test_commands_under_faults(rate: float, seed: int, tmp_path: Path, request: Any) -> None:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=0.1) as sb:
+    with Sandbox(poll_interval=0.1, state_seconds=0) as sb:
         world = FailureWorld(sb, tmp_path, shards=2, per_shard=10, rng=random.Random(seed))
         apply_spec = apply_world(sb, tmp_path)
         clean = cli_env(sb.endpoint_url)
@@ -166,7 +166,7 @@ def test_redrive_without_a_permission_exits_1_and_deletes_nothing(denied: str, t
     every failure stays, visible again, and nothing was delivered."""
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=0.2) as sb:
+    with Sandbox(poll_interval=0.2, state_seconds=0) as sb:
         world = FailureWorld(sb, tmp_path, shards=2, per_shard=5, rng=random.Random(1))
         with FaultProxy(sb.endpoint_url, rate=0.0, seed=0, deny=(denied,)) as proxy:
             args = ["redrive", "-f", str(world.spec), "--yes", "--hold-seconds", "30"]
@@ -204,7 +204,7 @@ def test_redrive_in_process_with_read_timeouts(rate: float, tmp_path: Path, requ
             injected["connection-closed"] += 1
             raise ConnectionClosedError(endpoint_url=request.url)
 
-    with Sandbox(poll_interval=0.2) as sb:
+    with Sandbox(poll_interval=0.2, state_seconds=0) as sb:
         world = FailureWorld(sb, tmp_path, shards=2, per_shard=10, rng=random.Random(7))
         session = boto3.Session(region_name="us-east-1")
         session.events.register("before-send", hook)

@@ -112,7 +112,7 @@ def test_redrive_killed_at_random_moments_loses_nothing_and_keeps_order(
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     clock = SqsClock(monkeypatch)
-    with Sandbox(poll_interval=0.5) as sb:
+    with Sandbox(poll_interval=0.5, state_seconds=0) as sb:
         world = FailureWorld(sb, tmp_path, shards=SHARDS, per_shard=PER_SHARD, rng=rng)
         env = cli_env(sb.endpoint_url)
         phases: dict[str, int] = {}
@@ -159,7 +159,7 @@ def test_rerun_right_after_a_kill_does_not_call_the_destination_empty(tmp_path: 
     another reader and exit 1, not call the destination empty (and it must not touch them)."""
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=0.5) as sb:
+    with Sandbox(poll_interval=0.5, state_seconds=0) as sb:
         world = FailureWorld(sb, tmp_path, shards=1, per_shard=30, rng=random.Random(5))
         env = cli_env(sb.endpoint_url)
         args = [*redrive_args(world)[:-2], "--hold-seconds", "300"]

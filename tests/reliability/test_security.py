@@ -58,7 +58,7 @@ def printed(result: subprocess.CompletedProcess[str]) -> str:
 def applied(tmp_path: Path) -> Any:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=0.2) as sb:
+    with Sandbox(poll_interval=0.2, state_seconds=0) as sb:
         for i in range(3):
             make_table(sb, f"sec-table-{i}")
             sb.register_handler(f"sec-fn-{i}", lambda event, context: None)
@@ -163,7 +163,7 @@ def test_policies_have_no_wildcard_action_and_scope_resources_to_arns(tmp_path: 
 def images_world(tmp_path: Path) -> Any:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox(poll_interval=0.2) as sb:
+    with Sandbox(poll_interval=0.2, state_seconds=0) as sb:
         world = FailureWorld(
             sb, tmp_path, shards=1, per_shard=5, rng=random.Random(3), prefix="img", marker=MARKER
         )
@@ -296,7 +296,7 @@ def listening_addresses(port: int) -> set[str]:
 def test_sandbox_listens_on_loopback_only() -> None:
     from ddbtrigger.sandbox import Sandbox
 
-    with Sandbox() as sb:
+    with Sandbox(state_seconds=0) as sb:
         port = int(sb.endpoint_url.rsplit(":", 1)[1])
         assert sb.endpoint_url.startswith("http://127.0.0.1:")
         assert listening_addresses(port) == {"0100007F"}, listening_addresses(port)  # 127.0.0.1, only
