@@ -126,6 +126,28 @@ _ENCODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# -- raw form (boto3's shape) ---------------------------------------------------------------------
+def from_wire(value: Any) -> dict[str, Any]:
+    """One attribute value with every binary as ``bytes`` (boto3's shape), whatever shape it came in."""
+    kind, inner = _split(value)
+    if kind == "B":
+        return {kind: binary_bytes(inner)}
+    if kind == "BS":
+        return {kind: [binary_bytes(v) for v in _many(lambda v: v)(inner)]}
+    if kind == "L":
+        return {kind: [from_wire(v) for v in _many(lambda v: v)(inner)]}
+    if kind == "M":
+        return {kind: image_from_wire(inner)}
+    return {kind: _ENCODERS[kind](inner)}
+
+
+def image_from_wire(image: Mapping[str, Any]) -> dict[str, Any]:
+    """An item with every binary as ``bytes`` (see ``from_wire``)."""
+    if not isinstance(image, Mapping):
+        raise AttributeEncodingError(f"an item must be an object of attributes, not {type(image).__name__}")
+    return {_name(name): from_wire(value) for name, value in image.items()}
+
+
 # -- size ------------------------------------------------------------------------------------------
 def number_size(text: str) -> int:
     """About one byte per two significant digits plus one (and one more for a negative number)."""

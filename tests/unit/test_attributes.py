@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ddbtrigger.core.attributes import (
     AttributeEncodingError,
+    image_from_wire,
     image_to_wire,
     item_size,
     number_size,
@@ -70,7 +71,9 @@ def botocore_wire(item: dict[str, Any]) -> dict[str, Any]:
     """The item as botocore's JSON serializer writes it for DynamoDB: the protocol's own wire form."""
     from botocore.serialize import create_serializer
 
-    request = create_serializer("json").serialize_to_request({"TableName": "t", "Item": item}, put_item_model())
+    request = create_serializer("json").serialize_to_request(
+        {"TableName": "t", "Item": item}, put_item_model()
+    )
     return json.loads(request["body"])["Item"]  # type: ignore[no-any-return]
 
 
@@ -94,6 +97,7 @@ def test_wire_form_is_botocores_json_and_decodes_back(item: dict[str, Any]) -> N
     assert wire == botocore_wire(item)
     assert {k: from_wire(v) for k, v in wire.items()} == item  # B decodes back to the bytes written
     assert image_to_wire(wire) == wire  # wire JSON (an S3 failure's payload) passes through unchanged
+    assert image_from_wire(wire) == image_from_wire(item) == item  # and back to boto3's shape
 
 
 @settings(max_examples=100, deadline=None)
@@ -182,7 +186,11 @@ RECORDED = [
         70,
     ),
     ("test_dynamodb_event_source_mapping_with_s3_on_failure_destination", {"Keys": MPK, "NewImage": MPK}, 54),
-    ("event_filter[insert_same_entry_twice]", {"Keys": ID, "NewImage": {"id2": {"S": "id2_value"}, **ID}}, 32),
+    (
+        "event_filter[insert_same_entry_twice]",
+        {"Keys": ID, "NewImage": {"id2": {"S": "id2_value"}, **ID}},
+        32,
+    ),
     ("event_filter[content_or_filter] INSERT", {"Keys": ID, "NewImage": ID}, 20),
     (
         "event_filter[content_or_filter] MODIFY",
@@ -197,7 +205,11 @@ RECORDED = [
     ),
     ("event_filter[exists_false_filter] / [date_time_conversion]", {"Keys": ID1, "NewImage": ID1}, 24),
     ("event_filter[numeric_filter]", {"Keys": ID1, "NewImage": {"numericFilter": {"N": "42"}, **ID1}}, 39),
-    ("event_filter[prefix_filter]", {"Keys": ID1, "NewImage": {"prefix": {"S": "us-1-other-suffix"}, **ID1}}, 47),
+    (
+        "event_filter[prefix_filter]",
+        {"Keys": ID1, "NewImage": {"prefix": {"S": "us-1-other-suffix"}, **ID1}},
+        47,
+    ),
     (
         "test_dynamodb_report_batch_item_failures (should_fail false)",
         {
@@ -218,7 +230,9 @@ RECORDED = [
 
 
 @pytest.mark.parametrize(("scenario", "dynamodb", "size"), RECORDED, ids=[r[0] for r in RECORDED])
-def test_size_bytes_reproduces_the_recorded_figures(scenario: str, dynamodb: dict[str, Any], size: int) -> None:
+def test_size_bytes_reproduces_the_recorded_figures(
+    scenario: str, dynamodb: dict[str, Any], size: int
+) -> None:
     assert record_size(dynamodb) == size
     raw = {part: {k: from_wire(v) for k, v in image.items()} for part, image in dynamodb.items()}
     assert record_size(raw) == size  # the same from boto3's shape (bytes)
