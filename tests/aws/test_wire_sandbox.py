@@ -115,52 +115,81 @@ BLOB = {
 }
 
 
+class BlobWorld:
+    """A table with binaries everywhere (key, B, BS, nested), one poison pill isolated into the DLQ."""
+
+    def __init__(self, sb: Any) -> None:
+        import boto3
+
+        from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+        from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+        self.sb, self.fn = sb, Collector()
+        stream = binary_key_table(sb, "blobs")
+        sb.register_handler("blobs-fn", self.fn)
+        self.url, dlq = make_queue(sb, "dlq")
+        ddb = sb.client("dynamodb")
+        for i in range(6):
+            poison = {"poison": {"BOOL": True}} if i == 2 else {}
+            ddb.put_item(TableName="blobs", Item={"pk": {"B": bytes([i, 0xFF])}, **BLOB, **poison})
+        create_mapping(
+            sb,
+            stream,
+            "blobs-fn",
+            BatchSize=10,
+            BisectBatchOnFunctionError=True,
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": dlq}},
+        )
+        wait_for(
+            lambda: self.queued() == 1 and len(self.fn.records) == 6, timeout=20, what="the pill in the DLQ"
+        )
+        session = boto3.Session(
+            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
+        )
+        self.factory = ClientFactory(
+            AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session
+        )
+        self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
+
+    def queued(self) -> int:
+        attrs = self.sb.client("sqs").get_queue_attributes(
+            QueueUrl=self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
 def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:  # noqa: F811
-    import boto3
-
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
-    fn = Collector()
-    stream = binary_key_table(sandbox, "blobs")
-    sandbox.register_handler("blobs-fn", fn)
-    url, dlq = make_queue(sandbox, "dlq")
-    ddb = sandbox.client("dynamodb")
-    for i in range(6):
-        poison = {"poison": {"BOOL": True}} if i == 2 else {}
-        ddb.put_item(TableName="blobs", Item={"pk": {"B": bytes([i, 0xFF])}, **BLOB, **poison})
-    create_mapping(
-        sandbox,
-        stream,
-        "blobs-fn",
-        BatchSize=10,
-        BisectBatchOnFunctionError=True,
-        MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": dlq}},
-    )
-    sqs = sandbox.client("sqs")
-
-    def queued() -> int:
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-        return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
-
-    wait_for(lambda: queued() == 1 and len(fn.records) == 6, timeout=20, what="the pill in the DLQ")
-    original = fn.records[bytes([2, 0xFF])]
-    fn.failing, fn.events = False, []
-
-    session = boto3.Session(
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-    )
-    factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sandbox.endpoint_url), session=session)
-    triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
-    with open_redrive(factory, triggers, RedriveOptions()) as run:
+    world = BlobWorld(sandbox)
+    original = world.fn.records[bytes([2, 0xFF])]
+    world.fn.failing, world.fn.events = False, []
+    with open_redrive(world.factory, world.triggers, RedriveOptions()) as run:
         report = run.run()
 
     assert [r.status for r in report.results] == [Status.REDRIVEN]
-    (redriven,) = [r for e in fn.events for r in e["Records"]]
+    (redriven,) = [r for e in world.fn.events for r in e["Records"]]
     assert redriven == original  # exactly what the mapping sent the first time
     image = redriven["dynamodb"]["NewImage"]
     assert image["b"] == {"B": base64.b64encode(b"\x00\xffhash").decode()}
     assert image["bs"] == {"BS": ["AQ==", "AgM="]}
     assert image["doc"] == {"M": {"zip": {"B": "H4s="}, "parts": {"L": [{"B": "/g=="}, {"BS": ["BA=="]}]}}}
-    assert queued() == 0
+    assert world.queued() == 0
+
+
+def test_hydrate_shows_binaries_as_base64(sandbox: Any) -> None:  # noqa: F811
+    import json
+    from datetime import UTC, datetime
+
+    from ddbtrigger.usecases.inspect import inspect
+
+    world = BlobWorld(sandbox)
+    report = inspect(world.factory, world.triggers, now=datetime.now(UTC), hydrate=True, show_images=True)
+    (entry,) = report.failures
+    assert entry.hydration is not None
+    (record,) = entry.hydration.records
+    assert record["keys"] == {"pk": "Av8="}
+    assert record["new_image"]["b"] == base64.b64encode(b"\x00\xffhash").decode()
+    assert record["new_image"]["bs"] == ["AQ==", "AgM="]
+    assert record["new_image"]["doc"] == {"zip": "H4s=", "parts": ["/g==", ["BA=="]]}
+    assert "b'" not in json.dumps(report.as_json())
