@@ -1,9 +1,10 @@
 """Rebuild the event Lambda sends for DynamoDB stream records.
 
 GetRecords returns records almost in Lambda's shape; the differences are that boto3 parses
-``ApproximateCreationDateTime`` into a datetime (Lambda sends epoch seconds as a number) and that
-Lambda adds ``eventSourceARN``. Both the sandbox's mapping emulator and ``redrive`` build events here,
-so a redriven record reaches the function exactly as the original invoke did.
+``ApproximateCreationDateTime`` into a datetime (Lambda sends epoch seconds as a float, e.g.
+``1700000000.0``) and ``B``/``BS`` values into bytes (Lambda sends base64 text, ``core.attributes``),
+and that Lambda adds ``eventSourceARN``. Both the sandbox's mapping emulator and ``redrive`` build
+events here, so a redriven record reaches the function exactly as the original invoke did.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ddbtrigger.core.attributes import image_to_wire
+
 RECORD_FIELDS = ("eventID", "eventName", "eventVersion", "eventSource", "awsRegion")
+IMAGES = ("Keys", "NewImage", "OldImage")
 
 
 def sequence_key(sequence_number: str) -> int:
@@ -20,16 +24,19 @@ def sequence_key(sequence_number: str) -> int:
     return int(sequence_number)
 
 
-def epoch_seconds(value: Any) -> int | float:
-    """``ApproximateCreationDateTime`` as Lambda sends it: epoch seconds, a whole number if it is one."""
+def epoch_seconds(value: Any) -> float:
+    """``ApproximateCreationDateTime`` as Lambda sends it: epoch seconds, always a float."""
     if isinstance(value, datetime):
         value = value.timestamp()
-    number = float(value)
-    return int(number) if number.is_integer() else number
+    return float(value)
 
 
 def lambda_record(record: Mapping[str, Any], *, stream_arn: str, region: str | None = None) -> dict[str, Any]:
-    """One stream record (GetRecords shape, or an already-rebuilt record) in Lambda's event shape."""
+    """One stream record (GetRecords shape, or an already-rebuilt record) in Lambda's event shape.
+
+    Raises ``AttributeEncodingError`` (a ``ValueError``) when an image holds something that is not a
+    DynamoDB attribute value: the caller fails that batch rather than sending half a record.
+    """
     out: dict[str, Any] = {key: record[key] for key in RECORD_FIELDS if key in record}
     out.setdefault("eventVersion", "1.1")
     out.setdefault("eventSource", "aws:dynamodb")
@@ -38,6 +45,9 @@ def lambda_record(record: Mapping[str, Any], *, stream_arn: str, region: str | N
     dynamodb = dict(record.get("dynamodb", {}))
     if "ApproximateCreationDateTime" in dynamodb:
         dynamodb["ApproximateCreationDateTime"] = epoch_seconds(dynamodb["ApproximateCreationDateTime"])
+    for image in IMAGES:
+        if image in dynamodb:
+            dynamodb[image] = image_to_wire(dynamodb[image])
     out["dynamodb"] = dynamodb
     if "userIdentity" in record:
         out["userIdentity"] = dict(record["userIdentity"])

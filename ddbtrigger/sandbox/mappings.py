@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -198,7 +199,7 @@ class ShardPoller:
         index = self.position
         while index < end and len(batch) < size:
             record = shard.items[index].to_json()
-            if not patterns or passes_filters(lambda_record(record, stream_arn=stream_arn), patterns):
+            if not patterns or _passes(record, stream_arn, patterns):
                 batch.append(Entry(index, shard.arrivals[index], record))
             index += 1
         if batch and len(batch) < size and self._keep_waiting():
@@ -262,8 +263,13 @@ class ShardPoller:
         return batch[expired:]
 
     def attempt(self, batch: list[Entry]) -> Outcome:
-        event = self.event(batch)
-        result = self.emulator.invoke(self.esm.function_arn, json.dumps(event).encode())
+        try:
+            payload = json.dumps(self.event(batch)).encode()
+        except (ValueError, TypeError) as e:  # a record we cannot encode fails its batch, not the poller
+            log.error("mapping %s cannot encode a batch of %d record(s): %s", self.esm.uuid, len(batch), e)
+            runtime_of(self.esm).last_processing_result = PROBLEM
+            return Outcome(False, _encoding_failure(e))
+        result = self.emulator.invoke(self.esm.function_arn, payload)
         if result.function_error:
             runtime_of(self.esm).last_processing_result = PROBLEM
             return Outcome(False, result)
@@ -317,4 +323,22 @@ class ShardPoller:
             request_id=result.request_id if result else "",
             function_error=result.function_error if result else None,
         )
-        self.emulator.destinations.send(destination, failed, event=self.event(batch), now=self.model.clock())
+        try:
+            event = self.event(batch)
+        except ValueError:  # unencodable records: the pointer still goes out, the payload has none
+            event = {"Records": []}
+        self.emulator.destinations.send(destination, failed, event=event, now=self.model.clock())
+
+
+def _passes(record: dict[str, Any], stream_arn: str, patterns: list[dict[str, Any]]) -> bool:
+    """Whether a record passes the filters; one that cannot be encoded is kept, so its batch fails."""
+    try:
+        return passes_filters(lambda_record(record, stream_arn=stream_arn), patterns)
+    except ValueError:
+        return True
+
+
+def _encoding_failure(error: Exception) -> InvokeResult:
+    """What a failed batch reports when its event could not be built (the function never ran)."""
+    body = {"errorType": "RecordEncodingError", "errorMessage": str(error)}
+    return InvokeResult(json.dumps(body).encode(), "Unhandled", str(uuid.uuid4()))

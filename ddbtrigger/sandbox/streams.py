@@ -7,6 +7,8 @@ the retention are trimmed: reading them raises ``TrimmedDataAccessException`` as
 
 Iterators are stateless tokens (stream ARN, shard, position, issue time), so the server keeps no
 per-iterator state, and an iterator older than 15 minutes is refused as ``ExpiredIteratorException``.
+Each record's ``SizeBytes`` follows DynamoDB's item-size rules (``core.attributes.record_size``), as
+AWS reports it, instead of moto's length of the record's JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import bisect
 import itertools
+import logging
 import threading
 import time
 import uuid
@@ -25,6 +28,9 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models.table import StreamRecord, StreamShard
 
+from ddbtrigger.core.attributes import AttributeEncodingError, image_from_wire, record_size
+
+log = logging.getLogger("ddbtrigger.sandbox")
 ITERATOR_LIFETIME_SECONDS = 15 * 60
 FIRST_SEQUENCE_NUMBER = 100_000_000_000_000_000_000
 SEQUENCE_STEP = 100
@@ -77,6 +83,8 @@ class SandboxShard(StreamShard):
             now = self.model.clock()
             dynamodb = record.record["dynamodb"]
             dynamodb["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(now), UTC)
+            _binaries_as_bytes(dynamodb)
+            dynamodb["SizeBytes"] = _size_bytes(dynamodb)
             record.record["awsRegion"] = self.table.region_name
             record.record["eventVersion"] = "1.1"
             self.items.append(record)
@@ -104,6 +112,28 @@ class SandboxShard(StreamShard):
 
     def records(self, start: int, limit: int) -> list[dict[str, Any]]:
         return [item.to_json() for item in self.items[start : start + limit]]
+
+
+def _binaries_as_bytes(dynamodb: dict[str, Any]) -> None:
+    """Every binary as bytes, as moto keeps item values: moto gives a binary key as base64 text, which
+    its GetRecords response would encode a second time."""
+    for part in ("Keys", "NewImage", "OldImage"):
+        if part in dynamodb:
+            try:
+                dynamodb[part] = image_from_wire(dynamodb[part])
+            except AttributeEncodingError:
+                log.warning(
+                    "stream record %s holds a value that is not DynamoDB's", dynamodb.get("SequenceNumber")
+                )
+
+
+def _size_bytes(dynamodb: dict[str, Any]) -> int:
+    """AWS's SizeBytes; a record we cannot size keeps moto's figure (the write itself must not fail)."""
+    try:
+        return record_size(dynamodb)
+    except AttributeEncodingError:
+        log.warning("cannot size stream record %s; SizeBytes left as moto's", dynamodb.get("SequenceNumber"))
+        return int(dynamodb.get("SizeBytes") or 0)
 
 
 @dataclass

@@ -9,14 +9,12 @@ S3 object). ``--export`` streams one JSON line per failure as it is read, so mem
 
 from __future__ import annotations
 
-import base64
 import json
 import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -240,33 +238,18 @@ def summarize(record: dict[str, Any], *, show_images: bool) -> dict[str, Any]:
 
 
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB JSON -> plain JSON values (boto3's TypeDeserializer, then JSON-safe numbers/bytes/sets)."""
-    from boto3.dynamodb.types import TypeDeserializer
+    """DynamoDB JSON -> plain JSON values: numbers as numbers, binaries as base64 text (never
+    ``b'...'``), in whatever shape the record came (boto3 bytes, or wire JSON from an S3 object).
+    An attribute that is not a DynamoDB value is shown as it is."""
+    from ddbtrigger.core.attributes import AttributeEncodingError, plain_value
 
-    deserializer = TypeDeserializer()
     out: dict[str, Any] = {}
     for key, value in item.items():
         try:
-            out[key] = _json_safe(deserializer.deserialize(value))
-        except (TypeError, ValueError, KeyError, AttributeError):
+            out[key] = plain_value(value)
+        except AttributeEncodingError:
             out[key] = value
     return out
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    if hasattr(value, "value") and isinstance(value.value, bytes | bytearray):  # boto3 Binary
-        return base64.b64encode(bytes(value.value)).decode()
-    if isinstance(value, set | frozenset):
-        return sorted((_json_safe(v) for v in value), key=lambda v: (str(type(v)), v))
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return value
 
 
 def inspect(
