@@ -132,7 +132,9 @@ def _error_type(exc: BaseException) -> str:
 
 def _error_log(exc: BaseException) -> str:
     """The Python runtime's log of an unhandled error: ``[ERROR] Type: message`` and the traceback."""
-    text = "".join(traceback.format_exception(exc)).rstrip()
+    tb = exc.__traceback__
+    user = tb.tb_next if tb is not None and tb.tb_next is not None else tb  # from the handler's frame on
+    text = "".join(traceback.format_exception(type(exc), exc, user)).rstrip()
     return f"[ERROR] {_error_type(exc)}: {exc}\n{text}"
 
 
