@@ -95,8 +95,10 @@ def sandbox(
     """
     _require_moto()
     from ddbtrigger.sandbox import Sandbox
+    from ddbtrigger.sandbox.invocation_log import show_on_console
 
     handlers = _parse_handlers(handler or [])
+    show_on_console(sys.stderr)
     box = Sandbox(
         port=port,
         handlers=handlers,

@@ -46,11 +46,17 @@ def _iso(value: Any, *, millis: bool = False) -> str:
 
 def invocation_record(batch: FailedBatch, *, now: float) -> dict[str, Any]:
     """Lambda's invocation record for a DynamoDB stream batch (AWS-NOTES "What the failure destination
-    receives")."""
+    receives").
+
+    ``responseContext.functionError`` is always there, as AWS writes it: ``"Unhandled"`` when the function
+    raised, ``null`` when it returned normally (a partial batch response that kept failing).
+    """
     first, last = batch.records[0]["dynamodb"], batch.records[-1]["dynamodb"]
-    response: dict[str, Any] = {"statusCode": batch.status_code, "executedVersion": "$LATEST"}
-    if batch.function_error:
-        response["functionError"] = batch.function_error
+    response: dict[str, Any] = {
+        "statusCode": batch.status_code,
+        "executedVersion": "$LATEST",
+        "functionError": batch.function_error or None,
+    }
     return {
         "requestContext": {
             "requestId": batch.request_id or str(uuid.uuid4()),

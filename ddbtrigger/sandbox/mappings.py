@@ -218,7 +218,14 @@ class ShardPoller:
 
     # -- delivering ---------------------------------------------------------------------------
     def process(self, batch: list[Entry], *, attempts: int, invokes: int = 0) -> bool:
-        """Deliver one batch until it succeeds or is given up; False if the mapping went away."""
+        """Deliver one batch until it succeeds or is given up; False if the mapping went away.
+
+        A partial batch response that moves the checkpoint (the first failed item is not the batch's
+        first record) starts a new batch from that item, with its own retry budget and invoke count: AWS
+        recorded a batch of 3 with 3 retries whose last record kept failing delivered 5 times, and its
+        invocation record says ``approximateInvokeCount: 4``, ``batchSize: 1``. A response that fails
+        from the first record is a retry of the same batch, like an error.
+        """
         last: Outcome | None = None
         while batch:
             if not self.wait_enabled():
@@ -230,9 +237,10 @@ class ShardPoller:
             invokes += 1
             if last.ok:
                 return True
-            if last.failed_from is not None:
-                batch = batch[last.failed_from :]
-            elif self.esm.bisect_on_error and len(batch) > 1:
+            if last.failed_from:  # the checkpoint moved: the rest is a new batch, with a fresh count
+                batch, attempts, invokes = batch[last.failed_from :], 0, 0
+                continue
+            if last.failed_from is None and self.esm.bisect_on_error and len(batch) > 1:
                 middle = len(batch) // 2
                 return self.process(batch[:middle], attempts=attempts) and self.process(
                     batch[middle:], attempts=attempts

@@ -22,11 +22,14 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from ddbtrigger.sandbox.deploy import install_redeploy
 from ddbtrigger.sandbox.destinations import Destinations
 from ddbtrigger.sandbox.handlers import Handler, HandlerRegistry
+from ddbtrigger.sandbox.invocation_log import install_invocation_log
 from ddbtrigger.sandbox.mapping_states import Dwell
 from ddbtrigger.sandbox.mappings import MappingEmulator
 from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
+from ddbtrigger.sandbox.moto_sns import install_sns
 from ddbtrigger.sandbox.moto_streams import install_streams
 from ddbtrigger.sandbox.patching import Patcher
 from ddbtrigger.sandbox.streams import StreamsModel
@@ -185,6 +188,9 @@ class Sandbox:
         default_user_config["lambda"] = {"use_docker": False}
         install_streams(self._patcher, self.model)
         install_lambda(self._patcher, self.registry, self.model, self.dwell)
+        install_redeploy(self._patcher, self.registry)
+        install_invocation_log(self._patcher)
+        install_sns(self._patcher)
         server = _Server(self.port, self.latency_ms)
         server.start()  # raises OSError when the port is taken
         self._server = server
