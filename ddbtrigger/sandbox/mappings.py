@@ -163,19 +163,28 @@ class ShardPoller:
         return False
 
     def run(self) -> None:
-        try:
-            while self.wait_enabled():
-                batch, next_position = self.gather()
-                if batch is None:
-                    if not self.shard.is_open and self.position >= len(self.shard.items):
-                        return
-                    self.emulator.stopping.wait(self.emulator.poll_interval)
-                    continue
-                if batch and not self.process(batch, attempts=0):
+        """Poll until the mapping goes away. An unexpected error is logged and the same position is
+        tried again after a pause, as Lambda's pollers do: a shard is never left without a reader."""
+        while self.wait_enabled():
+            try:
+                if not self.step():
                     return
-                self.position = next_position
-        except Exception:
-            log.exception("poller of mapping %s stopped", self.esm.uuid)
+            except Exception:
+                log.exception("poller of mapping %s failed; retrying from the same position", self.esm.uuid)
+                self.emulator.stopping.wait(max(self.emulator.poll_interval, 0.05) * 10)
+
+    def step(self) -> bool:
+        """One batch (or one idle wait); False when the shard is done for this poller."""
+        batch, next_position = self.gather()
+        if batch is None:
+            if not self.shard.is_open and self.position >= len(self.shard.items):
+                return False
+            self.emulator.stopping.wait(self.emulator.poll_interval)
+            return True
+        if batch and not self.process(batch, attempts=0):
+            return False
+        self.position = next_position
+        return True
 
     # -- reading ------------------------------------------------------------------------------
     def patterns(self) -> list[dict[str, Any]]:
