@@ -279,7 +279,8 @@ def failures_table(entries: list[Entry], now: datetime, *, width: int = 80) -> R
 
 
 def _short_shard(shard_id: str) -> str:
-    return shard_id if len(shard_id) <= 24 else f"…{shard_id[-20:]}"
+    """A shard id by its tail (its hash); ``--wide`` and JSON show it whole."""
+    return shard_id if len(shard_id) <= 12 else f"…{shard_id[-8:]}"
 
 
 def records_view(entry: Entry) -> RenderableType:

@@ -146,9 +146,8 @@ class Layout:
 
 
 def table_overhead(columns: int) -> int:
-    """Characters a borderless table (``pad_edge=False``) adds around its cells: a 3-wide gap between
-    columns, one at each edge."""
-    return 3 * columns - 1
+    """Characters the table of ``fitted_table`` adds to its cells: a 2-wide gap between columns."""
+    return 2 * (columns - 1)
 
 
 def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[Text]], *, width: int, wide: bool) -> Layout:
@@ -206,6 +205,8 @@ def fitted_table(
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
         show_lines=show_lines,
     )
     for header, column_width in zip(headers, layout.widths, strict=True):
@@ -236,7 +237,7 @@ def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[T
     return Group(*parts)
 
 
-def short_ids(ids: Sequence[str], *, keep: int = 12) -> list[str]:
+def short_ids(ids: Sequence[str], *, keep: int = 8) -> list[str]:
     """Ids short enough for a table cell and still told apart: an S3 key by its tail, a message id by
     its head. Where two would look the same, both are shown whole (``--wide`` and JSON always are)."""
 
