@@ -37,6 +37,12 @@ class Depth:
     visible: int
     in_flight: int | None = None
     oldest_at: datetime | None = None
+    held_until: datetime | None = None
+    """When the held (``in_flight``) failures are readable again, where known (S3 leases)."""
+
+    @property
+    def held(self) -> Held:
+        return Held(self.in_flight or 0, self.held_until)
 
     @property
     def total(self) -> int:
@@ -161,8 +167,8 @@ def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
     with translate_errors(f"count the failures in s3 bucket {bucket} (s3 list-objects-v2)"):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                if str(obj.get("Key", "")).endswith("/"):
-                    continue  # a "folder" marker, not a failure
+                if str(obj.get("Key", "")).endswith(("/", S3_LEASE_SUFFIX)):
+                    continue  # a "folder" marker or a redrive's lease, not a failure
                 count += 1
                 written = obj.get("LastModified")
                 if isinstance(written, datetime) and (oldest is None or written < oldest):

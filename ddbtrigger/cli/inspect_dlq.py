@@ -164,7 +164,7 @@ RICH_TABLE_MAX_ROWS = 300
 """Above this many rows, tables are drawn as plain aligned text: rich needs ~5 ms a row."""
 FAILURE_COLUMNS = (
     "id",
-    "received",
+    "landed",
     "trigger",
     "shard",
     "sequence range",
@@ -208,7 +208,7 @@ def failure_rows(entries: list[Entry], now: datetime, *, wide: bool = False) -> 
     for shown_id, entry in zip(ids, failures, strict=True):
         f = entry.item
         assert isinstance(f, Failure)
-        received = f.received_at.strftime("%m-%d %H:%M:%S") if f.received_at else "–"
+        received = f.received_at.strftime("%m-%d %H:%M") if f.received_at else "–"
         seq = f.start_sequence_number if wide else short_sequence(f.start_sequence_number)
         if f.end_sequence_number != f.start_sequence_number:
             end = f.end_sequence_number if wide else short_sequence(f.end_sequence_number)
@@ -248,7 +248,9 @@ def rich_table(
 
     from ddbtrigger.cli.render import fitted_table
 
-    cells = [[Text(c) for c in cells[:-1]] + [Text(cells[-1], style="red" if red else "")] for cells, red in rows]
+    cells = [
+        [Text(c) for c in cells[:-1]] + [Text(cells[-1], style="red" if red else "")] for cells, red in rows
+    ]
     return fitted_table(title, columns, cells, width=width, wide=wide)
 
 

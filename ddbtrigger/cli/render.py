@@ -176,7 +176,7 @@ def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[Text]], *, width
     widths = list(natural)
     while sum(widths) > room:
         slack = [w - m for w, m in zip(widths, minimum, strict=True)]
-        widest = max(range(len(widths)), key=lambda i: (widths[i] if slack[i] > 0 else -1))
+        widest = max(range(len(widths)), key=lambda i: widths[i] if slack[i] > 0 else -1)
         widths[widest] -= 1
     return Layout(widths)
 
@@ -217,8 +217,8 @@ def fitted_table(
 
 
 def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> RenderableType:
-    """One block per row: the first cell as its heading, then ``header: value`` lines (multi-line
-    headers and values joined with `` / ``)."""
+    """One block per row: the first cell as its heading, then the others indented, each a
+    ``header: value`` line (multi-line headers and values joined with `` / ``)."""
     from rich.console import Group
     from rich.text import Text
 
@@ -229,7 +229,8 @@ def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[T
     for row in rows:
         head = flat(row[0].copy())
         head.stylize("bold")
-        block = Text.assemble(head)
+        block = Text(headers[0].replace("\n", " / ") + ": ")
+        block.append_text(head)
         for header, value in zip(headers[1:], row[1:], strict=True):
             block.append("\n  " + header.replace("\n", " / ") + ": ")
             block.append_text(flat(value))

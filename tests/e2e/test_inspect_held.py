@@ -27,7 +27,14 @@ def hold_all(sqs: Any, url: str) -> int:
 
 def inspect(run_cli: Any, world: dict[str, Any], *extra: str) -> Any:
     return run_cli(
-        "inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], "--trigger", "orders-audit", *extra
+        "inspect-dlq",
+        "-f",
+        str(world["spec"]),
+        "--endpoint-url",
+        world["url"],
+        "--trigger",
+        "orders-audit",
+        *extra,
     )
 
 

@@ -12,7 +12,7 @@ from ddbtrigger.cli.inspect_dlq import FAILURE_COLUMNS, rich_table
 
 ROW = [
     "…-1a2b3c4d5e6f",
-    "11-27 09:39:29",
+    "11-27 09:39",
     "orders-archive",
     "…95772357192-96b5e668",
     "100000…000700",
