@@ -25,7 +25,7 @@ def hold_all(sqs: Any, url: str) -> int:
     return held
 
 
-def inspect(run_cli: Any, world: dict[str, Any], *extra: str) -> Any:
+def inspect(run_cli: Any, world: dict[str, Any], *extra: str) -> Any:  # noqa: F811
     return run_cli(
         "inspect-dlq",
         "-f",
