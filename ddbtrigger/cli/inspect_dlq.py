@@ -95,7 +95,11 @@ def inspect_dlq(
     wide: WideOpt = False,
     now: NowOpt = None,
 ) -> None:
-    """Read and decode what the failure destinations hold, without consuming it."""
+    """Read and decode what the failure destinations hold, without consuming it.
+
+    Exits 3 (attention needed) when another reader holds failures invisible, so the listing is
+    incomplete: they are counted as held, never hidden.
+    """
     from ddbtrigger.aws.dlq import check_limit
     from ddbtrigger.cli.render import widen
     from ddbtrigger.errors import EXIT_ATTENTION, UsageError
