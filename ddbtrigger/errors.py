@@ -12,6 +12,10 @@ from typing import ClassVar
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_ATTENTION = 3
+"""Attention needed: ``status`` found something a person must look at (a mapping not ``Enabled``, a
+``PROBLEM`` result, drift, a missing part, failures waiting or held), or ``inspect-dlq`` could not list
+every failure because another reader holds some. The result is still printed in full."""
 
 
 class DdbtError(Exception):

@@ -24,12 +24,12 @@ from ddbtrigger.cli.options import (
     RegionOpt,
     TriggerOpt,
 )
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.render import Output, OutputFormat, WideOpt
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.table import Table
 
+    from ddbtrigger.core.failures import Held
     from ddbtrigger.usecases.inspect import Entry, ExportSummary, InspectReport
 
 LimitOpt = Annotated[
@@ -92,11 +92,17 @@ def inspect_dlq(
     show_images: ImagesOpt = False,
     export: ExportOpt = None,
     output: OutputOpt = OutputFormat.table,
+    wide: WideOpt = False,
     now: NowOpt = None,
 ) -> None:
-    """Read and decode what the failure destinations hold, without consuming it."""
+    """Read and decode what the failure destinations hold, without consuming it.
+
+    Exits 3 (attention needed) when another reader holds failures invisible, so the listing is
+    incomplete: they are counted as held, never hidden.
+    """
     from ddbtrigger.aws.dlq import check_limit
-    from ddbtrigger.errors import UsageError
+    from ddbtrigger.cli.render import widen
+    from ddbtrigger.errors import EXIT_ATTENTION, UsageError
     from ddbtrigger.usecases import inspect as uc
     from ddbtrigger.usecases.spec_file import open_workspace
 
@@ -135,7 +141,11 @@ def inspect_dlq(
         out.warn(f"trigger {name} has no failure destination (on_failure): nothing to inspect")
     if report.truncated:
         out.warn("SQS refused to put more messages in flight (OverLimit): only part of the queue was read")
-    out.result(report.as_json(), lambda console: draw_report(console, report, redrive=redrive))
+    if wide:
+        widen(out.out)
+    out.result(report.as_json(), lambda console: draw_report(console, report, redrive=redrive, wide=wide))
+    if report.held.count:
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def _now() -> datetime:
@@ -157,7 +167,8 @@ def _parse_now(value: str | None) -> datetime | None:
 RICH_TABLE_MAX_ROWS = 300
 """Above this many rows, tables are drawn as plain aligned text: rich needs ~5 ms a row."""
 FAILURE_COLUMNS = (
-    "received",
+    "id",
+    "landed",
     "trigger",
     "shard",
     "sequence range",
@@ -173,70 +184,86 @@ MALFORMED_TITLE = "Malformed (not invocation records; kept, never deleted)"
 Row = tuple[list[str], bool]
 
 
-def draw_report(console: Console, report: InspectReport, *, redrive: dict[str, Any]) -> None:
+def draw_report(
+    console: Console, report: InspectReport, *, redrive: dict[str, Any], wide: bool = False
+) -> None:
     """The table-mode view of one scan."""
     if report.failures:
-        print_table(console, FAILURES_TITLE, FAILURE_COLUMNS, failure_rows(report.failures, report.now))
+        rows = failure_rows(report.failures, report.now, wide=wide)
+        print_table(console, FAILURES_TITLE, FAILURE_COLUMNS, rows, wide=wide)
         hydrated = [e for e in report.failures if e.hydration is not None]
         for entry in hydrated:
             console.print(records_view(entry))
     if report.malformed:
-        print_table(console, MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(report.malformed))
+        rows = malformed_rows(report.malformed, wide=wide)
+        print_table(console, MALFORMED_TITLE, MALFORMED_COLUMNS, rows, wide=wide)
     console.print(footer(report, redrive=redrive))
 
 
-def failure_rows(entries: list[Entry], now: datetime) -> list[Row]:
-    """One row of cells per failure, and whether it is expired (drawn in red)."""
+def failure_rows(entries: list[Entry], now: datetime, *, wide: bool = False) -> list[Row]:
+    """One row of cells per failure, and whether it is expired (drawn in red). ``wide``: whole ids."""
+    from ddbtrigger.cli.render import short_ids
     from ddbtrigger.core.failures import Failure
     from ddbtrigger.usecases.inspect import expiry_text, short_sequence
 
+    failures = [e for e in entries if isinstance(e.item, Failure)]
+    ids = [e.item.id for e in failures] if wide else short_ids([e.item.id for e in failures])
     rows: list[Row] = []
-    for entry in entries:
+    for shown_id, entry in zip(ids, failures, strict=True):
         f = entry.item
-        if not isinstance(f, Failure):
-            continue
-        received = f.received_at.strftime("%m-%d %H:%M:%S") if f.received_at else "–"
-        seq = short_sequence(f.start_sequence_number)
+        assert isinstance(f, Failure)
+        received = f.received_at.strftime("%m-%d %H:%M") if f.received_at else "–"
+        seq = f.start_sequence_number if wide else short_sequence(f.start_sequence_number)
         if f.end_sequence_number != f.start_sequence_number:
-            seq += f"–{short_sequence(f.end_sequence_number)}"
+            end = f.end_sequence_number if wide else short_sequence(f.end_sequence_number)
+            seq += f" – {end}"
         cells = [
+            shown_id,
             received,
             entry.trigger,
-            _short_shard(f.shard_id),
+            f.shard_id if wide else _short_shard(f.shard_id),
             seq,
             str(f.batch_size),
             f.condition,
             str(f.approximate_invoke_count),
             f.function_error or "–",
-            expiry_text(f, now),
+            expiry_text(entry, now),
         ]
-        rows.append((cells, f.expired(now)))
+        rows.append((cells, entry.expired(now)))
     return rows
 
 
-def malformed_rows(entries: list[Entry]) -> list[Row]:
-    return [([entry.item.id, entry.trigger, getattr(entry.item, "reason", "")], False) for entry in entries]
+def malformed_rows(entries: list[Entry], *, wide: bool = False) -> list[Row]:
+    from ddbtrigger.cli.render import short_ids
+
+    ids = [e.item.id for e in entries]
+    shown = ids if wide else short_ids(ids)
+    return [
+        ([i, entry.trigger, getattr(entry.item, "reason", "")], False)
+        for i, entry in zip(shown, entries, strict=True)
+    ]
 
 
-def rich_table(title: str, columns: tuple[str, ...], rows: list[Row]) -> Table:
-    from rich import box
-    from rich.table import Table
+def rich_table(
+    title: str, columns: tuple[str, ...], rows: list[Row], *, width: int = 80, wide: bool = False
+) -> RenderableType:
+    """The fitted table (render.fitted_table): stacked when ``width`` cannot hold it unbroken."""
     from rich.text import Text
 
-    # Light borders and a minimum width per column: at 80 columns every column stays readable (rich
-    # would otherwise squeeze the trigger and shard columns to nothing), long cells fold instead.
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in columns:
-        table.add_column(column, min_width=min(len(column), 5), overflow="fold", no_wrap=column == "received")
-    for cells, red in rows:
-        table.add_row(*cells[:-1], Text(cells[-1], style="red" if red else ""))
-    return table
+    from ddbtrigger.cli.render import fitted_table
+
+    cells = [
+        [Text(c) for c in cells[:-1]] + [Text(cells[-1], style="red" if red else "")] for cells, red in rows
+    ]
+    return fitted_table(title, columns, cells, width=width, wide=wide)
 
 
-def print_table(console: Console, title: str, columns: tuple[str, ...], rows: list[Row]) -> None:
-    """A rich table, or for many rows the same columns as plain aligned text (fast, flat)."""
+def print_table(
+    console: Console, title: str, columns: tuple[str, ...], rows: list[Row], *, wide: bool = False
+) -> None:
+    """A fitted rich table, or for many rows the same columns as plain aligned text (fast, flat)."""
     if len(rows) <= RICH_TABLE_MAX_ROWS:
-        console.print(rich_table(title, columns, rows))
+        console.print(rich_table(title, columns, rows, width=console.width, wide=wide))
         return
     widths = [max(len(column), *(len(cells[i]) for cells, _ in rows)) for i, column in enumerate(columns)]
     color = console.is_terminal and not console.no_color
@@ -253,12 +280,13 @@ def print_table(console: Console, title: str, columns: tuple[str, ...], rows: li
     console.file.flush()
 
 
-def failures_table(entries: list[Entry], now: datetime) -> Table:
-    return rich_table(FAILURES_TITLE, FAILURE_COLUMNS, failure_rows(entries, now))
+def failures_table(entries: list[Entry], now: datetime, *, width: int = 80) -> RenderableType:
+    return rich_table(FAILURES_TITLE, FAILURE_COLUMNS, failure_rows(entries, now), width=width)
 
 
 def _short_shard(shard_id: str) -> str:
-    return shard_id if len(shard_id) <= 24 else f"…{shard_id[-20:]}"
+    """A shard id by its tail (its hash); ``--wide`` and JSON show it whole."""
+    return shard_id if len(shard_id) <= 12 else f"…{shard_id[-8:]}"
 
 
 def records_view(entry: Entry) -> RenderableType:
@@ -285,8 +313,8 @@ def records_view(entry: Entry) -> RenderableType:
     return text
 
 
-def malformed_table(entries: list[Entry]) -> Table:
-    return rich_table(MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(entries))
+def malformed_table(entries: list[Entry], *, width: int = 80) -> RenderableType:
+    return rich_table(MALFORMED_TITLE, MALFORMED_COLUMNS, malformed_rows(entries), width=width)
 
 
 def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
@@ -296,6 +324,11 @@ def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
 
     n, expired, bad = len(report.failures), report.expired, len(report.malformed)
     line = f"{n} failure(s)" + (f" ([red]{expired} expired[/red])" if expired else "") + f", {bad} malformed"
+    if report.held.count:  # lead with the held ones: this listing is not the whole destination
+        held = report.held.count
+        line = held_line(report.held, report.now) + (
+            f"\nlisted: {n} (expired: {expired}) · malformed: {bad} · held: {held} · total: {n + bad + held}"
+        )
     if report.oldest_age is not None:
         line += f"; oldest failure arrived {age_text(report.oldest_age)} ago"
     if not n:
@@ -308,6 +341,21 @@ def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
             "and keeps them (add --drop-expired to remove them)"
         )
     return line
+
+
+def held_line(held: Held, now: datetime) -> str:
+    """Failures another reader holds: counted, never hidden behind an empty listing."""
+    from ddbtrigger.usecases.inspect import age_text
+
+    when = (
+        f"they reappear within {age_text(held.reappear_by - now)}"
+        if held.reappear_by is not None
+        else "they reappear when that reader releases them or its hold times out"
+    )
+    return (
+        f"[bold yellow]{held.count} failure(s) held[/bold yellow] by another reader (a redrive or "
+        f"inspect-dlq running, or a killed run's hold): not listed here; {when}"
+    )
 
 
 def _export(
@@ -323,7 +371,7 @@ def _export(
     at: datetime | None = None,
 ) -> None:
     """Stream the failures to ``path``; print the counts (and the malformed ones) as the result."""
-    from ddbtrigger.errors import UsageError
+    from ddbtrigger.errors import EXIT_ATTENTION, UsageError
     from ddbtrigger.usecases.inspect import export, malformed_json
 
     now = at or _now()
@@ -347,8 +395,11 @@ def _export(
         "failures": summary.failures,
         "expired": summary.expired,
         "malformed": [malformed_json(e) for e in summary.malformed],
+        "held": summary.held.as_json(),
     }
     out.result(document, lambda console: _draw_export(console, summary, now, redrive))
+    if summary.held.count:
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def _draw_export(console: Console, summary: ExportSummary, now: datetime, redrive: dict[str, Any]) -> None:
@@ -363,6 +414,8 @@ def _draw_export(console: Console, summary: ExportSummary, now: datetime, redriv
     if summary.oldest_arrival is not None:
         line += f"; oldest failure arrived {age_text(now - summary.oldest_arrival)} ago"
     console.print(line, markup=False)
+    if summary.held.count:
+        console.print(held_line(summary.held, now))
     if summary.failures:
         console.print(
             "next: " + redrive_command(triggers=summary.triggers_with_failures, **redrive), markup=False
@@ -412,18 +465,18 @@ def _follow(
             follow(factory, selected, on_new=as_lines, clock=_now, interval=interval, limit=limit)
             return
         out.info(f"following {len(selected)} trigger(s) every {interval:g}s; Ctrl-C to stop")
-        with Live(_follow_view(shown), console=out.out, auto_refresh=False) as live:
+        with Live(_follow_view(shown, out.out.width), console=out.out, auto_refresh=False) as live:
 
             def append(entries: list[Entry]) -> None:
                 shown.extend(enrich(entries))
-                live.update(_follow_view(shown), refresh=True)
+                live.update(_follow_view(shown, out.out.width), refresh=True)
 
             follow(factory, selected, on_new=append, clock=_now, interval=interval, limit=limit)
     except KeyboardInterrupt:
         return
 
 
-def _follow_view(entries: list[Entry]) -> RenderableType:
+def _follow_view(entries: list[Entry], width: int = 80) -> RenderableType:
     from rich.console import Group
 
     from ddbtrigger.core.failures import Failure
@@ -432,10 +485,10 @@ def _follow_view(entries: list[Entry]) -> RenderableType:
     failures = [e for e in entries if isinstance(e.item, Failure)]
     malformed = [e for e in entries if not isinstance(e.item, Failure)]
     recent = failures[-RICH_TABLE_MAX_ROWS:]
-    parts: list[Any] = [failures_table(recent, now)]
+    parts: list[Any] = [failures_table(recent, now, width=width)]
     parts += [records_view(e) for e in recent[-20:] if e.hydration is not None]
     if malformed:
-        parts.append(malformed_table(malformed[-20:]))
+        parts.append(malformed_table(malformed[-20:], width=width))
     shown = f" (the newest {len(recent)} shown)" if len(recent) < len(failures) else ""
     parts.append(f"{len(failures)} failure(s){shown}, {len(malformed)} malformed; watching (Ctrl-C to stop)")
     return Group(*parts)

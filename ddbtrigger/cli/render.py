@@ -9,14 +9,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.progress import Progress
+    from rich.text import Text
+
+
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
+]
 
 
 class OutputFormat(StrEnum):
@@ -114,3 +123,130 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+WIDE_WIDTH = 100_000
+"""The console width under ``--wide``: nothing wraps or is cut; the terminal wraps long lines itself."""
+
+
+def widen(console: Console) -> None:
+    """``--wide``: draw at full width, whatever the terminal's width."""
+    console.width = WIDE_WIDTH
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a table fits: ``widths`` per column for a table, or ``None`` for the stacked layout."""
+
+    widths: list[int] | None
+
+    @property
+    def stacked(self) -> bool:
+        return self.widths is None
+
+
+def table_overhead(columns: int) -> int:
+    """Characters the table of ``fitted_table`` adds to its cells: a 2-wide gap between columns."""
+    return 2 * (columns - 1)
+
+
+def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[Text]], *, width: int, wide: bool) -> Layout:
+    """The one fitting decision for every table (status, inspect-dlq, redrive, plan).
+
+    Each column gets its natural width (its longest line). When they do not fit, the columns that can
+    wrap are narrowed, never below their longest word (so no header or value is broken mid-word);
+    when even that does not fit, the stacked layout is chosen. ``wide`` never narrows anything.
+    """
+    from rich.cells import cell_len
+
+    def lines(text: str) -> list[str]:
+        return text.split("\n")
+
+    def words(text: str) -> list[str]:
+        return text.split() or [""]
+
+    columns = [[headers[i]] + [row[i].plain for row in rows] for i in range(len(headers))]
+    natural = [max(cell_len(line) for cell in col for line in lines(cell)) for col in columns]
+    if wide:
+        return Layout(natural)
+    minimum = [max(cell_len(w) for cell in col for w in words(cell)) for col in columns]
+    room = width - table_overhead(len(headers))
+    if sum(minimum) > room:
+        return Layout(None)
+    widths = list(natural)
+    while sum(widths) > room:
+        slack = [w - m for w, m in zip(widths, minimum, strict=True)]
+        widest = max(range(len(widths)), key=lambda i: widths[i] if slack[i] > 0 else -1)
+        widths[widest] -= 1
+    return Layout(widths)
+
+
+def fitted_table(
+    title: str | None,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    width: int,
+    wide: bool = False,
+    show_lines: bool = False,
+) -> RenderableType:
+    """A table that fits ``width`` without breaking a word or dropping a column, else one block per
+    row (``key: value`` lines). Plain ``str`` cells are taken as they are (no markup)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    cells = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+    layout = fit_columns(headers, cells, width=width, wide=wide)
+    if layout.widths is None:
+        return stacked(title, headers, cells)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+        show_lines=show_lines,
+    )
+    for header, column_width in zip(headers, layout.widths, strict=True):
+        table.add_column(header, width=column_width, overflow="fold", no_wrap=wide)
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
+def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> RenderableType:
+    """One block per row: the first cell as its heading, then the others indented, each a
+    ``header: value`` line (multi-line headers and values joined with `` / ``)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    def flat(text: Text) -> Text:
+        return Text(" / ").join(text.split("\n", allow_blank=True)) if "\n" in text.plain else text
+
+    parts: list[RenderableType] = [Text(title, style="bold")] if title else []
+    for row in rows:
+        head = flat(row[0].copy())
+        head.stylize("bold")
+        block = Text(headers[0].replace("\n", " / ") + ": ")
+        block.append_text(head)
+        for header, value in zip(headers[1:], row[1:], strict=True):
+            block.append("\n  " + header.replace("\n", " / ") + ": ")
+            block.append_text(flat(value))
+        parts += [block, Text("")]
+    return Group(*parts)
+
+
+def short_ids(ids: Sequence[str], *, keep: int = 8) -> list[str]:
+    """Ids short enough for a table cell and still told apart: an S3 key by its tail, a message id by
+    its head. Where two would look the same, both are shown whole (``--wide`` and JSON always are)."""
+
+    def short(value: str) -> str:
+        if len(value) <= keep + 1:
+            return value
+        return f"…{value[-keep:]}" if "/" in value else f"{value[:keep]}…"
+
+    shown = [short(i) for i in ids]
+    clashes = {s for s in shown if shown.count(s) > 1}
+    return [i if s in clashes else s for i, s in zip(ids, shown, strict=True)]

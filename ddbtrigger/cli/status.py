@@ -21,11 +21,10 @@ from ddbtrigger.cli.options import (
     RegionOpt,
     TriggerOpt,
 )
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.render import Output, OutputFormat, WideOpt
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.table import Table
     from rich.tree import Tree
 
     from ddbtrigger.core.live import LiveMapping
@@ -78,10 +77,15 @@ def status(
     shards: ShardsOpt = None,
     metrics: MetricsOpt = False,
     watch: WatchOpt = False,
+    wide: WideOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Mapping and shard status of each trigger, with destination depth, drift and health hints."""
-    from ddbtrigger.errors import UsageError
+    """Mapping and shard status of each trigger, with destination depth, drift and health hints.
+
+    Exits 3 (attention needed) when any trigger needs a person, so cron and runbooks can alert on it.
+    """
+    from ddbtrigger.cli.render import widen
+    from ddbtrigger.errors import EXIT_ATTENTION, UsageError
     from ddbtrigger.usecases.spec_file import open_workspace
     from ddbtrigger.usecases.status import read_status
 
@@ -97,15 +101,25 @@ def status(
     def read() -> StatusReport:
         return read_status(factory, selected, shards=show_shards, metrics=metrics)
 
+    if wide:
+        widen(out.out)
     if watch:
-        watch_status(out, read, interval=seconds or DEFAULT_WATCH_SECONDS)
+        watch_status(out, read, interval=seconds or DEFAULT_WATCH_SECONDS, wide=wide)
         return
     report = read()
-    out.result(report.as_json(), lambda console: console.print(status_view(report)))
+    out.result(report.as_json(), lambda console: draw(console, report, wide=wide))
+    if report.needs_attention:
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def watch_status(
-    out: Output, read: Any, *, interval: float, sleep: Any = None, rounds: int | None = None
+    out: Output,
+    read: Any,
+    *,
+    interval: float,
+    sleep: Any = None,
+    rounds: int | None = None,
+    wide: bool = False,
 ) -> None:
     """Redraw ``read()`` in place every ``interval`` seconds until Ctrl-C (exit 0) or ``rounds`` ran.
 
@@ -120,8 +134,12 @@ def watch_status(
 
     pause = sleep or time.sleep
     done = 0
+
+    def view_of(report: StatusReport) -> RenderableType:
+        return status_view(report, width=out.out.width, wide=wide)
+
     try:
-        view = status_view(read())
+        view = view_of(read())
         in_place = out.out.is_terminal
         live = Live(view, console=out.out, auto_refresh=False) if in_place else None
         if live is None:
@@ -130,7 +148,7 @@ def watch_status(
             while rounds is None or done < rounds:
                 pause(interval)
                 done += 1
-                view, shown = _refreshed(read, view)
+                view, shown = _refreshed(lambda: view_of(read()), view)
                 if live is not None:
                     live.update(shown, refresh=True)
                 else:
@@ -139,7 +157,7 @@ def watch_status(
         return
 
 
-def _refreshed(read: Any, last: RenderableType) -> tuple[RenderableType, RenderableType]:
+def _refreshed(fresh: Any, last: RenderableType) -> tuple[RenderableType, RenderableType]:
     """(the latest good view, what to show): a fresh view, or the last good one with why it is old."""
     from rich.console import Group
     from rich.text import Text
@@ -147,18 +165,20 @@ def _refreshed(read: Any, last: RenderableType) -> tuple[RenderableType, Rendera
     from ddbtrigger.errors import DdbtError
 
     try:
-        view = status_view(read())
+        view = fresh()
     except DdbtError as e:
         return last, Group(last, Text(f"refresh failed: {e.message}", style="red"))
     return view, view
 
 
-def status_view(report: StatusReport) -> RenderableType:
-    """The whole table-mode view: the table, then hints, then shard trees."""
+def status_view(report: StatusReport, *, width: int = 120, wide: bool = False) -> RenderableType:
+    """The whole table-mode view: the table (stacked when ``width`` cannot hold it), then ids, hints,
+    and shard trees."""
     from rich.console import Group
     from rich.text import Text
 
-    parts: list[RenderableType] = [status_table(report), Text.from_markup("\n".join(id_lines(report)))]
+    table = status_table(report, width=width, wide=wide)
+    parts: list[RenderableType] = [table, Text(""), Text.from_markup("\n".join(id_lines(report)))]
     lines = hint_lines(report)
     if lines:
         parts += [Text(""), Text.from_markup("\n".join(lines))]
@@ -169,28 +189,26 @@ def status_view(report: StatusReport) -> RenderableType:
     return Group(*parts)
 
 
-def status_table(report: StatusReport) -> Table:
-    """One row per trigger; each cell holds one concern (its second line is detail)."""
-    from rich import box
-    from rich.table import Table
+STATUS_COLUMNS = (
+    "trigger\ntable",
+    "stream\nview type",
+    "mapping\nreason",
+    "last result",
+    "batch/retries\nage/bisect",
+    "on failure\ndepth",
+    "drift",
+)
 
-    table = Table(
-        title="Trigger status",
-        title_justify="left",
-        box=box.SIMPLE_HEAVY,
-        show_lines=True,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    table.add_column("trigger\ntable", overflow="fold", min_width=10)
-    table.add_column("stream\nview type", no_wrap=True)
-    table.add_column("mapping\nreason", overflow="fold", min_width=9)
-    table.add_column("last result", overflow="fold", min_width=9, max_width=16)
-    table.add_column("batch/retries\nage/bisect", no_wrap=True)
-    table.add_column("on failure\ndepth", overflow="fold", min_width=18)
-    table.add_column("drift", no_wrap=True)
-    if report.metrics:
-        table.add_column("iterator\nage", no_wrap=True, min_width=8)
+
+def status_table(report: StatusReport, *, width: int = 120, wide: bool = False) -> RenderableType:
+    """One row per trigger; each cell holds one concern (its second line is detail). Every column is
+    kept (drift, iterator age): a narrow terminal gets one block per trigger instead."""
+    from rich.text import Text
+
+    from ddbtrigger.cli.render import fitted_table
+
+    columns = STATUS_COLUMNS + (("iterator\nage",) if report.metrics else ())
+    rows = []
     for t in report.triggers:
         row = [
             f"[bold]{_text(t.name)}[/]\n{_text(t.table)}",
@@ -203,8 +221,8 @@ def status_table(report: StatusReport) -> Table:
         ]
         if report.metrics:
             row.append(_duration_ms(t.iterator_age_ms))
-        table.add_row(*row)
-    return table
+        rows.append([Text.from_markup(cell) for cell in row])
+    return fitted_table("Trigger status", columns, rows, width=width, wide=wide, show_lines=True)
 
 
 def id_lines(report: StatusReport) -> list[str]:
@@ -326,7 +344,7 @@ def _depth_cell(dest: DestinationStatus | None) -> str:
     style = "bold yellow" if depth.total else "green"
     text = f"[{style}]{depth.visible}[/]"
     if depth.in_flight:
-        text += f" (+{depth.in_flight} in flight)"
+        text += f" [bold yellow]+{depth.in_flight} held[/]"
     return text
 
 
@@ -340,6 +358,6 @@ def _duration_ms(value: float | None) -> str:
     return human_duration(timedelta(milliseconds=value)) if value >= 1000 else f"{value:.0f} ms"
 
 
-def draw(console: Console, report: StatusReport) -> None:
-    """Print the table-mode view on ``console`` (used by ``status`` and by the demo)."""
-    console.print(status_view(report))
+def draw(console: Console, report: StatusReport, *, wide: bool = False) -> None:
+    """Print the table-mode view on ``console`` (used by ``status`` and by the demo), fitted to it."""
+    console.print(status_view(report, width=console.width, wide=wide))

@@ -10,8 +10,12 @@ invocation record becomes ``Malformed`` with a reason a person can act on, and i
 Repeated strings (stream ARN, shard id, function ARN, condition) are interned and the classes use
 slots, so holding ten thousand failures for a sorted table stays cheap.
 
-The stream keeps records 24 hours, so each failure carries ``expires_at``: after that, the pointer
-leads nowhere (SQS/SNS) and only an S3 destination still has the records.
+The stream keeps records 24 hours, so a pointer (SQS/SNS) carries ``expires_at``: after that, it leads
+nowhere. An S3 failure carries its records and never expires (``can_expire`` is False).
+
+A destination may also hold failures that cannot be read right now because another reader holds them
+(an SQS message invisible during another scan, an S3 failure under another run's lease): ``Held``
+counts them, so no listing ever calls a destination empty while it is not.
 """
 
 from __future__ import annotations
@@ -71,8 +75,13 @@ class Failure:
         """When the stream may trim the first record of the batch (24 h after it arrived)."""
         return self.approximate_arrival_of_first_record + STREAM_RETENTION
 
+    @property
+    def can_expire(self) -> bool:
+        """Only a pointer expires; a failure that carries its records (an S3 object's payload) keeps them."""
+        return self.records is None
+
     def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
+        return self.can_expire and now >= self.expires_at
 
     def time_left(self, now: datetime) -> timedelta:
         return self.expires_at - now
@@ -110,7 +119,7 @@ class Failure:
             "approximate_invoke_count": self.approximate_invoke_count,
             "function_error": self.function_error,
             "approximate_arrival_of_first_record": iso(self.approximate_arrival_of_first_record),
-            "expires_at": iso(self.expires_at),
+            "expires_at": iso(self.expires_at) if self.can_expire else None,
             "expired": self.expired(now),
             "stream_arn": self.stream_arn,
         }
@@ -131,6 +140,24 @@ class Malformed:
 
 
 ParseResult = Failure | Malformed
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Failures a destination holds that this read could not see: invisible SQS messages (another scan
+    or a killed run's hold), S3 failures under another run's lease. ``reappear_by`` is when the last of
+    them is readable again, where the destination tells it (an S3 lease's expiry), else ``None``."""
+
+    count: int = 0
+    reappear_by: datetime | None = None
+
+    def __add__(self, other: Held) -> Held:
+        times = [t for t in (self.reappear_by, other.reappear_by) if t is not None]
+        unknown = (self.count and self.reappear_by is None) or (other.count and other.reappear_by is None)
+        return Held(self.count + other.count, None if unknown or not times else max(times))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"count": self.count, "reappear_by": iso(self.reappear_by) if self.reappear_by else None}
 
 
 class _Bad(Exception):
@@ -155,7 +182,7 @@ def parse_failure(
     """Parse one destination message/object body. Never raises: anything unexpected is ``Malformed``."""
     try:
         document = _load(body, source)
-        if source == "sns":
+        if source == "sns" or _is_sns_envelope(document):
             document = _unwrap_sns(document)
         failure = _failure(document, id=id, source=source)
     except _Bad as e:
@@ -198,6 +225,12 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Bad(f"{what} is {_kind(value)} in JSON, not an object")
     return value
+
+
+def _is_sns_envelope(document: dict[str, Any]) -> bool:
+    """An SNS notification in a queue that is not the SNS destination's own tap (a topic fanned out to
+    an SQS destination's queue): decoded the same way, whatever queue it sits in."""
+    return document.get("Type") == "Notification" and "TopicArn" in document and "Message" in document
 
 
 def _unwrap_sns(document: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class HealthFacts:
     destination_type: str | None = None
     destination_exists: bool = True
     destination_depth: int | None = None
+    destination_held: int = 0
     oldest_failure_at: datetime | None = None
     drift: bool = False
     iterator_age: timedelta | None = None
@@ -73,6 +74,27 @@ def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda h: order[h.level])
+
+
+def attention(facts: HealthFacts) -> list[str]:
+    """Why a person must look at this trigger (``status`` exits 3 when any trigger has a reason).
+
+    A part missing, a mapping not ``Enabled`` or with a ``PROBLEM`` result or on an old stream, drift,
+    failures waiting in the destination, failures held invisible by another reader.
+    """
+    checks = [
+        (not facts.table_present, "table missing"),
+        (not facts.function_present, "function missing"),
+        (not facts.stream_enabled, "stream not enabled"),
+        (not facts.mapping_present, "mapping missing"),
+        (facts.mapping_present and facts.mapping_state != "Enabled", f"mapping {facts.mapping_state}"),
+        ((facts.last_processing_result or "").upper().startswith("PROBLEM"), "last result PROBLEM"),
+        (not facts.destination_exists, "destination missing"),
+        ((facts.destination_depth or 0) > facts.destination_held, "failures waiting"),
+        (facts.destination_held > 0, "failures held"),
+        (facts.drift, "drift"),
+    ]
+    return [reason for failing, reason in checks if failing]
 
 
 def _function_hints(facts: HealthFacts) -> list[Hint]:
@@ -167,6 +189,11 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         return []
     noun = "failure" if depth == 1 else "failures"
     message = f"the failure destination holds {depth} {noun}"
+    if facts.destination_held:
+        message += (
+            f" ({facts.destination_held} held invisible by another reader: a redrive or inspect-dlq "
+            "running, or a killed run's hold)"
+        )
     level: Level = "warning"
     if facts.oldest_failure_at is not None:
         age = max(now - facts.oldest_failure_at, timedelta(0))

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ddbtrigger.core.failures import Failure, Malformed, iso
+from ddbtrigger.core.failures import Failure, Held, Malformed, iso
 from ddbtrigger.core.spec import TriggerSpec
 
 if TYPE_CHECKING:
@@ -60,6 +60,13 @@ class Entry:
     item: Failure | Malformed
     hydration: Hydration | None = None
 
+    def expired(self, now: datetime) -> bool:
+        """A pointer past its 24 h, or one whose records ``--hydrate`` found trimmed already."""
+        item = self.item
+        if not isinstance(item, Failure) or not item.can_expire:
+            return False
+        return item.expired(now) or bool(self.hydration and self.hydration.expired)
+
 
 @dataclass
 class InspectReport:
@@ -71,6 +78,8 @@ class InspectReport:
     triggers: list[str] = field(default_factory=list)
     without_destination: list[str] = field(default_factory=list)
     truncated: bool = False
+    held: Held = field(default_factory=Held)
+    """Failures another reader holds: not listed, never "none"."""
 
     def add(self, entry: Entry) -> None:
         (self.failures if isinstance(entry.item, Failure) else self.malformed).append(entry)
@@ -80,7 +89,7 @@ class InspectReport:
 
     @property
     def expired(self) -> int:
-        return sum(1 for e in self.failures if _failure(e).expired(self.now))
+        return sum(1 for e in self.failures if e.expired(self.now))
 
     @property
     def oldest_age(self) -> timedelta | None:
@@ -88,10 +97,21 @@ class InspectReport:
         return self.now - min(arrivals) if arrivals else None
 
     def as_json(self) -> dict[str, Any]:
-        """Exactly PRODUCT.md's document (plus ``records`` on each failure under ``--hydrate``)."""
+        """PRODUCT.md's document (plus ``hydrated`` under ``--hydrate``), the held failures and the counts
+        (each its own number: listed failures, expired among them, malformed, held)."""
         return {
             "failures": [failure_json(e, self.now) for e in self.failures],
             "malformed": [malformed_json(e) for e in self.malformed],
+            "held": self.held.as_json(),
+            "counts": self.counts(),
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "failures": len(self.failures),
+            "expired": self.expired,
+            "malformed": len(self.malformed),
+            "held": self.held.count,
         }
 
 
@@ -102,6 +122,7 @@ def _failure(entry: Entry) -> Failure:
 
 def failure_json(entry: Entry, now: datetime) -> dict[str, Any]:
     doc = _failure(entry).as_json(trigger=entry.trigger, now=now)
+    doc["expired"] = entry.expired(now)
     if entry.hydration is not None:
         doc["hydrated"] = entry.hydration.as_json()
     return doc
@@ -140,6 +161,17 @@ def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
         t for t in by_table or triggers if t.function.rsplit(":function:", 1)[-1].split(":", 1)[0] == function
     ]
     return (by_function or by_table or list(triggers))[0].name
+
+
+def held_at(factory: ClientFactory, destinations: list[Destination], *, now: datetime) -> Held:
+    """What other readers hold in these destinations; read before scanning, so our own hold is not
+    counted."""
+    from ddbtrigger.aws.status_reads import held_failures
+
+    total = Held()
+    for dest in destinations:
+        total = total + held_failures(factory, dest.ref, now=now)
+    return total
 
 
 def scan(
@@ -265,6 +297,7 @@ def inspect(
     """Scan, sort by shard and sequence number, then hydrate in that order (shared reads)."""
     destinations, without = locate_destinations(factory, triggers)
     report = InspectReport(now=now, triggers=[t.name for t in triggers], without_destination=without)
+    report.held = held_at(factory, destinations, now=now)
 
     def truncated(_: str) -> None:
         report.truncated = True
@@ -284,6 +317,7 @@ class ExportSummary:
     failures: int = 0
     expired: int = 0
     malformed: list[Entry] = field(default_factory=list)
+    held: Held = field(default_factory=Held)
     oldest_arrival: datetime | None = None
     triggers_with_failures: set[str] = field(default_factory=set)
 
@@ -303,7 +337,7 @@ def export(
     """Write one JSON line per failure as it is read (flat memory); malformed ones are only counted."""
     destinations, _ = locate_destinations(factory, triggers)
     hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
-    summary = ExportSummary(path=path)
+    summary = ExportSummary(path=path, held=held_at(factory, destinations, now=now))
     for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds):
         if isinstance(entry.item, Malformed):
             summary.malformed.append(entry)
@@ -313,7 +347,7 @@ def export(
             entry = Entry(entry.trigger, failure, hydrator.hydrate(failure))
         handle.write(json.dumps(failure_json(entry, now), ensure_ascii=False, default=str) + "\n")
         summary.failures += 1
-        summary.expired += failure.expired(now)
+        summary.expired += entry.expired(now)
         first = failure.approximate_arrival_of_first_record
         summary.oldest_arrival = min(summary.oldest_arrival or first, first)
         summary.triggers_with_failures.add(entry.trigger)
@@ -385,8 +419,14 @@ def age_text(delta: timedelta) -> str:
     return f"{secs}s"
 
 
-def expiry_text(failure: Failure, now: datetime) -> str:
-    return "expired" if failure.expired(now) else f"expires in {age_text(failure.time_left(now))}"
+def expiry_text(entry: Entry, now: datetime) -> str:
+    """``expired``, a countdown for a pointer, or ``kept in S3`` for a failure that carries its records."""
+    failure = _failure(entry)
+    if not failure.can_expire:
+        return "kept in S3" if failure.source == "s3" else "kept"
+    if entry.expired(now):
+        return "expired"
+    return f"expires in {age_text(failure.time_left(now))}"
 
 
 def short_sequence(sequence: str, *, keep: int = 6) -> str:
@@ -405,6 +445,7 @@ __all__ = [
     "expiry_text",
     "export",
     "follow",
+    "held_at",
     "inspect",
     "iso",
     "locate_destinations",

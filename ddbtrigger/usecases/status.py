@@ -23,7 +23,7 @@ from ddbtrigger.aws.status_reads import (
     oldest_message_query,
     read_metrics,
 )
-from ddbtrigger.core.health import HealthFacts, Hint, hints
+from ddbtrigger.core.health import HealthFacts, Hint, attention, hints
 from ddbtrigger.core.live import LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
@@ -58,6 +58,7 @@ class DestinationStatus:
             "exists": self.exists,
             "visible": depth.visible if depth else None,
             "in_flight": depth.in_flight if depth else None,
+            "held": depth.held.as_json() if depth else None,
             "oldest_failure_at": _iso(self.oldest_at),
         }
 
@@ -80,6 +81,8 @@ class TriggerStatus:
     readers: int | None = None
     iterator_age_ms: float | None = None
     hints: tuple[Hint, ...] = ()
+    attention: tuple[str, ...] = ()
+    """Why a person must look (exit 3); empty when all is well."""
 
     def as_json(self) -> dict[str, Any]:
         """The PRODUCT.md shape (plus ``function``, ``hints``, ``readers``, ``iterator_age_ms``)."""
@@ -95,6 +98,7 @@ class TriggerStatus:
             "readers": self.readers,
             "iterator_age_ms": self.iterator_age_ms,
             "hints": [h.as_json() for h in self.hints],
+            "attention": list(self.attention),
         }
 
 
@@ -105,8 +109,12 @@ class StatusReport:
     metrics: bool = False
     shards: bool = False
 
+    @property
+    def needs_attention(self) -> bool:
+        return any(t.attention for t in self.triggers)
+
     def as_json(self) -> dict[str, Any]:
-        return {"triggers": [t.as_json() for t in self.triggers]}
+        return {"triggers": [t.as_json() for t in self.triggers], "attention": self.needs_attention}
 
 
 @dataclass
@@ -269,7 +277,12 @@ def _depth(
     if kind == "sqs" and url:
         return sqs_depth(factory, url, seen=seen)
     if kind == "s3":
-        return s3_depth(factory, name, on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX)
+        from ddbtrigger.aws.status_reads import s3_held
+
+        prefix = on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX
+        depth, held = s3_depth(factory, name, prefix), s3_held(factory, name, prefix, now=datetime.now(UTC))
+        # a leased failure is still an object: counted once, as held
+        return Depth(max(0, depth.visible - held.count), held.count, depth.oldest_at, held.reappear_by)
     if kind == "sns" and on_failure is not None:
         from ddbtrigger.aws.locate import resolve_destination
         from ddbtrigger.errors import NotFound
@@ -365,12 +378,13 @@ def _with_hints(status: TriggerStatus, live: LiveTrigger, now: datetime) -> Trig
         destination_type=dest.type if dest else None,
         destination_exists=dest.exists if dest else True,
         destination_depth=dest.depth.total if dest and dest.depth else None,
+        destination_held=dest.depth.in_flight or 0 if dest and dest.depth else 0,
         oldest_failure_at=dest.oldest_at if dest else None,
         drift=status.drift,
         iterator_age=timedelta(milliseconds=status.iterator_age_ms) if status.iterator_age_ms else None,
     )
     found = tuple(hints(facts, now))
-    return TriggerStatus(**{**status.__dict__, "hints": found})
+    return TriggerStatus(**{**status.__dict__, "hints": found, "attention": tuple(attention(facts))})
 
 
 def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any] | None:

@@ -123,7 +123,11 @@ def test_json_shape_and_nothing_consumed(world: dict[str, Any]) -> None:
     result = cli("-f", str(world["spec"]), "--output", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert list(doc) == ["failures", "malformed"]
+    assert list(doc) == ["failures", "malformed", "held", "counts"]
+    assert doc["held"] == {"count": 0, "reappear_by": None}
+    assert doc["counts"] == {"failures": 4, "expired": 1, "malformed": 2, "held": 0}
+    s3 = next(f for f in doc["failures"] if f["trigger"] == "users-sync")
+    assert s3["expires_at"] is None and s3["expired"] is False  # it carries its records (issue 13)
     assert len(doc["failures"]) == 4 and len(doc["malformed"]) == 2
     for failure in doc["failures"]:
         assert list(failure) == FAILURE_KEYS
@@ -140,7 +144,8 @@ def test_table_mode(world: dict[str, Any]) -> None:
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "RetryAttemptsExhausted" in text and "expires in 2" in text and "expired" in text
-    assert "4 failure(s) (2 expired), 2 malformed" in text
+    assert "4 failure(s) (1 expired), 2 malformed" in text  # the old S3 one carries its records
+    assert "kept in S3" in text
     assert "next: ddbtrigger redrive -f" in text and "--trigger orders-audit --trigger users-sync" in text
     assert "Kinesis" in text
     assert "quiet has no failure destination" in result.stderr
@@ -192,7 +197,7 @@ def test_export_streams_jsonl(world: dict[str, Any], tmp_path: Path) -> None:
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert len(lines) == 4 and all(list(line) == FAILURE_KEYS for line in lines)
     summary = json.loads(result.stdout)
-    assert summary["failures"] == 4 and len(summary["malformed"]) == 2 and summary["expired"] == 2
+    assert summary["failures"] == 4 and len(summary["malformed"]) == 2 and summary["expired"] == 1
     assert depth(world["factory"], world["url"]) == (5, 0)
 
 

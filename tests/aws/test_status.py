@@ -276,9 +276,9 @@ def test_json_output_matches_product_shape(moto_aws: Any, tmp_path: Path) -> Non
     make_function(moto_aws, "second-fn")
 
     result = run("-f", str(path), "--output", "json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # the second trigger has no mapping: attention needed
     doc = json.loads(result.stdout)
-    assert set(doc) == {"triggers"}
+    assert set(doc) == {"triggers", "attention"} and doc["attention"] is True
     first, second = doc["triggers"]
     assert set(first) >= {"name", "table", "stream", "mapping", "on_failure", "drift", "shards"}
     assert (first["name"], first["table"], first["drift"]) == ("orders-audit", "orders-audit-table", False)

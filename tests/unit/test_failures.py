@@ -374,3 +374,38 @@ def test_s3_allows_larger_bodies_than_sqs() -> None:
     assert len(body) > 256 * 1024
     assert isinstance(parse_failure(body, id="k", source="s3"), Failure)
     assert isinstance(parse_failure(body, id="k", source="sqs"), Malformed)
+
+
+def test_sns_envelope_in_an_sqs_destination_queue_is_decoded() -> None:
+    """A topic fanned out to an SQS destination's queue: the envelope is unwrapped there too (issue 13)."""
+    result = parse_failure(sns_envelope(RETRY_EXHAUSTED), id="m-sns", source="sqs")
+    assert isinstance(result, Failure), result
+    assert result.source == "sqs"
+    assert result.shard_id == "shardId-00000001573689847184-864758bb"
+
+
+def test_sns_envelope_around_junk_in_an_sqs_queue_is_still_malformed() -> None:
+    result = parse_failure(sns_envelope({"hello": "world"}), id="m", source="sqs")
+    assert isinstance(result, Malformed)
+    assert "no DDBStreamBatchInfo" in result.reason
+
+
+def test_a_failure_that_carries_its_records_never_expires() -> None:
+    """S3 failures carry their records: no countdown, never expired, ``expires_at: null`` in JSON."""
+    body = {**RETRY_EXHAUSTED, "payload": json.dumps({"Records": RECORDS})}
+    result = parse_failure(json.dumps(body), id="k", source="s3")
+    assert isinstance(result, Failure)
+    assert not result.can_expire
+    assert not result.expired(NOW + timedelta(days=30))
+    doc = result.as_json(trigger="t", now=NOW + timedelta(days=30))
+    assert doc["expires_at"] is None and doc["expired"] is False
+
+
+def test_held_counts_add_and_unknown_reappearance_wins() -> None:
+    from ddbtrigger.core.failures import Held
+
+    later = NOW + timedelta(minutes=5)
+    assert (Held(2, NOW) + Held(1, later)) == Held(3, later)
+    assert (Held(2, NOW) + Held(1, None)) == Held(3, None)
+    assert (Held() + Held(1, later)) == Held(1, later)
+    assert Held(3, later).as_json() == {"count": 3, "reappear_by": "2019-11-14T03:18:19Z"}

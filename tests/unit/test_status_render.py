@@ -138,9 +138,13 @@ def report() -> StatusReport:
 
 
 def render(renderable: object) -> str:
+    return render_at(renderable, 120)
+
+
+def render_at(renderable: object, width: int) -> str:
     with open(os.devnull, "w") as sink:
         console = Console(
-            width=120, record=True, no_color=True, color_system=None, force_terminal=False, file=sink
+            width=width, record=True, no_color=True, color_system=None, force_terminal=False, file=sink
         )
         console.print(renderable)
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
