@@ -216,6 +216,12 @@ def fitted_table(
     return table
 
 
+def _label(header: str, value: Text) -> str:
+    """A two-line header over a two-line value names two fields ("mapping / reason"); over a one-line
+    value it is one name broken to save width ("iterator age")."""
+    return header.replace("\n", " / " if "\n" in value.plain else " ")
+
+
 def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Text]]) -> RenderableType:
     """One block per row: the first cell as its heading, then the others indented, each a
     ``header: value`` line (multi-line headers and values joined with `` / ``)."""
@@ -229,10 +235,10 @@ def stacked(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[T
     for row in rows:
         head = flat(row[0].copy())
         head.stylize("bold")
-        block = Text(headers[0].replace("\n", " / ") + ": ")
+        block = Text(_label(headers[0], row[0]) + ": ")
         block.append_text(head)
         for header, value in zip(headers[1:], row[1:], strict=True):
-            block.append("\n  " + header.replace("\n", " / ") + ": ")
+            block.append("\n  " + _label(header, value) + ": ")
             block.append_text(flat(value))
         parts += [block, Text("")]
     return Group(*parts)
