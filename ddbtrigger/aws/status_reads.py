@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import translate_errors
+from ddbtrigger.aws.s3_leases import is_lease
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -110,8 +111,9 @@ def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
     with translate_errors(f"count the failures in s3 bucket {bucket} (s3 list-objects-v2)"):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                if str(obj.get("Key", "")).endswith("/"):
-                    continue  # a "folder" marker, not a failure
+                key = str(obj.get("Key", ""))
+                if key.endswith("/") or is_lease(key):
+                    continue  # a "folder" marker or a redrive's lease, not a failure
                 count += 1
                 written = obj.get("LastModified")
                 if isinstance(written, datetime) and (oldest is None or written < oldest):

@@ -500,6 +500,7 @@ def _open_scans(
     from ddbtrigger.aws.dlq import S3Scan
     from ddbtrigger.aws.locate import resolve_destination
     from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
+    from ddbtrigger.aws.s3_leases import S3Leases
 
     by_arn: dict[str, tuple[Any, list[Any]]] = {}
     for trigger in triggers:
@@ -509,7 +510,9 @@ def _open_scans(
         ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
         if ref.arn not in by_arn:
             if ref.type == "s3":
-                scan: Any = S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix)
+                s3, bucket = factory.client("s3"), ref.bucket or ref.name
+                leases = S3Leases(s3, bucket, hold_seconds=hold_seconds)
+                scan: Any = S3Scan(s3, bucket, ref.prefix, leases=leases)
             elif ref.read_queue_url is None:
                 raise UsageError(
                     f"trigger {trigger.name}: the sns destination {ref.name} has no inspect "
