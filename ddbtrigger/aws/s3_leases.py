@@ -25,9 +25,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ddbtrigger.aws.errors import error_code, translate, translate_errors
+from ddbtrigger.core.redrive import S3_LEASE_PREFIX
 from ddbtrigger.errors import NotFound
 
-LEASE_PREFIX = "ddbtrigger/leases/"
+LEASE_PREFIX = S3_LEASE_PREFIX
 LOST = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 """A conditional write that lost: someone else holds (or just took) the lease."""
 GONE = {"NoSuchKey", "404", "NotFound"}

@@ -20,6 +20,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from ddbtrigger.core.events import sequence_key
 
 MAX_ERROR_CHARS = 300
+S3_LEASE_PREFIX = "ddbtrigger/leases/"
+"""Where redrive keeps its S3 leases, at the bucket root: Lambda writes only under ``aws/lambda/``."""
 
 
 class Status(StrEnum):

@@ -28,6 +28,7 @@ from ddbtrigger.sandbox.mappings import MappingEmulator
 from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
 from ddbtrigger.sandbox.moto_streams import install_streams
 from ddbtrigger.sandbox.patching import Patcher
+from ddbtrigger.sandbox.s3_conditional import install_s3_conditional
 from ddbtrigger.sandbox.streams import StreamsModel
 
 ACCESS_KEY_ID = "sandbox"
@@ -179,6 +180,7 @@ class Sandbox:
         default_user_config["lambda"] = {"use_docker": False}
         install_streams(self._patcher, self.model)
         install_lambda(self._patcher, self.registry, self.model)
+        install_s3_conditional(self._patcher)
         server = _Server(self.port, self.latency_ms)
         server.start()  # raises OSError when the port is taken
         self._server = server
