@@ -313,29 +313,73 @@ class BarProgress:
             self.bar.advance(self.records, max(records, 0))
 
 
+ID_WIDTH = 16
+"""Ids in the table are shortened to this (the stacked layout and JSON show them whole)."""
+DETAIL_MIN = 30
+"""The detail column needs this much room, else the summary is stacked: words are never broken."""
+
+
 def draw_report(console: Console, report: RedriveReport, *, dry_run: bool) -> None:
-    """The summary table, the totals, and what to do next."""
+    """The summary table (stacked when the terminal is narrow), the totals, and what to do next."""
+    if report.results:
+        title = "Redrive" + (" (dry run)" if dry_run else "")
+        if console.width < _table_width(report) + DETAIL_MIN:
+            draw_stacked(console, report, title)
+        else:
+            console.print(summary_table(report, title))
+    for line in _fit(summary_line(report).split(" · "), console.width):
+        console.print(line)
+    for line in next_steps(report, dry_run=dry_run):
+        console.print(line)
+
+
+def _table_width(report: RedriveReport) -> int:
+    """What every column but the detail takes (cells plus two spaces of padding each)."""
+    trigger = max(len("trigger"), *(len(r.trigger) for r in report.results))
+    status = max(len(r.status.value) for r in report.results)
+    return ID_WIDTH * 2 + trigger + max(status, 6) + len("records") + 2 * 6
+
+
+def summary_table(report: RedriveReport, title: str) -> Any:
+    """One row per failure; light borders, ids shortened, status and counts never wrapped."""
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    if report.results:
-        table = Table(title="Redrive" + (" (dry run)" if dry_run else ""), title_justify="left")
-        for col in ("failure", "trigger", "shard", "status", "records", "detail"):
-            table.add_column(col, justify="right" if col == "records" else "left")
-        for r in report.results:
-            style = STATUS_STYLE.get(r.status.value, "")
-            table.add_row(
-                _short(r.id),
-                r.trigger,
-                _short(r.shard_id or "–"),
-                f"[{style}]{r.status.value}[/]",
-                str(r.records),
-                escape(r.error or ""),
-            )
-        console.print(table)
-    console.print(summary_line(report))
-    for line in next_steps(report, dry_run=dry_run):
-        console.print(line)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("failure", "trigger", "shard", "status", "records", "detail"):
+        table.add_column(
+            col,
+            justify="right" if col == "records" else "left",
+            no_wrap=col in ("failure", "shard", "status", "records"),
+            min_width=len(col),
+            overflow="fold",
+        )
+    for r in report.results:
+        style = STATUS_STYLE.get(r.status.value, "")
+        table.add_row(
+            _short(r.id, ID_WIDTH),
+            escape(r.trigger),
+            _short(r.shard_id or "–", ID_WIDTH),
+            f"[{style}]{r.status.value}[/]",
+            str(r.records),
+            escape(r.error or ""),
+        )
+    return table
+
+
+def draw_stacked(console: Console, report: RedriveReport, title: str) -> None:
+    """Each failure as a short block: status and full id, then where it came from, then the detail."""
+    from rich.markup import escape
+
+    console.print(title)
+    for r in report.results:
+        style = STATUS_STYLE.get(r.status.value, "")
+        console.print(f"[{style}]{r.status.value}[/] {escape(r.id)}")
+        where = f"{escape(r.trigger)} · shard {escape(r.shard_id or '–')} · {r.records} records"
+        console.print(f"  {where}")
+        if r.error:
+            console.print(f"  {escape(r.error)}")
 
 
 def summary_line(report: RedriveReport) -> str:
@@ -356,6 +400,17 @@ def summary_line(report: RedriveReport) -> str:
     if report.interrupted:
         parts.append("interrupted")
     return " · ".join(parts)
+
+
+def _fit(parts: list[str], width: int) -> list[str]:
+    """Join the counts with " · " into lines of at most ``width``; a count is never split."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def next_steps(report: RedriveReport, *, dry_run: bool) -> list[str]:
@@ -412,4 +467,5 @@ def _hints(report: RedriveReport, doc: dict[str, Any]) -> list[str]:
 
 
 def _short(text: str, width: int = 24) -> str:
-    return text if len(text) <= width else text[:10] + "…" + text[-(width - 11) :]
+    head = (width - 1) // 2
+    return text if len(text) <= width else text[:head] + "…" + text[-(width - 1 - head) :]
