@@ -23,8 +23,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.aws.s3_leases import S3Leases, is_lease
 from ddbtrigger.core.failures import MAX_S3_OBJECT_BYTES, Failure, Malformed, Source, parse_failure
-from ddbtrigger.errors import UsageError
+from ddbtrigger.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -214,14 +215,29 @@ class SqsScan:
 
 
 class S3Scan:
-    """The failures under an S3 prefix, newest first. Reading changes nothing; ``delete`` removes one."""
+    """The failures under an S3 prefix, newest first. Reading changes nothing; ``delete`` removes one.
+
+    With ``leases`` (redrive), each failure is leased before it is read and skipped when another run
+    holds its lease (counted in ``held_elsewhere``); leaving the ``with`` block releases the leases.
+    """
 
     source: Source = "s3"
 
-    def __init__(self, s3: Any, bucket: str, prefix: str = "", *, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        prefix: str = "",
+        *,
+        limit: int | None = None,
+        leases: S3Leases | None = None,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
         if limit is not None and limit < 1:
             raise UsageError(f"--limit must be at least 1 (got {limit})")
         self.s3, self.bucket, self.prefix, self.limit = s3, bucket, prefix, limit
+        self.leases = leases
+        self.skip = skip  # failures another run holds (inspect-dlq reports them as held, not listed)
         self.received = 0
         self.truncated = False
 
@@ -229,21 +245,26 @@ class S3Scan:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        self.release()
 
     @property
     def in_flight(self) -> int:
-        return 0
+        return self.leases.held if self.leases else 0
+
+    @property
+    def held_elsewhere(self) -> int:
+        return self.leases.held_elsewhere if self.leases else 0
 
     def keys(self) -> list[tuple[datetime, str, int]]:
-        """(last modified, key, size) of every object under the prefix, newest first."""
+        """(last modified, key, size) of every object under the prefix, newest first (leases skipped)."""
         found: list[tuple[datetime, str, int]] = []
         with translate_errors(f"list s3://{self.bucket}/{self.prefix}"):
             paginator = self.s3.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for obj in page.get("Contents", []):
-                    if not obj["Key"].endswith("/"):
-                        found.append((obj["LastModified"], obj["Key"], int(obj.get("Size", 0))))
+                    key = obj["Key"]
+                    if not key.endswith("/") and not is_lease(key) and key not in self.skip:
+                        found.append((obj["LastModified"], key, int(obj.get("Size", 0))))
         found.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return found
 
@@ -251,29 +272,42 @@ class S3Scan:
         for modified, key, size in self.keys():
             if self.limit is not None and self.received >= self.limit:
                 return
-            self.received += 1
+            if self.leases is not None and not self.leases.acquire(key):
+                continue
             if size > MAX_S3_OBJECT_BYTES:
+                self.received += 1
                 yield Malformed(
                     id=key, reason=f"oversized object: {size} bytes", source="s3", received_at=_utc(modified)
                 )
                 continue
-            with translate_errors(f"read s3://{self.bucket}/{key}"):
-                body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            try:
+                with translate_errors(f"read s3://{self.bucket}/{key}"):
+                    body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except NotFound:
+                self.release(key)  # deleted since the listing (another run redrove it)
+                continue
+            self.received += 1
             yield parse_failure(body, id=key, source="s3", received_at=_utc(modified))
 
     def delete(self, item: Result | str) -> None:
         key = item if isinstance(item, str) else item.id
         with translate_errors(f"delete s3://{self.bucket}/{key}"):
             self.s3.delete_object(Bucket=self.bucket, Key=key)
+        self.release(key)
 
     def extend(self, item: Result | str, seconds: int) -> None:
-        """Nothing to hold: an S3 object is not hidden while it is read."""
+        """Leases are renewed all at once (``extend_all``)."""
 
     def extend_all(self, seconds: int) -> int:
-        return 0
+        return self.leases.renew_all() if self.leases else 0
 
     def release(self, item: Result | str | None = None) -> int:
-        return 0
+        """Delete this scan's leases (all of them, or one failure's); without leases, nothing to do."""
+        if self.leases is None:
+            return 0
+        if item is None:
+            return self.leases.release()
+        return self.leases.release([item if isinstance(item, str) else item.id])
 
 
 Scan = SqsScan | S3Scan
@@ -286,10 +320,12 @@ def open_scan(
     limit: int | None = None,
     hold_seconds: int = DEFAULT_HOLD_SECONDS,
     wait_seconds: int = 2,
+    skip: frozenset[str] = frozenset(),
 ) -> Scan:
-    """The scan for a located destination. Use it as a context manager, so held messages are released."""
+    """The scan for a located destination. Use it as a context manager, so held messages are released.
+    ``skip`` names failures held elsewhere that a scan can see but must not list (S3 under a lease)."""
     if ref.type == "s3":
-        return S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix, limit=limit)
+        return S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix, limit=limit, skip=skip)
     url = ref.read_queue_url
     if url is None:
         raise UsageError(

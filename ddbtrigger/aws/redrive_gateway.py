@@ -54,9 +54,10 @@ class RedriveSqsScan(SqsScan):
 
 
 def in_flight_elsewhere(scan: Scan) -> int:
-    """Messages of the scan's queue that are invisible but not held by this scan (someone else's)."""
-    if not isinstance(scan, SqsScan):
-        return 0
+    """Failures someone else holds: SQS messages invisible but not held by this scan, S3 failures whose
+    lease another run holds."""
+    if isinstance(scan, S3Scan):
+        return scan.held_elsewhere
     with translate_errors(f"count the messages in flight in {scan.queue_url}"):
         attributes = scan.sqs.get_queue_attributes(
             QueueUrl=scan.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
@@ -69,7 +70,10 @@ def delete_s3_many(scan: S3Scan, failures: list[Failure]) -> list[str]:
     objects = [{"Key": f.id} for f in failures]
     with translate_errors(f"delete objects from s3://{scan.bucket}"):
         response = scan.s3.delete_objects(Bucket=scan.bucket, Delete={"Objects": objects, "Quiet": True})
-    return [str(e.get("Key")) for e in response.get("Errors", [])]
+    failed = [str(e.get("Key")) for e in response.get("Errors", [])]
+    if scan.leases is not None:  # only after the failure is gone
+        scan.leases.release([f.id for f in failures if f.id not in failed])
+    return failed
 
 
 class BatchDeleter:

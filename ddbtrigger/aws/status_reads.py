@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import translate_errors
+from ddbtrigger.aws.s3_leases import is_lease
 from ddbtrigger.core.failures import Held
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def held_failures(factory: ClientFactory, ref: DestinationRef, *, now: datetime)
     other reader, so when they reappear is not knowable from the queue. S3: ``s3_held``.
     """
     if ref.type == "s3":
-        return s3_held(factory, ref.bucket or ref.name, ref.prefix, now=now)
+        return s3_held(factory, ref.bucket or ref.name, ref.prefix)
     url = ref.read_queue_url
     if not url:
         return Held()
@@ -128,36 +129,12 @@ def held_failures(factory: ClientFactory, ref: DestinationRef, *, now: datetime)
     return Held(int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)))
 
 
-S3_LEASE_SUFFIX = ".lease"
-"""How a lease object is told from a failure. INTEGRATOR: align with the S3 lease naming of redrive."""
+def s3_held(factory: ClientFactory, bucket: str, prefix: str = "") -> Held:
+    """S3 failures under another run's lease (redrive's conditional-write leases), and when they
+    reappear: the leases' own module knows how they look."""
+    from ddbtrigger.aws.s3_leases import leased
 
-
-def s3_held(factory: ClientFactory, bucket: str, prefix: str = "", *, now: datetime) -> Held:
-    """S3 failures under another run's lease: lease objects whose expiry is still ahead.
-
-    The one place that knows how leases look (a ``*.lease`` object under the prefix whose JSON body has
-    ``expires_at``); ``reappear_by`` is the latest expiry. Unreadable leases count as held, expiry unknown.
-    """
-    import json
-
-    held = Held()
-    s3 = factory.client("s3")
-    with translate_errors(f"count the leased failures in s3 bucket {bucket} (s3 list-objects-v2)"):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                key = str(obj.get("Key", ""))
-                if not key.endswith(S3_LEASE_SUFFIX):
-                    continue
-                try:
-                    body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                    expires = datetime.fromisoformat(str(body["expires_at"]).replace("Z", "+00:00"))
-                    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
-                except (ValueError, KeyError, TypeError):
-                    held = held + Held(1)
-                    continue
-                if expires > now:
-                    held = held + Held(1, expires)
-    return held
+    return leased(factory.client("s3"), bucket, prefix)
 
 
 def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
@@ -167,7 +144,8 @@ def s3_depth(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
     with translate_errors(f"count the failures in s3 bucket {bucket} (s3 list-objects-v2)"):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                if str(obj.get("Key", "")).endswith(("/", S3_LEASE_SUFFIX)):
+                key = str(obj.get("Key", ""))
+                if key.endswith("/") or is_lease(key):
                     continue  # a "folder" marker or a redrive's lease, not a failure
                 count += 1
                 written = obj.get("LastModified")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
     from ddbtrigger.core.redrive import FailureResult, RedriveReport
+    from ddbtrigger.errors import DdbtError
 
 PANEL = "Redrive"
 STATUS_STYLE = {
@@ -38,6 +39,8 @@ STATUS_STYLE = {
     "expired": "red",
     "malformed": "yellow",
     "dry-run": "cyan",
+    "delivered-kept": "cyan",
+    "not-attempted": "yellow",
 }
 
 DryRunOpt = Annotated[
@@ -156,7 +159,8 @@ def redrive(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Re-deliver the failed records to the function; remove each failure only after it succeeded."""
-    from ddbtrigger.errors import OperationIncomplete, UsageError
+    from ddbtrigger.core.redrive import RedriveReport
+    from ddbtrigger.errors import DdbtError, UsageError
     from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
     from ddbtrigger.usecases.spec_file import open_workspace
 
@@ -181,24 +185,44 @@ def redrive(
         delete_on_success=delete_on_success,
         reads_per_second=reads_per_second,
     )
-    with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
-        if session.total and _may_delete(options):
-            out.confirm(_question(session.total, session.triggers, options), yes=yes)
-        with progress_bar(out, enabled=handler is None) as bar:  # no redraws over a debugger
-            report = session.run(progress=BarProgress(bar, dry_run=dry_run))
-        elsewhere = session.held_elsewhere
-    out.result(
-        report.as_json(),
-        lambda console: draw_report(console, report, dry_run=dry_run, held_elsewhere=elsewhere),
-    )
-    if elsewhere and (out.json or report.left_failing):
-        out.warn(_elsewhere_message(elsewhere))
-    if report.left_failing or elsewhere:
-        if out.json:
-            raise typer.Exit(1)
-        raise OperationIncomplete(
-            _left_message(report) if report.left_failing else _elsewhere_message(elsewhere)
-        )
+    session = None
+    try:
+        with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
+            if session.total and _may_delete(options):
+                out.confirm(_question(session.total, session.triggers, options), yes=yes)
+            with progress_bar(out, enabled=handler is None) as bar:  # no redraws over a debugger
+                report = session.run(progress=BarProgress(bar, dry_run=dry_run))
+    except KeyboardInterrupt:  # before the run (reading, asking) or while releasing: nothing was done
+        report = RedriveReport(held=session.held_elsewhere if session else 0, interrupted=True)
+    except DdbtError as e:
+        if session is None or session.report is None:
+            raise
+        _finish(out, session.report, dry_run=dry_run, error=e)
+        raise typer.Exit(e.exit_code) from None
+    _finish(out, report, dry_run=dry_run)
+
+
+def _finish(out: Output, report: RedriveReport, *, dry_run: bool, error: DdbtError | None = None) -> None:
+    """Print the summary (one JSON document, with ``error`` when the run failed), then exit right:
+    130 when interrupted, 1 when something was left failing or held elsewhere (or on ``error``)."""
+    from ddbtrigger.errors import OperationIncomplete
+
+    incomplete = report.left_failing or report.held
+    if error is None and incomplete and not report.interrupted:
+        message = _left_message(report) if report.left_failing else _elsewhere_message(report.held)
+        error = OperationIncomplete(message)
+    doc = report.as_json()
+    if error is not None:
+        doc["error"] = {"code": error.code, "message": error.message}
+    out.result(doc, lambda console: draw_report(console, report, dry_run=dry_run))
+    if report.held and (out.json or report.left_failing):
+        out.warn(_elsewhere_message(report.held))
+    if report.interrupted:
+        out.error_line("interrupted: the summary above is what was done; run redrive again to continue")
+        raise typer.Exit(130)
+    if error is not None:
+        out.error_line(error.message)
+        raise typer.Exit(error.exit_code)
 
 
 def _may_delete(options: Any) -> bool:
@@ -220,8 +244,9 @@ def _question(total: int, triggers: list[str], options: Any) -> str:
 def _left_message(report: RedriveReport) -> str:
     doc = report.as_json()
     return (
-        f"{doc['failed']} failure(s) still failing and {doc['expired']} expired were left in the "
-        "destination; see the table above"
+        f"{doc['failed']} failure(s) still failing, {doc['not_attempted']} not attempted and "
+        f"{doc['expired'] - report.dropped_expired} expired were left in the destination; see the "
+        "summary above"
     )
 
 
@@ -288,42 +313,115 @@ class BarProgress:
             self.bar.advance(self.records, max(records, 0))
 
 
-def draw_report(console: Console, report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0) -> None:
-    """The summary table, the totals, and what to do next."""
-    from rich.markup import escape
-    from rich.table import Table
+ID_WIDTH = 16
+"""Ids in the table are shortened to this (the stacked layout and JSON show them whole)."""
+DETAIL_MIN = 30
+"""The detail column needs this much room, else the summary is stacked: words are never broken."""
 
+
+def draw_report(console: Console, report: RedriveReport, *, dry_run: bool) -> None:
+    """The summary table (stacked when the terminal is narrow), the totals, and what to do next."""
     if report.results:
-        table = Table(title="Redrive" + (" (dry run)" if dry_run else ""), title_justify="left")
-        for col in ("failure", "trigger", "shard", "status", "records", "detail"):
-            table.add_column(col, justify="right" if col == "records" else "left")
-        for r in report.results:
-            style = STATUS_STYLE.get(r.status.value, "")
-            table.add_row(
-                _short(r.id),
-                r.trigger,
-                _short(r.shard_id or "–"),
-                f"[{style}]{r.status.value}[/]",
-                str(r.records),
-                escape(r.error or ""),
-            )
-        console.print(table)
-    doc = report.as_json()
-    console.print(
-        f"redriven {doc['redriven']} ({doc['records']} records) · failed {doc['failed']} · "
-        f"expired {doc['expired']} · malformed {doc['malformed']}"
-    )
-    for line in next_steps(report, dry_run=dry_run, held_elsewhere=held_elsewhere):
+        title = "Redrive" + (" (dry run)" if dry_run else "")
+        if console.width < _table_width(report) + DETAIL_MIN:
+            draw_stacked(console, report, title)
+        else:
+            console.print(summary_table(report, title))
+    for line in _fit(summary_line(report).split(" · "), console.width):
+        console.print(line)
+    for line in next_steps(report, dry_run=dry_run):
         console.print(line)
 
 
-def next_steps(report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0) -> list[str]:
-    """One line per thing the operator should know or do next."""
+def _table_width(report: RedriveReport) -> int:
+    """What every column but the detail takes (cells plus two spaces of padding each)."""
+    trigger = max(len("trigger"), *(len(r.trigger) for r in report.results))
+    status = max(len(r.status.value) for r in report.results)
+    return ID_WIDTH * 2 + trigger + max(status, 6) + len("records") + 2 * 6
+
+
+def summary_table(report: RedriveReport, title: str) -> Any:
+    """One row per failure; light borders, ids shortened, status and counts never wrapped."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("failure", "trigger", "shard", "status", "records", "detail"):
+        table.add_column(
+            col,
+            justify="right" if col == "records" else "left",
+            no_wrap=col in ("failure", "shard", "status", "records"),
+            min_width=len(col),
+            overflow="fold",
+        )
+    for r in report.results:
+        style = STATUS_STYLE.get(r.status.value, "")
+        table.add_row(
+            _short(r.id, ID_WIDTH),
+            escape(r.trigger),
+            _short(r.shard_id or "–", ID_WIDTH),
+            f"[{style}]{r.status.value}[/]",
+            str(r.records),
+            escape(r.error or ""),
+        )
+    return table
+
+
+def draw_stacked(console: Console, report: RedriveReport, title: str) -> None:
+    """Each failure as a short block: status and full id, then where it came from, then the detail."""
+    from rich.markup import escape
+
+    console.print(title)
+    for r in report.results:
+        style = STATUS_STYLE.get(r.status.value, "")
+        console.print(f"[{style}]{r.status.value}[/] {escape(r.id)}")
+        where = f"{escape(r.trigger)} · shard {escape(r.shard_id or '–')} · {r.records} records"
+        console.print(f"  {where}")
+        if r.error:
+            console.print(f"  {escape(r.error)}")
+
+
+def summary_line(report: RedriveReport) -> str:
+    """The counts, each its own number: they add up to the failures listed (plus those held)."""
+    doc = report.as_json()
+    parts = [f"redriven {doc['redriven']} ({doc['records']} records)", f"failed {doc['failed']}"]
+    optional = (
+        ("delivered_kept", "delivered, kept"),
+        ("not_attempted", "not attempted"),
+        ("dry_run", "dry run"),
+    )
+    parts += [f"{label} {doc[key]}" for key, label in optional if doc[key]]
+    dropped = report.dropped_expired
+    parts.append(f"expired {doc['expired']}" + (f" ({dropped} dropped)" if dropped else ""))
+    parts.append(f"malformed {doc['malformed']}")
+    if report.held:
+        parts.append(f"held elsewhere {report.held}")
+    if report.interrupted:
+        parts.append("interrupted")
+    return " · ".join(parts)
+
+
+def _fit(parts: list[str], width: int) -> list[str]:
+    """Join the counts with " · " into lines of at most ``width``; a count is never split."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def next_steps(report: RedriveReport, *, dry_run: bool) -> list[str]:
+    """One line per thing the operator should know or do next; each one true of this run."""
     doc, lines = report.as_json(), []
-    if held_elsewhere:
-        lines.append(f"{held_elsewhere} failure(s) in flight elsewhere were not seen; run again once visible")
-    elif not report.results:
+    if report.held:
+        lines.append(f"{report.held} failure(s) in flight elsewhere were not seen; run again once visible")
+    elif not report.results and not report.interrupted:
         lines.append("nothing to redrive: the failure destination is empty")
+    if report.interrupted:
+        lines.append("interrupted: failures not attempted are still in the destination; run redrive again")
     if report.possible_duplicates:
         lines.append(
             f"note: {report.possible_duplicates} record(s) beyond the failed batches were in their "
@@ -331,12 +429,31 @@ def next_steps(report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0)
         )
     if dry_run and report.results:
         lines.append("dry run: nothing was invoked or deleted; run again without --dry-run to redrive")
+    lines.extend(_hints(report, doc))
+    return lines
+
+
+def _hints(report: RedriveReport, doc: dict[str, Any]) -> list[str]:
+    lines = []
     if doc["failed"]:
         lines.append(
             "still failing: fix the function (try `ddbtrigger redrive --handler module:fn "
             "--max 1` to debug locally), then run redrive again"
         )
-    if doc["expired"]:
+    blocked = sum(
+        1 for r in report.results if r.status.value == "not-attempted" and "--keep-going" in (r.error or "")
+    )
+    if blocked:
+        lines.append(
+            f"not attempted: {blocked} later failure(s) wait behind a failing one of their shard "
+            "(order is kept); fix it first, or pass --keep-going"
+        )
+    if doc["delivered_kept"]:
+        lines.append(
+            "delivered, kept: the local handler accepted them and the failures stay; pass "
+            "--delete-on-success to remove them"
+        )
+    if doc["expired"] - report.dropped_expired:
         lines.append(
             "expired: the stream no longer holds those records; after recording them, remove "
             "them with --drop-expired"
@@ -350,4 +467,5 @@ def next_steps(report: RedriveReport, *, dry_run: bool, held_elsewhere: int = 0)
 
 
 def _short(text: str, width: int = 24) -> str:
-    return text if len(text) <= width else text[:10] + "…" + text[-(width - 11) :]
+    head = (width - 1) // 2
+    return text if len(text) <= width else text[:head] + "…" + text[-(width - 1 - head) :]

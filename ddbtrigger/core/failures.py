@@ -150,11 +150,14 @@ class Held:
 
     count: int = 0
     reappear_by: datetime | None = None
+    ids: frozenset[str] = frozenset()
+    """The held failures' ids where the destination names them (S3 keys), so a scan can skip them."""
 
     def __add__(self, other: Held) -> Held:
         times = [t for t in (self.reappear_by, other.reappear_by) if t is not None]
         unknown = (self.count and self.reappear_by is None) or (other.count and other.reappear_by is None)
-        return Held(self.count + other.count, None if unknown or not times else max(times))
+        reappear = None if unknown or not times else max(times)
+        return Held(self.count + other.count, reappear, self.ids | other.ids)
 
     def as_json(self) -> dict[str, Any]:
         return {"count": self.count, "reappear_by": iso(self.reappear_by) if self.reappear_by else None}

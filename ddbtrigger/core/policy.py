@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ddbtrigger.core.redrive import S3_LEASE_PREFIX
 from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
 
 PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
@@ -356,6 +357,11 @@ def _destination_grants(dest: Destination, kind: str) -> list[Grant]:
     return _peek_or_consume(dest, kind, tap)
 
 
+def _leases(dest: Destination) -> str:
+    """Where redrive writes its S3 leases (one per failure it works on): outside Lambda's prefix."""
+    return f"{dest.arn}/{S3_LEASE_PREFIX}*"
+
+
 def _peek_or_consume(dest: Destination, kind: str, tap: tuple[str, ...]) -> list[Grant]:
     queues = (dest.arn,) if dest.type == "sqs" else tap
     grants: list[Grant] = []
@@ -367,10 +373,12 @@ def _peek_or_consume(dest: Destination, kind: str, tap: tuple[str, ...]) -> list
         if dest.type == "s3":
             grants.append(Grant("ListS3Failures", ("s3:ListBucket",), (dest.arn,)))
             grants.append(Grant("ReadS3Failures", ("s3:GetObject",), (str(dest.objects),)))
+            grants.append(Grant("ReadS3Leases", ("s3:GetObject",), (_leases(dest),)))
         if _kms_key_arn(dest):
             grants.append(Grant("DecryptFailures", ("kms:Decrypt",), (str(dest.kms_key),)))
     elif dest.type == "s3":
         grants.append(Grant("DeleteRedrivenS3Failures", ("s3:DeleteObject",), (str(dest.objects),)))
+        grants.append(Grant("LeaseS3Failures", ("s3:PutObject", "s3:DeleteObject"), (_leases(dest),)))
     elif queues:
         grants.append(Grant("DeleteRedrivenMessages", ("sqs:DeleteMessage",), queues))
     return grants

@@ -20,6 +20,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from ddbtrigger.core.events import sequence_key
 
 MAX_ERROR_CHARS = 300
+S3_LEASE_PREFIX = "ddbtrigger/leases/"
+"""Where redrive keeps its S3 leases, at the bucket root: Lambda writes only under ``aws/lambda/``."""
 
 
 class Status(StrEnum):
@@ -30,6 +32,10 @@ class Status(StrEnum):
     EXPIRED = "expired"
     MALFORMED = "malformed"
     DRY_RUN = "dry-run"
+    DELIVERED_KEPT = "delivered-kept"
+    """Delivered to a local handler without ``--delete-on-success``: the failure stays."""
+    NOT_ATTEMPTED = "not-attempted"
+    """Left for a later run: behind an earlier failure of its shard that still fails, or interrupted."""
 
 
 class FailureRef(Protocol):
@@ -293,7 +299,9 @@ def decide(
         if not drop_expired:
             return Decision(Status.EXPIRED, False, EXPIRED_KEPT)
         return Decision(Status.EXPIRED, may_delete, EXPIRED_DROPPED if may_delete else EXPIRED_KEPT)
-    return Decision(Status.REDRIVEN, may_delete, None if may_delete else KEPT_LOCAL)
+    if not may_delete:
+        return Decision(Status.DELIVERED_KEPT, False, KEPT_LOCAL)
+    return Decision(Status.REDRIVEN, True, None)
 
 
 EXPIRED_KEPT = "records trimmed from the stream; failure kept (pass --drop-expired to remove it)"
@@ -326,9 +334,16 @@ class FailureResult:
 
 @dataclass(frozen=True)
 class RedriveReport:
-    """All results, in plan order, with the counts of ``redrive --output json``."""
+    """All results, in plan order, with the counts of ``redrive --output json``.
+
+    Every failure touched has exactly one status, so the per-status counts add up to the results;
+    ``held`` counts failures another reader held (not seen, so not in the results), and ``kept`` is how
+    many failures of the results are still in the destination after the run.
+    """
 
     results: tuple[FailureResult, ...] = field(default_factory=tuple)
+    held: int = 0
+    interrupted: bool = False
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status is status)
@@ -339,10 +354,22 @@ class RedriveReport:
         return sum(r.records for r in self.results if r.status is Status.REDRIVEN)
 
     @property
+    def kept(self) -> int:
+        """Failures of this run still in the destination (dry runs and malformed included)."""
+        return sum(1 for r in self.results if not r.deleted)
+
+    @property
+    def dropped_expired(self) -> int:
+        """Expired failures removed with ``--drop-expired``."""
+        return sum(1 for r in self.results if r.status is Status.EXPIRED and r.deleted)
+
+    @property
     def left_failing(self) -> bool:
-        """Exit 1: some failure is still failing, or expired and kept (not dropped)."""
+        """Exit 1: some failure is still failing, not attempted, or expired and kept (not dropped)."""
         return any(
-            r.status is Status.FAILED or (r.status is Status.EXPIRED and not r.deleted) for r in self.results
+            r.status in (Status.FAILED, Status.NOT_ATTEMPTED)
+            or (r.status is Status.EXPIRED and not r.deleted)
+            for r in self.results
         )
 
     @property
@@ -350,11 +377,19 @@ class RedriveReport:
         return sum(r.extra_records for r in self.results)
 
     def as_json(self) -> dict[str, Any]:
+        """The documented keys first (``failed`` is only the attempts that still fail), then the rest."""
         return {
             "redriven": self.count(Status.REDRIVEN),
             "records": self.records,
             "failed": self.count(Status.FAILED),
             "expired": self.count(Status.EXPIRED),
             "malformed": self.count(Status.MALFORMED),
+            "not_attempted": self.count(Status.NOT_ATTEMPTED),
+            "delivered_kept": self.count(Status.DELIVERED_KEPT),
+            "dry_run": self.count(Status.DRY_RUN),
+            "held": self.held,
+            "kept": self.kept,
+            "expired_dropped": self.dropped_expired,
+            "interrupted": self.interrupted,
             "results": [r.as_json() for r in self.results],
         }

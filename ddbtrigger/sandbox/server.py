@@ -32,6 +32,7 @@ from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
 from ddbtrigger.sandbox.moto_sns import install_sns
 from ddbtrigger.sandbox.moto_streams import install_streams
 from ddbtrigger.sandbox.patching import Patcher
+from ddbtrigger.sandbox.s3_conditional import install_s3_conditional
 from ddbtrigger.sandbox.streams import StreamsModel
 
 ACCESS_KEY_ID = "sandbox"
@@ -191,6 +192,7 @@ class Sandbox:
         install_redeploy(self._patcher, self.registry)
         install_invocation_log(self._patcher)
         install_sns(self._patcher)
+        install_s3_conditional(self._patcher)
         server = _Server(self.port, self.latency_ms)
         server.start()  # raises OSError when the port is taken
         self._server = server

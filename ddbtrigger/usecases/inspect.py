@@ -181,6 +181,7 @@ def scan(
     limit: int | None = None,
     wait_seconds: int = 1,
     on_truncated: Callable[[str], None] | None = None,
+    held: Held | None = None,
 ) -> Iterator[Entry]:
     """Every message of every destination, as read. Each SQS scan releases its messages when done."""
     from ddbtrigger.aws.dlq import open_scan
@@ -189,7 +190,8 @@ def scan(
     for dest in destinations:
         if remaining is not None and remaining <= 0:
             return
-        with open_scan(factory, dest.ref, limit=remaining, wait_seconds=wait_seconds) as reader:
+        skip = held.ids if held else frozenset()
+        with open_scan(factory, dest.ref, limit=remaining, wait_seconds=wait_seconds, skip=skip) as reader:
             for item in reader:
                 yield Entry(owner(item, dest.triggers), item)
             if remaining is not None:
@@ -302,7 +304,15 @@ def inspect(
     def truncated(_: str) -> None:
         report.truncated = True
 
-    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds, on_truncated=truncated):
+    entries = scan(
+        factory,
+        destinations,
+        limit=limit,
+        wait_seconds=wait_seconds,
+        on_truncated=truncated,
+        held=report.held,
+    )
+    for entry in entries:
         report.add(entry)
     report.sort()
     if hydrate:
@@ -338,7 +348,7 @@ def export(
     destinations, _ = locate_destinations(factory, triggers)
     hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
     summary = ExportSummary(path=path, held=held_at(factory, destinations, now=now))
-    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds):
+    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds, held=summary.held):
         if isinstance(entry.item, Malformed):
             summary.malformed.append(entry)
             continue

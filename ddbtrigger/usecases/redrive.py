@@ -186,28 +186,56 @@ def redrive(
     options: RedriveOptions,
     *,
     progress: Progress | None = None,
+    held: int = 0,
+    on_report: Callable[[RedriveReport], None] = lambda _: None,
 ) -> RedriveReport:
     """Run the redrive over what the destinations hold; the report lists every failure touched.
 
     Malformed items are reported and kept. Failures beyond ``--max`` are not reported (untouched).
-    Raises the first fatal error (access denied, unreachable endpoint, ...) after the workers stop.
+    Ctrl-C stops the run: the failures being worked finish (delivered ones are deleted), the rest are
+    reported ``not-attempted`` and the report says ``interrupted``. A fatal error (access denied,
+    unreachable endpoint, ...) is raised after the workers stop; ``on_report`` hears the partial
+    report first, so the caller can still say what was done.
     """
     work = plan_items(found, gateway, options)
     run = _Run(options, gateway, progress or _Quiet())
     run.progress.start(
         sum(len(w.failures) for w in work), sum(i.failure.batch_size for w in work for i in w.failures)
     )
+    interrupted = False
     try:
         _schedule(work, run)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         gateway.flush()
+    report = _report(found, work, run, held=held, interrupted=interrupted)
+    on_report(report)
     if run.fatal is not None:
         raise run.fatal
-    ordered = [run.results[i.id] for w in work for i in w.failures if i.id in run.results]
+    return report
+
+
+def _report(
+    found: Sequence[TriggerFailures],
+    work: list[ShardWork[_Item]],
+    run: _Run,
+    *,
+    held: int,
+    interrupted: bool,
+) -> RedriveReport:
+    """Every planned failure once: its result, or ``not-attempted`` when the run stopped before it."""
+    why = "interrupted before it was attempted" if interrupted else "the run stopped before it (an error)"
+    ordered = [
+        run.results.get(i.id)
+        or FailureResult(i.id, i.trigger, Status.NOT_ATTEMPTED, 0, why, shard_id=i.shard_id)
+        for w in work
+        for i in w.failures
+    ]
     malformed = [
         FailureResult(m.id, tf.trigger, Status.MALFORMED, 0, m.reason) for tf in found for m in tf.malformed
     ]
-    return RedriveReport(tuple(ordered + malformed))
+    return RedriveReport(tuple(ordered + malformed), held=held, interrupted=interrupted)
 
 
 class _Ledgers:
@@ -269,7 +297,8 @@ def _work_shard(work: ShardWork[_Item], ledgers: _Ledgers, run: _Run) -> None:
         reason = ledger.gate()
         if reason is not None:
             run.record(
-                FailureResult(item.id, item.trigger, Status.FAILED, 0, reason, shard_id=item.shard_id), 0
+                FailureResult(item.id, item.trigger, Status.NOT_ATTEMPTED, 0, reason, shard_id=item.shard_id),
+                0,
             )
             continue
         try:
@@ -395,8 +424,21 @@ class RedriveSession:
     def triggers(self) -> list[str]:
         return [tf.trigger for tf in self.found if tf.failures]
 
+    report: RedriveReport | None = None
+    """The last run's report, also when the run stopped on an error (what was done until then)."""
+
     def run(self, *, progress: Progress | None = None) -> RedriveReport:
-        return redrive(self.found, self.gateway, self.options, progress=progress)
+        def keep(report: RedriveReport) -> None:
+            self.report = report
+
+        return redrive(
+            self.found,
+            self.gateway,
+            self.options,
+            progress=progress,
+            held=self.held_elsewhere,
+            on_report=keep,
+        )
 
 
 @contextmanager
@@ -458,6 +500,7 @@ def _open_scans(
     from ddbtrigger.aws.dlq import S3Scan
     from ddbtrigger.aws.locate import resolve_destination
     from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
+    from ddbtrigger.aws.s3_leases import S3Leases
 
     by_arn: dict[str, tuple[Any, list[Any]]] = {}
     for trigger in triggers:
@@ -467,7 +510,9 @@ def _open_scans(
         ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
         if ref.arn not in by_arn:
             if ref.type == "s3":
-                scan: Any = S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix)
+                s3, bucket = factory.client("s3"), ref.bucket or ref.name
+                leases = S3Leases(s3, bucket, hold_seconds=hold_seconds)
+                scan: Any = S3Scan(s3, bucket, ref.prefix, leases=leases)
             elif ref.read_queue_url is None:
                 raise UsageError(
                     f"trigger {trigger.name}: the sns destination {ref.name} has no inspect "

@@ -280,7 +280,7 @@ def _depth(
         from ddbtrigger.aws.status_reads import s3_held
 
         prefix = on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX
-        depth, held = s3_depth(factory, name, prefix), s3_held(factory, name, prefix, now=datetime.now(UTC))
+        depth, held = s3_depth(factory, name, prefix), s3_held(factory, name, prefix)
         # a leased failure is still an object: counted once, as held
         return Depth(max(0, depth.visible - held.count), held.count, depth.oldest_at, held.reappear_by)
     if kind == "sns" and on_failure is not None:

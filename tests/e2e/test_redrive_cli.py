@@ -129,15 +129,17 @@ def test_json_document_and_exit_1_when_a_failure_is_left(run_cli: Any, server: S
     result = redrive(run_cli, server, "--delete-on-success", "--yes", "-o", "json")
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
-    assert list(doc) == ["redriven", "records", "failed", "expired", "malformed", "results"]
+    assert list(doc)[:5] == ["redriven", "records", "failed", "expired", "malformed"]
     assert (doc["redriven"], doc["records"], doc["failed"], doc["expired"], doc["malformed"]) == (
         1,
         1,
-        2,
+        1,
         0,
         0,
     )
-    assert [r["status"] for r in doc["results"]] == ["redriven", "failed", "failed"]
+    assert doc["not_attempted"] == 1 and doc["kept"] == 2 and doc["interrupted"] is False
+    assert doc["error"]["code"] == "incomplete"
+    assert [r["status"] for r in doc["results"]] == ["redriven", "failed", "not-attempted"]
     assert all(set(r) == {"id", "trigger", "status", "records", "error"} for r in doc["results"])
     assert "poison pill" in doc["results"][1]["error"]
     assert server.depth() == 2
@@ -172,7 +174,9 @@ def test_local_handler_without_delete_on_success_keeps_the_failure(run_cli: Any,
     result = redrive(run_cli, server, "-o", "json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["redriven"] == 1 and "--delete-on-success" in doc["results"][0]["error"]
+    assert doc["redriven"] == 0 and doc["delivered_kept"] == 1 and doc["kept"] == 1
+    assert doc["results"][0]["status"] == "delivered-kept"
+    assert "--delete-on-success" in doc["results"][0]["error"]
     assert server.depth() == 1 and len(server.log()) == 1
 
 

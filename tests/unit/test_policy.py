@@ -171,7 +171,7 @@ EXPECTED = {
     },
     "status": PLAN | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
     "inspect-dlq": PEEK,
-    "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject"},
+    "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
 }
 
 
@@ -274,8 +274,10 @@ def test_s3_writes_go_where_lambda_writes_and_reads_where_the_prefix_says(
         return [r for s in document["Statement"] if action in s["Action"] for r in s["Resource"]]
 
     assert resources(policies.function_roles["fn"], "s3:PutObject") == ["arn:aws:s3:::bkt/aws/lambda/*"]
-    assert resources(policies.operator["inspect-dlq"], "s3:GetObject") == [f"arn:aws:s3:::bkt/{read}"]
-    assert resources(policies.operator["redrive"], "s3:DeleteObject") == [f"arn:aws:s3:::bkt/{read}"]
+    leases = "arn:aws:s3:::bkt/ddbtrigger/leases/*"
+    assert resources(policies.operator["inspect-dlq"], "s3:GetObject") == [f"arn:aws:s3:::bkt/{read}", leases]
+    assert resources(policies.operator["redrive"], "s3:DeleteObject") == [f"arn:aws:s3:::bkt/{read}", leases]
+    assert resources(policies.operator["redrive"], "s3:PutObject") == [leases]  # leases only, never failures
 
 
 def test_sns_without_inspect_queue_says_what_is_missing() -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from ddbtrigger.core.redrive import (
+    EXPIRED_DROPPED,
+    KEPT_LOCAL,
     Decision,
     FailureResult,
     InvokeResponse,
@@ -188,7 +190,7 @@ def test_report_json_shape_counts_and_exit_rule() -> None:
         )
     )
     doc = report.as_json()
-    assert list(doc) == ["redriven", "records", "failed", "expired", "malformed", "results"]
+    assert list(doc) == [*DOCUMENTED_KEYS, *NEW_KEYS, "results"]  # documented first, then Milestone 2's
     assert (doc["redriven"], doc["records"], doc["failed"], doc["expired"], doc["malformed"]) == (
         2,
         7,
@@ -208,3 +210,57 @@ def test_report_json_shape_counts_and_exit_rule() -> None:
     assert not RedriveReport((FailureResult("m", "t", Status.MALFORMED),)).left_failing
     assert not RedriveReport((FailureResult("m", "t", Status.EXPIRED, deleted=True),)).left_failing
     assert RedriveReport((FailureResult("m", "t", Status.EXPIRED),)).left_failing
+
+
+DOCUMENTED_KEYS = ["redriven", "records", "failed", "expired", "malformed"]
+NEW_KEYS = [
+    "not_attempted",
+    "delivered_kept",
+    "dry_run",
+    "held",
+    "kept",
+    "expired_dropped",
+    "interrupted",
+]
+EACH_STATUS = {
+    Status.REDRIVEN: "redriven",
+    Status.FAILED: "failed",
+    Status.EXPIRED: "expired",
+    Status.MALFORMED: "malformed",
+    Status.NOT_ATTEMPTED: "not_attempted",
+    Status.DELIVERED_KEPT: "delivered_kept",
+    Status.DRY_RUN: "dry_run",
+}
+
+
+def test_counts_add_up_one_failure_and_four_not_attempted_is_not_failed_5() -> None:
+    report = RedriveReport(
+        (
+            FailureResult("a", "t", Status.FAILED, 1, "boom"),
+            *(FailureResult(f"b{i}", "t", Status.NOT_ATTEMPTED, 0, "not attempted: ...") for i in range(4)),
+        ),
+        held=2,
+    )
+    doc = report.as_json()
+    assert (doc["failed"], doc["not_attempted"], doc["held"], doc["kept"]) == (1, 4, 2, 5)
+    assert sum(doc[key] for key in EACH_STATUS.values()) == len(doc["results"])
+    assert report.left_failing
+
+
+def test_every_status_has_its_own_count() -> None:
+    report = RedriveReport(tuple(FailureResult(s.value, "t", s) for s in Status))
+    doc = report.as_json()
+    assert set(EACH_STATUS) == set(Status)
+    assert all(doc[key] == 1 for key in EACH_STATUS.values())
+
+
+def test_a_local_handler_without_delete_is_delivered_kept_not_redriven() -> None:
+    decision = decide(verdict=Verdict(True), expired=False, may_delete=False)
+    assert decision == Decision(Status.DELIVERED_KEPT, False, KEPT_LOCAL)
+    report = RedriveReport((FailureResult("a", "t", decision.status, 1, decision.error),))
+    assert report.as_json()["redriven"] == 0 and not report.left_failing
+
+
+def test_dropped_expired_are_counted_and_not_left_failing() -> None:
+    report = RedriveReport((FailureResult("a", "t", Status.EXPIRED, 0, EXPIRED_DROPPED, deleted=True),))
+    assert report.as_json()["expired_dropped"] == 1 and report.kept == 0 and not report.left_failing
