@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 EXIT_ATTENTION = 3
 LABELS = {"error": "ERROR", "warning": "WARN", "info": "INFO"}
+LEVEL_ORDER = ("error", "warning", "info")
+INDENT = 6
 
 
 class FailOn(StrEnum):
@@ -104,28 +106,32 @@ def _unreadable_line(profile: str | None, region: str, reason: str) -> str:
 
 
 def draw(console: Console, report: AuditReport) -> None:
-    """One block per mapping, worst first, wrapped on words at any width."""
-    from rich.padding import Padding
-    from rich.text import Text
-
+    """One block per mapping, worst first, wrapped on words (never inside one) at the console's width."""
     for audit in report.mappings:
-        _draw_mapping(console, audit, Padding, Text)
-    console.print(Text(_summary_line(report)))
+        _draw_mapping(console, audit)
+    _say(console, _summary_line(report), indent=0)
 
 
-def _draw_mapping(console: Console, audit: MappingAudit, padding: type, text: type) -> None:
+def _draw_mapping(console: Console, audit: MappingAudit) -> None:
+    from ddbtrigger.core.impact import impact_line
+
     m = audit.observed
-    worst = min((f.level for f in audit.findings), key=lambda lv: "ewi".index(lv[0]), default=None)
-    label = LABELS[worst] if worst else "OK"
-    console.print(text(f"{label:<5} {m.table} -> {m.function}", style="bold"))
-    console.print(padding(text(f"{m.region} · {m.state} · {m.uuid}"), (0, 0, 0, 6)))
+    worst = min((f.level for f in audit.findings), key=LEVEL_ORDER.index, default=None)
+    _say(console, f"{LABELS[worst] if worst else 'OK':<5} {m.table} -> {m.function}", indent=0)
+    _say(console, f"{m.region} · {m.state} · {m.uuid}")
     for f in audit.findings:
-        console.print(padding(text(f"{f.code} {f.level}: {f.message}"), (0, 0, 0, 6)))
+        _say(console, f"{f.code} {f.level}: {f.message}")
     if audit.impact is not None:
-        from ddbtrigger.core.impact import impact_line
-
-        console.print(padding(text(f"impact: {impact_line(audit.impact)}"), (0, 0, 0, 6)))
+        _say(console, f"impact: {impact_line(audit.impact)}")
     console.print()
+
+
+def _say(console: Console, line: str, *, indent: int = INDENT) -> None:
+    import textwrap
+
+    width = max(console.width - indent, 20)
+    for part in textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]:
+        console.print(" " * indent + part, markup=False, highlight=False, soft_wrap=True)
 
 
 def _summary_line(report: AuditReport) -> str:

@@ -82,6 +82,12 @@ def stream_table_name(arn: str) -> str:
     return arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
 
 
+def destination_key(destination_arn: str, uuid: str) -> tuple[str, str]:
+    """One failure destination's identity: a queue or topic is shared by its mappings, but each mapping
+    writes to an S3 bucket under its own ``aws/lambda/<uuid>/``, so there the mapping is part of it."""
+    return destination_arn, (uuid if ":s3:::" in destination_arn else "")
+
+
 def health_findings(m: ObservedMapping) -> list[AuditFinding]:
     """Every health rule that applies to ``m`` (unknown facts are skipped, never guessed)."""
     return [*_function(m), *_stream(m), *_state(m), *_destination(m), *_iterator_age(m)]
@@ -243,8 +249,16 @@ class AuditReport:
             "errors": levels["error"],
             "warnings": levels["warning"],
             "infos": levels["info"],
-            "failures_waiting": sum(a.observed.failures_waiting or 0 for a in self.mappings),
+            "failures_waiting": sum(self._waiting().values()),
             "unreadable": len(self.unreadable),
+        }
+
+    def _waiting(self) -> dict[tuple[str, str], int]:
+        """Failures per destination, each destination counted once however many mappings share it."""
+        return {
+            destination_key(m.destination_arn, m.uuid): m.failures_waiting
+            for m in (a.observed for a in self.mappings)
+            if m.destination_arn and m.failures_waiting
         }
 
     def as_json(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ddbtrigger.core.audit import (
     MappingAudit,
     ObservedMapping,
     Unreadable,
+    destination_key,
     health_findings,
     is_dynamodb_stream,
     ordered_findings,
@@ -190,8 +191,7 @@ def _table(factory: ClientFactory, name: str) -> LiveTable | bool:
 
 def _destination_key(mapping: LiveMapping) -> tuple[str, str]:
     """Destinations are read once each; an S3 bucket once per mapping (its failures sit under its UUID)."""
-    arn = mapping.destination_arn or ""
-    return arn, (mapping.uuid if arn.startswith("arn:aws:s3:") or ":s3:::" in arn else "")
+    return destination_key(mapping.destination_arn or "", mapping.uuid)
 
 
 def _destination(factory: ClientFactory, key: tuple[str, str], trigger: TriggerSpec | None) -> _Destination:
