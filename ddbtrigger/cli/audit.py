@@ -84,7 +84,7 @@ def audit(
     out = Output(format=output)
     report = run_audit(
         lambda p, r: ClientFactory(AwsTarget(p, r, endpoint_url)),
-        profiles=list(profile or [None]),
+        profiles=[*profile] if profile else [None],
         regions=list(region or []),
         all_regions=all_regions,
     )

@@ -208,8 +208,17 @@ def sort_audits(audits: Iterable[MappingAudit]) -> list[MappingAudit]:
     def key(a: MappingAudit) -> tuple[Any, ...]:
         counts = Counter(f.level for f in a.findings)
         m = a.observed
-        return (a.worst, -counts["error"], -counts["warning"], -counts["info"], m.account, m.region, m.table,
-                m.function, m.uuid)
+        return (
+            a.worst,
+            -counts["error"],
+            -counts["warning"],
+            -counts["info"],
+            m.account,
+            m.region,
+            m.table,
+            m.function,
+            m.uuid,
+        )
 
     return sorted(audits, key=key)
 
@@ -230,7 +239,12 @@ class Unreadable:
     account: str | None = None
 
     def as_json(self) -> dict[str, str | None]:
-        return {"account": self.account, "profile": self.profile, "region": self.region, "reason": self.reason}
+        return {
+            "account": self.account,
+            "profile": self.profile,
+            "region": self.region,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)

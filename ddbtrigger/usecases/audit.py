@@ -159,7 +159,9 @@ def _read_region(
     with ThreadPoolExecutor(max_workers=MAX_READ_WORKERS) as pool:
         timeouts = pool.submit(_guard, reads, _function_timeouts, factory)
         found_tables = pool.map(lambda t: (t, _guard(reads, _table, factory, t)), tables)
-        found_dests = pool.map(lambda kv: (kv[0], _guard(reads, _destination, factory, *kv)), destinations.items())
+        found_dests = pool.map(
+            lambda kv: (kv[0], _guard(reads, _destination, factory, *kv)), destinations.items()
+        )
         reads.tables = dict(found_tables)
         reads.destinations = {k: v or _Destination(None, None) for k, v in found_dests}
         reads.timeouts = timeouts.result()
@@ -248,8 +250,14 @@ def _observed(region: str, mapping: LiveMapping, reads: _RegionReads) -> Observe
     table = reads.tables.get(name)
     fn_name, qualifier = function_ref(mapping.function_arn)
     dest = reads.destinations.get(_destination_key(mapping)) if mapping.destination_arn else None
-    age = next((v for v in (reads.metrics.get(f"{mapping.uuid}/esm"), reads.metrics.get(f"{mapping.uuid}/fn"))
-                if v is not None), None)
+    age = next(
+        (
+            v
+            for v in (reads.metrics.get(f"{mapping.uuid}/esm"), reads.metrics.get(f"{mapping.uuid}/fn"))
+            if v is not None
+        ),
+        None,
+    )
     return ObservedMapping(
         account=mapping.function_arn.split(":")[4] if mapping.function_arn.count(":") >= 6 else "",
         region=region,

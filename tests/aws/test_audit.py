@@ -96,7 +96,9 @@ def seed_risky(east: ClientFactory, west: ClientFactory) -> dict[str, str]:
     uuids["age-7d"] = mapping(
         east, "age-7d", dest=east_dlq, MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=604800
     )
-    uuids["no-bisect"] = mapping(east, "no-bisect", dest=east_dlq, BatchSize=100, BisectBatchOnFunctionError=False)
+    uuids["no-bisect"] = mapping(
+        east, "no-bisect", dest=east_dlq, BatchSize=100, BisectBatchOnFunctionError=False
+    )
     uuids["deleted-fn"] = mapping(west, "deleted-fn", dest=queue(west, "west-dlq")[1])
     west.client("lambda").delete_function(FunctionName="deleted-fn-fn")
     uuids["no-stream"] = mapping(west, "no-stream", dest=queue(west, "west-dlq")[1])
@@ -178,7 +180,13 @@ def test_fail_on_levels(moto_aws: Any) -> None:
     assert cli("--region", EAST).exit_code == 0
     assert cli("--region", EAST, "--fail-on", "warning").exit_code == 0  # only infos remain
     assert cli("--region", EAST, "--fail-on", "info").exit_code == 3
-    mapping(factory(EAST), "no-bisect", dest=queue(factory(EAST), "d")[1], BatchSize=100, BisectBatchOnFunctionError=False)
+    mapping(
+        factory(EAST),
+        "no-bisect",
+        dest=queue(factory(EAST), "d")[1],
+        BatchSize=100,
+        BisectBatchOnFunctionError=False,
+    )
     assert cli("--region", EAST).exit_code == 0  # warnings only, default --fail-on error
     assert cli("--region", EAST, "--fail-on", "warning").exit_code == 3
 
@@ -228,8 +236,9 @@ def test_unreadable_region_is_reported_and_the_rest_completes(moto_aws: Any) -> 
 
     def factory_for(profile: str | None, region: str | None) -> ClientFactory:
         if region == WEST:
-            return ClientFactory(AwsTarget(region=WEST, endpoint_url="http://127.0.0.1:9", max_attempts=1,
-                                           connect_timeout=0.5))
+            return ClientFactory(
+                AwsTarget(region=WEST, endpoint_url="http://127.0.0.1:9", max_attempts=1, connect_timeout=0.5)
+            )
         return factory(region or EAST)
 
     report = run_audit(factory_for, profiles=[None], regions=[EAST, WEST], all_regions=False)

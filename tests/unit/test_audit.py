@@ -113,7 +113,12 @@ def test_sort_worst_first_then_most_findings_then_name() -> None:
 
 def test_findings_ordered_by_level_then_code() -> None:
     found = ordered_findings(
-        [AuditFinding("DDBT005", "info", ""), AuditFinding("DDBT101", "error", ""), AuditFinding("DDBT004", "warning", ""), AuditFinding("DDBT001", "error", "")]
+        [
+            AuditFinding("DDBT005", "info", ""),
+            AuditFinding("DDBT101", "error", ""),
+            AuditFinding("DDBT004", "warning", ""),
+            AuditFinding("DDBT001", "error", ""),
+        ]
     )
     assert [f.code for f in found] == ["DDBT001", "DDBT101", "DDBT004", "DDBT005"]
 
@@ -138,7 +143,9 @@ def test_summary_counts_a_shared_queue_once_and_each_s3_mapping_apart() -> None:
     bucket = "arn:aws:s3:::failures"
     shared = [replace(HEALTHY, uuid=u, failures_waiting=3) for u in ("a", "b")]
     s3 = [replace(HEALTHY, uuid=u, destination_arn=bucket, failures_waiting=2) for u in ("c", "d")]
-    report = AuditReport(tuple(MappingAudit(m, (AuditFinding("DDBT106", "warning", "m"),)) for m in shared + s3))
+    report = AuditReport(
+        tuple(MappingAudit(m, (AuditFinding("DDBT106", "warning", "m"),)) for m in shared + s3)
+    )
     summary = report.summary()
     assert summary["failures_waiting"] == 3 + 2 + 2
     assert summary["warnings"] == 4 and summary["mappings"] == 4

@@ -16,12 +16,12 @@ from ddbtrigger.cli.app import app
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.policy import (
     OPERATOR_COMMANDS,
-    audit_policy,
     PLACEHOLDER_ACCOUNT,
     PLACEHOLDER_REGION,
     UNSCOPABLE_ACTIONS,
     Where,
     all_actions,
+    audit_policy,
     build_policies,
     operator_grants,
     resolve,
