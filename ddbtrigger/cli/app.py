@@ -8,6 +8,7 @@ import typer
 
 from ddbtrigger import __version__
 from ddbtrigger.cli import (
+    audit,
     export,
     inspect_dlq,
     policy,
@@ -48,7 +49,7 @@ def root(
     set_debug(debug)
 
 
-for module in (validate, provision, status, inspect_dlq, redrive, export, policy, sandbox):
+for module in (validate, provision, status, inspect_dlq, redrive, export, policy, sandbox, audit):
     module.register(app)
 
 

@@ -25,6 +25,7 @@ class PolicyFor(StrEnum):
     status = "status"
     inspect_dlq = "inspect-dlq"
     redrive = "redrive"
+    audit = "audit"
 
 
 AccountOpt = Annotated[
@@ -68,9 +69,14 @@ def policy(
 ) -> None:
     """Print least-privilege IAM policies: the function role's, and the operator's for each command.
 
-    Actions are never wildcards and resources are the ARNs the spec names. Makes no AWS call.
+    Actions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec:
+    it is read-only and account-wide). Makes no AWS call.
     """
     from ddbtrigger.core.policy import build_policies
+
+    if only is PolicyFor.audit:
+        _audit_policy(account_id, region, output)
+        return
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
     spec = read_spec(file)
@@ -91,6 +97,15 @@ def policy(
             console.print(f"note: {note}", markup=False)
 
     out.result(document, draw)
+
+
+def _audit_policy(account_id: str | None, region: str | None, output: OutputFormat) -> None:
+    from ddbtrigger.core.policy import audit_policy
+
+    document = audit_policy(account_id=account_id, region=region)
+    Output(format=output).result(
+        document, lambda console: console.print(_statements_table("operator: ddbtrigger audit", document))
+    )
 
 
 def _titled(document: dict[str, Any], only: PolicyFor | None) -> list[tuple[str, dict[str, Any]]]:

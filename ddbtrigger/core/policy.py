@@ -24,7 +24,13 @@ PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
 PLACEHOLDER_REGION = "${AWS::Region}"
 OPERATOR_COMMANDS: tuple[str, ...] = ("plan", "apply", "destroy", "status", "inspect-dlq", "redrive")
 UNSCOPABLE_ACTIONS = frozenset(
-    {"lambda:ListEventSourceMappings", "cloudwatch:GetMetricData", "lambda:CreateEventSourceMapping"}
+    {
+        "lambda:ListEventSourceMappings",
+        "cloudwatch:GetMetricData",
+        "lambda:CreateEventSourceMapping",
+        "lambda:ListFunctions",
+        "ec2:DescribeRegions",
+    }
 )
 """IAM has no resource to name for these: they take ``"Resource": "*"`` (CreateEventSourceMapping is
 then scoped by the ``lambda:FunctionArn`` condition to the spec's functions)."""
@@ -419,6 +425,27 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants += _destination_grants(dest, "consume") if dest else []
         return grants
     raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
+
+
+def audit_policy(*, account_id: str | None = None, region: str | None = None) -> dict[str, Any]:
+    """What ``audit`` needs: read-only, account-wide (it audits what no spec names), every region
+    unless ``region`` narrows it. Lists, metrics and regions are unscopable; the rest is by ARN pattern.
+    """
+    where = Where(region or "*", account_id or PLACEHOLDER_ACCOUNT)
+    grants = [
+        Grant("ListMappingsAndFunctions", ("lambda:ListEventSourceMappings", "lambda:ListFunctions"), ("*",)),
+        Grant("ListEnabledRegions", ("ec2:DescribeRegions",), ("*",)),
+        Grant("ReadIteratorAge", ("cloudwatch:GetMetricData",), ("*",)),
+        Grant("DescribeTables", ("dynamodb:DescribeTable",), (where.arn("dynamodb", "table/*"),)),
+        Grant("CountQueueFailures", ("sqs:GetQueueAttributes", "sqs:GetQueueUrl"), (where.arn("sqs", "*"),)),
+        Grant(
+            "FindTopicQueues",
+            ("sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"),
+            (where.arn("sns", "*"),),
+        ),
+        Grant("CountBucketFailures", ("s3:ListBucket",), (f"arn:{where.partition}:s3:::*",)),
+    ]
+    return policy_document(grants)
 
 
 def all_actions(document: dict[str, Any]) -> set[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHES = ("startup", "plan (no-op)", "apply (from nothing)", "status", "inspect-dlq", "redrive")
+BENCHES = ("startup", "plan (no-op)", "apply (from nothing)", "status", "inspect-dlq", "redrive", "audit")
 
 
 @pytest.mark.e2e

@@ -21,6 +21,7 @@ from ddbtrigger.core.policy import (
     UNSCOPABLE_ACTIONS,
     Where,
     all_actions,
+    audit_policy,
     build_policies,
     operator_grants,
     resolve,
@@ -454,6 +455,7 @@ def test_every_api_call_in_the_aws_package_is_granted_to_some_command(example_js
         }
     )
     granted |= set().union(*(all_actions(d) for d in build_policies(sns).operator.values()))
+    granted |= all_actions(audit_policy())  # audit needs no spec: its policy is printed on its own
     called = called_operations()
     assert "dynamodb:DescribeTable" in called
     # a method name shared by several services (e.g. list_tags_for_resource) counts when any is granted
@@ -467,6 +469,39 @@ def test_every_api_call_in_the_aws_package_is_granted_to_some_command(example_js
         if not actions & (granted | NEEDS_NO_PERMISSION) and not all(a.startswith("iam:") for a in actions)
     }
     assert missing == {}, f"the code calls AWS actions that no operator policy grants: {missing}"
+
+
+AUDIT_ACTIONS = {
+    "lambda:ListEventSourceMappings",
+    "lambda:ListFunctions",
+    "ec2:DescribeRegions",
+    "cloudwatch:GetMetricData",
+    "dynamodb:DescribeTable",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "s3:ListBucket",
+}
+
+
+def test_audit_policy_is_read_only_and_needs_no_spec(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["policy", "-f", str(tmp_path / "absent.yaml"), "--for", "audit", "-o", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert all_actions(document) == AUDIT_ACTIONS
+    mutating = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Set", "Invoke", "Subscribe", "Send")
+    assert not [a for a in all_actions(document) if a.split(":")[1].startswith(mutating)]
+    for statement in document["Statement"]:
+        if statement["Resource"] == ["*"]:
+            assert set(statement["Action"]) <= UNSCOPABLE_ACTIONS, statement
+    scoped = audit_policy(account_id=ACCOUNT, region="eu-west-1")
+    resources = {r for s in scoped["Statement"] for r in s["Resource"]}
+    assert f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/*" in resources
+    table = CliRunner().invoke(app, ["policy", "--for", "audit"], env={"COLUMNS": "100"})
+    assert table.exit_code == 0 and "operator: ddbtrigger audit" in table.stdout
 
 
 def test_policy_makes_no_aws_call_and_never_loads_the_sdk() -> None:
