@@ -7,6 +7,7 @@ lint findings (silenced ones included). ``apply`` and ``destroy`` draw the same 
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -291,10 +292,36 @@ def destroy(
                 out.out.print(f"[yellow]{change.trigger}: {change.resource} {escape(change.reason)}[/]")
     done: list[Change] = []
     if the_plan.pending:
-        out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
+        if not confirm_failures_deleted(out, the_plan, yes=yes):
+            out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
         with spinners(out) as report:
             done = execute(factory, the_plan, timeout=timeout, progress=report)
     _finish(out, the_plan, done, verb="destroyed")
+
+
+def confirm_failures_deleted(out: Output, the_plan: Plan, *, yes: bool) -> bool:
+    """``destroy --force`` on destinations that still hold failures: say how many it deletes, per
+    destination, and have that number typed back (``--yes``: only say it, on stderr). False when
+    there are none (the usual yes/no question applies)."""
+    from ddbtrigger.core.plan import failures_deleted
+    from ddbtrigger.errors import UsageError
+
+    doomed = failures_deleted(the_plan)
+    if not doomed:
+        return False
+    total = sum(doomed.values())
+    where = ", ".join(f"{n} in {dest}" for dest, n in doomed.items())
+    out.warn(f"destroy --force deletes {total} failure(s) with their destinations: {where}")
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to delete {total} failure(s) without confirmation: no terminal; pass --yes"
+        )
+    typed = typer.prompt(f"Type {total} to delete them and destroy", default="", show_default=False, err=True)
+    if typed.strip() != str(total):
+        raise UsageError(f"cancelled ({typed.strip() or 'nothing'} typed, not {total}); nothing was changed")
+    return True
 
 
 def _finish(out: Output, the_plan: Plan, done: list[Change], *, verb: str) -> None:

@@ -476,3 +476,15 @@ def _destroy_stream(trigger: TriggerSpec, live: LiveTrigger, *, disable_stream: 
         {"view_type": (live.table.view_type, None)},
         steps,
     )
+
+
+def failures_deleted(the_plan: Plan) -> dict[str, int]:
+    """``type name`` of each destination the plan deletes while it still holds failures -> how many
+    (a ``destroy --force``): the number the operator is asked to type back."""
+    doomed: dict[str, int] = {}
+    for change in the_plan.pending:
+        depth = change.diff.get("depth", (None, None))[0]
+        if change.resource == "on_failure" and change.action == "delete" and depth:
+            params = change.steps[0].params
+            doomed[f"{params['type']} {params['name']}"] = int(depth)
+    return doomed

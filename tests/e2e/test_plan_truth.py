@@ -105,3 +105,62 @@ def test_destroy_disable_stream_lists_a_shared_stream_once(
     assert destroyed.stdout.count("delete stream") + destroyed.stdout.count("view_type:") == 1
     doc = json.loads(run_cli("plan", *where, "-o", "json").stdout)
     assert [c["action"] for c in doc["changes"] if c["resource"] == "stream"] == ["create", "no-op"]
+
+
+def _queue_exists(factory: ClientFactory) -> bool:
+    urls = factory.client("sqs").list_queues().get("QueueUrls", [])
+    return any(u.endswith("/orders-audit-dlq") for u in urls)
+
+
+def test_destroy_force_yes_states_the_failures_it_deletes(
+    moto_server: str, run_cli: Any, tmp_path: Path
+) -> None:
+    factory, where = world(moto_server, tmp_path, trigger(lint_ignore=QUIET))
+    assert run_cli("apply", *where, "--yes").returncode == 0
+    url = factory.client("sqs").get_queue_url(QueueName="orders-audit-dlq")["QueueUrl"]
+    for _ in range(3):
+        factory.client("sqs").send_message(QueueUrl=url, MessageBody="{}")
+    refused = run_cli("destroy", *where, "--force")  # no terminal, no --yes
+    assert refused.returncode == 2 and _queue_exists(factory)
+    forced = run_cli("destroy", *where, "--force", "--yes", env={"COLUMNS": "200"})
+    assert forced.returncode == 0, forced.stderr
+    assert "deletes 3 failure(s) with their destinations: 3 in sqs orders-audit-dlq" in forced.stderr
+    assert not _queue_exists(factory)
+
+
+def _on_a_terminal(argv: list[str], answer: str) -> tuple[int, str]:
+    """Run ``ddbtrigger ARGV`` with a pseudo-terminal as stdin, typing ``answer``."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ddbtrigger_executable
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*ddbtrigger_executable(), *argv],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(follower)
+    os.write(leader, f"{answer}\n".encode())
+    _, err = proc.communicate(timeout=60)
+    os.close(leader)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize(("answer", "deleted"), [("2", False), ("3", True)])
+def test_destroy_force_asks_for_the_number_of_failures(
+    moto_server: str, tmp_path: Path, answer: str, deleted: bool
+) -> None:
+    factory, where = world(moto_server, tmp_path, trigger(lint_ignore=QUIET))
+    url = factory.client("sqs").create_queue(
+        QueueName="orders-audit-dlq", tags={"ddbtrigger:trigger": "orders-audit"}
+    )["QueueUrl"]
+    for _ in range(3):
+        factory.client("sqs").send_message(QueueUrl=url, MessageBody="{}")
+    code, err = _on_a_terminal(["destroy", *where, "--force"], answer)
+    assert "Type 3 to delete them" in err
+    assert (code, _queue_exists(factory)) == ((0, False) if deleted else (2, True)), err
