@@ -12,6 +12,7 @@ from typing import ClassVar
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class DdbtError(Exception):

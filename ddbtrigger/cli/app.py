@@ -53,4 +53,8 @@ for module in (validate, provision, status, inspect_dlq, redrive, export, policy
 
 
 def main() -> None:
-    app()
+    import sys
+
+    from ddbtrigger.cli.boundary import run_app
+
+    sys.exit(run_app(app, sys.argv[1:]))

@@ -38,6 +38,15 @@ RegionOpt = Annotated[
         rich_help_panel=AWS_PANEL,
     ),
 ]
+
+
+def _endpoint_url(value: str | None) -> str | None:
+    """An endpoint is a URL: ``127.0.0.1:4566`` without a scheme is a usage error, not a crash later."""
+    if value and "://" not in value:
+        raise typer.BadParameter(f"{value!r} has no scheme: write it as http://{value} (or https://)")
+    return value
+
+
 EndpointOpt = Annotated[
     str | None,
     typer.Option(
@@ -45,6 +54,8 @@ EndpointOpt = Annotated[
         envvar="AWS_ENDPOINT_URL",
         help="Send every AWS call here (e.g. a local sandbox).",
         rich_help_panel=AWS_PANEL,
+        callback=_endpoint_url,
+        metavar="URL",
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
