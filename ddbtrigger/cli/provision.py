@@ -7,6 +7,7 @@ lint findings (silenced ones included). ``apply`` and ``destroy`` draw the same 
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -81,6 +82,12 @@ def _setup(
 # --- drawing ----------------------------------------------------------------------------------------
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def _value(value: Any) -> str:
     import json
 
@@ -91,32 +98,40 @@ def _value(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def change_rows(change: Change) -> list[tuple[str, str, str, str]]:
+def change_rows(change: Change) -> list[tuple[str, str, str]]:
+    """One change: its resource and action once, a ``field: old → new`` line per field, the reason,
+    then its warnings."""
     symbol, style = ACTION_STYLE[change.action]
-    head = f"[{style}]{symbol} {change.action}[/]"
-    if not change.diff:
-        return [(change.resource, head, "", f"[dim]{change.reason}[/]")]
-    rows: list[tuple[str, str, str, str]] = []
-    for index, (name, (old, new)) in enumerate(change.diff.items()):
-        arrow = (
-            f"[red]{_value(old)}[/] → [green]{_value(new)}[/]"
-            if change.action != "create"
-            else f"[green]{_value(new)}[/]"
+    head: tuple[str, str] = (change.resource, f"[{style}]{symbol} {change.action}[/]")
+    lines = []
+    for name, (old, new) in change.diff.items():
+        new_text = f"[green]{escape(_value(new))}[/]"
+        lines.append(
+            f"{name}: {new_text}"
+            if change.action == "create"
+            else f"{name}: [red]{escape(_value(old))}[/] → {new_text}"
         )
-        rows.append((change.resource if index == 0 else "", head if index == 0 else "", name, arrow))
-    rows.append(("", "", "", f"[dim]{change.reason}[/]"))
-    return rows
+    lines.append(f"[dim]{escape(change.reason)}[/]")
+    lines += [f"[yellow]warning:[/] {escape(w)}" for w in change.warnings]
+    return [(*(head if i == 0 else ("", "")), line) for i, line in enumerate(lines)]
+
+
+def changed_triggers(the_plan: Plan) -> list[str]:
+    """Triggers with at least one pending change, in plan order."""
+    return list(dict.fromkeys(c.trigger for c in the_plan.pending))
 
 
 def plan_tables(the_plan: Plan, defaults: dict[str, dict[str, Any]] | None = None) -> list[Any]:
+    """A table per trigger that changes, with only its pending changes (one row group per resource)."""
     from rich.table import Table
 
     tables: list[Any] = []
-    for trigger in dict.fromkeys(c.trigger for c in the_plan.changes):
+    for trigger in changed_triggers(the_plan):
         table = Table(title=f"trigger {trigger}", title_justify="left", show_lines=False)
-        for col in ("resource", "action", "field", "change"):
-            table.add_column(col, overflow="fold")
-        for change in (c for c in the_plan.changes if c.trigger == trigger):
+        table.add_column("resource", no_wrap=True)
+        table.add_column("action", no_wrap=True)
+        table.add_column("change", overflow="fold", ratio=1)
+        for change in (c for c in the_plan.pending if c.trigger == trigger):
             for row in change_rows(change):
                 table.add_row(*row)
         tables.append(table)
@@ -128,23 +143,33 @@ def plan_tables(the_plan: Plan, defaults: dict[str, dict[str, Any]] | None = Non
     return tables
 
 
+def _triggers(n: int) -> str:
+    return f"{n} trigger{'' if n == 1 else 's'}"
+
+
 def summary_line(the_plan: Plan) -> str:
+    """Terraform's last line: the counts, or "No changes." and how many triggers are up to date."""
     s = the_plan.summary()
+    everyone = len(dict.fromkeys(c.trigger for c in the_plan.changes))
     if not the_plan.pending:
-        return "[green]No changes.[/] Live state matches the spec."
+        return f"[green]No changes.[/] {_triggers(everyone)} up to date."
+    unchanged = everyone - len(changed_triggers(the_plan))
+    rest = f" {_triggers(unchanged)} up to date." if unchanged else ""
     return (
         f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-        f"{s['delete']} to delete ({s['no-op']} unchanged)."
+        f"{s['delete']} to delete.{rest}"
     )
 
 
 def draw_plan(console: Console, result: PlanResult | None, the_plan: Plan) -> None:
     for item in plan_tables(the_plan, result.defaults if result else None):
         console.print(item)
-    if result is not None and result.findings:
+    # A no-op plan is one line: silenced findings are only worth showing next to changes.
+    findings = [f for f in (result.findings if result else []) if the_plan.pending or not f.silenced]
+    if findings:
         from ddbtrigger.cli.validate import findings_table
 
-        console.print(findings_table(result.findings))
+        console.print(findings_table(findings))
     console.print(summary_line(the_plan))
 
 
@@ -262,12 +287,41 @@ def destroy(
     the_plan, _ = make_destroy_plan(factory, selected, force=force, disable_stream=disable_stream)
     if not out.json:
         draw_plan(out.out, None, the_plan)
+        for change in the_plan.changes:  # what destroy leaves on purpose is worth a line
+            if change.action == "no-op" and change.reason.startswith("kept"):
+                out.out.print(f"[yellow]{change.trigger}: {change.resource} {escape(change.reason)}[/]")
     done: list[Change] = []
     if the_plan.pending:
-        out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
+        if not confirm_failures_deleted(out, the_plan, yes=yes):
+            out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
         with spinners(out) as report:
             done = execute(factory, the_plan, timeout=timeout, progress=report)
     _finish(out, the_plan, done, verb="destroyed")
+
+
+def confirm_failures_deleted(out: Output, the_plan: Plan, *, yes: bool) -> bool:
+    """``destroy --force`` on destinations that still hold failures: say how many it deletes, per
+    destination, and have that number typed back (``--yes``: only say it, on stderr). False when
+    there are none (the usual yes/no question applies)."""
+    from ddbtrigger.core.plan import failures_deleted
+    from ddbtrigger.errors import UsageError
+
+    doomed = failures_deleted(the_plan)
+    if not doomed:
+        return False
+    total = sum(doomed.values())
+    where = ", ".join(f"{n} in {dest}" for dest, n in doomed.items())
+    out.warn(f"destroy --force deletes {total} failure(s) with their destinations: {where}")
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to delete {total} failure(s) without confirmation: no terminal; pass --yes"
+        )
+    typed = typer.prompt(f"Type {total} to delete them and destroy", default="", show_default=False, err=True)
+    if typed.strip() != str(total):
+        raise UsageError(f"cancelled ({typed.strip() or 'nothing'} typed, not {total}); nothing was changed")
+    return True
 
 
 def _finish(out: Output, the_plan: Plan, done: list[Change], *, verb: str) -> None:

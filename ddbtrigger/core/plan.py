@@ -12,7 +12,7 @@ UUID of the mapping just created); the executor resolves them while it runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ddbtrigger.core.desired import (
@@ -49,15 +49,19 @@ class Change:
     reason: str
     diff: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "trigger": self.trigger,
             "resource": self.resource,
             "action": self.action,
             "diff": {k: [old, new] for k, (old, new) in self.diff.items()},
             "reason": self.reason,
         }
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,19 @@ class Plan:
     def replaces(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action == "replace")
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every change's warnings, as ``trigger: resource: text`` lines."""
+        return tuple(f"{c.trigger}: {c.resource}: {w}" for c in self.changes for w in c.warnings)
+
     def summary(self) -> dict[str, int]:
         return {a: sum(1 for c in self.changes if c.action == a) for a in ACTIONS}
 
     def as_json(self) -> dict[str, Any]:
-        return {"changes": [c.as_json() for c in self.changes], "summary": self.summary()}
+        doc: dict[str, Any] = {"changes": [c.as_json() for c in self.changes], "summary": self.summary()}
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
+        return doc
 
 
 def plan(triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger], *, region: str) -> Plan:
@@ -128,6 +140,58 @@ def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> lis
     changes.append(stream)
     changes.extend(plan_mappings(trigger, live, ctx, stream_recreated=stream.action in ("create", "replace")))
     return changes
+
+
+# --- replay warning ---------------------------------------------------------------------------------
+
+REPLAY_WARNING = (
+    "starts at TRIM_HORIZON on a stream that already holds records: up to 24 h of records will be "
+    "delivered again"
+)
+
+
+def replay_probes(
+    the_plan: Plan, triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger]
+) -> dict[str, str]:
+    """Trigger name -> stream ARN to read, for each mapping about to be created (or replaced) at
+    ``TRIM_HORIZON`` on a stream that is kept: it would deliver whatever that stream still holds.
+
+    A stream created or re-created by this plan starts empty, so it is never probed.
+    """
+    by_name = {lt.trigger: lt for lt in live}
+    fresh = {
+        t.table_name
+        for t in triggers
+        for c in the_plan.changes
+        if c.trigger == t.name and c.resource == "stream" and c.action in ("create", "replace")
+    }
+    probes = {}
+    for trigger in triggers:
+        table = by_name[trigger.name].table
+        creates = any(
+            c.trigger == trigger.name and c.resource == "mapping" and c.action in ("create", "replace")
+            for c in the_plan.changes
+        )
+        if (
+            creates
+            and trigger.mapping.starting_position == "TRIM_HORIZON"
+            and trigger.table_name not in fresh
+            and table is not None
+            and table.latest_stream_arn
+        ):
+            probes[trigger.name] = table.latest_stream_arn
+    return probes
+
+
+def with_replay_warnings(the_plan: Plan, holding: Mapping[str, str]) -> Plan:
+    """The plan with ``holding`` (trigger name -> why) warned on each trigger's created mapping."""
+
+    def warned(c: Change) -> Change:
+        if c.trigger in holding and c.resource == "mapping" and c.action in ("create", "replace"):
+            return replace(c, warnings=(*c.warnings, holding[c.trigger]))
+        return c
+
+    return Plan(tuple(warned(c) for c in the_plan.changes))
 
 
 # --- stream -----------------------------------------------------------------------------------------
@@ -343,6 +407,7 @@ def plan_destroy(
     """
     by_name = {lt.trigger: lt for lt in live}
     changes: list[Change] = []
+    disabled: dict[str, str] = {}  # table -> the trigger whose change disables its stream
     for trigger in triggers:
         lt = by_name[trigger.name]
         changes += [_delete(trigger, m, "destroy: the trigger's mapping") for m in lt.all_mappings]
@@ -352,7 +417,11 @@ def plan_destroy(
             changes.append(
                 _destroy_destination(trigger, lt.destination, depths.get(trigger.name), force=force)
             )
-        changes.append(_destroy_stream(trigger, lt, disable_stream=disable_stream))
+        stream = _destroy_stream(trigger, lt, disable_stream=disable_stream)
+        first = disabled.setdefault(trigger.table_name, trigger.name) if stream.action == "delete" else None
+        if first not in (None, trigger.name):  # one table, one stream: disabled once, with the first
+            stream = Change(trigger.name, "stream", "no-op", f"disabled with trigger {first}")
+        changes.append(stream)
     return Plan(tuple(changes))
 
 
@@ -407,3 +476,15 @@ def _destroy_stream(trigger: TriggerSpec, live: LiveTrigger, *, disable_stream: 
         {"view_type": (live.table.view_type, None)},
         steps,
     )
+
+
+def failures_deleted(the_plan: Plan) -> dict[str, int]:
+    """``type name`` of each destination the plan deletes while it still holds failures -> how many
+    (a ``destroy --force``): the number the operator is asked to type back."""
+    doomed: dict[str, int] = {}
+    for change in the_plan.pending:
+        depth = change.diff.get("depth", (None, None))[0]
+        if change.resource == "on_failure" and change.action == "delete" and depth:
+            params = change.steps[0].params
+            doomed[f"{params['type']} {params['name']}"] = int(depth)
+    return doomed

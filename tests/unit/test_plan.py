@@ -424,3 +424,43 @@ def test_a_torn_read_during_another_apply_is_a_conflict_not_a_replace() -> None:
     torn = live_for(t, table=table(stream_enabled=False, view_type=None, latest_stream_arn=None))
     with pytest.raises(Conflict, match="changed underneath us"):
         one(t, torn)
+
+
+# --- issue 13: the replay warning, one line per resource, the failures a forced destroy deletes ----
+
+
+def test_replay_probes_only_mappings_created_at_trim_horizon_on_a_kept_stream() -> None:
+    from ddbtrigger.core.plan import REPLAY_WARNING, replay_probes, with_replay_warnings
+
+    new, latest = (
+        spec_trigger(),
+        spec_trigger(name="b", function="fb", mapping={"starting_position": "LATEST"}),
+    )
+    live = [live_for(new, mapping=None), live_for(latest, mapping=None)]
+    p = plan([new, latest], live, region="us-east-1")
+    assert replay_probes(p, [new, latest], live) == {"orders-audit": STREAM}
+    disabled = [live_for(new, mapping=None, table=table(stream_enabled=False, latest_stream_arn=None))]
+    assert replay_probes(plan([new], disabled, region="us-east-1"), [new], disabled) == {}
+    kept = [live_for(new)]
+    assert replay_probes(plan([new], kept, region="us-east-1"), [new], kept) == {}
+    warned = with_replay_warnings(p, {"orders-audit": REPLAY_WARNING})
+    (change,) = [c for c in warned.changes if c.warnings]
+    assert (change.resource, change.action) == ("mapping", "create")
+    assert warned.as_json()["warnings"] == [f"orders-audit: mapping: {REPLAY_WARNING}"]
+
+
+def test_destroy_disables_a_shared_stream_once() -> None:
+    a, b = spec_trigger(), spec_trigger(name="b", function="fb", on_failure=None)
+    p = plan_destroy([a, b], [live_for(a), live_for(b)], depths={}, disable_stream=True)
+    streams = [(c.trigger, c.action) for c in p.changes if c.resource == "stream"]
+    assert streams == [("orders-audit", "delete"), ("b", "no-op")]
+
+
+def test_failures_deleted_counts_per_destination() -> None:
+    from ddbtrigger.core.plan import failures_deleted
+
+    t = spec_trigger()
+    assert failures_deleted(plan_destroy([t], [live_for(t)], depths={t.name: 44}, force=True)) == {
+        "sqs orders-audit-dlq": 44
+    }
+    assert failures_deleted(plan_destroy([t], [live_for(t)], depths={t.name: 0}, force=True)) == {}

@@ -130,7 +130,9 @@ S3_READ = {
     "s3:GetBucketTagging",
     "s3:GetBucketPublicAccessBlock",
 }
-PLAN = {"dynamodb:DescribeTable"} | READ_MAPPINGS | SQS_READ | S3_READ
+READ_LIVE = {"dynamodb:DescribeTable"} | READ_MAPPINGS | SQS_READ | S3_READ
+# plan (and apply, which plans) read the stream to warn that a TRIM_HORIZON mapping would replay it
+PLAN = READ_LIVE | {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
 PEEK = {
     "dynamodb:DescribeTable",
     "dynamodb:DescribeStream",
@@ -162,7 +164,7 @@ EXPECTED = {
         "s3:PutBucketPublicAccessBlock",
         "s3:PutBucketTagging",
     },
-    "destroy": PLAN
+    "destroy": READ_LIVE
     | {
         "dynamodb:UpdateTable",
         "lambda:DeleteEventSourceMapping",
@@ -170,7 +172,7 @@ EXPECTED = {
         "s3:DeleteBucket",
         "s3:DeleteObject",
     },
-    "status": PLAN | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
+    "status": READ_LIVE | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
     "inspect-dlq": PEEK,
     "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
 }
