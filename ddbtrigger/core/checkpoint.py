@@ -94,7 +94,11 @@ class Checkpoint:
         return replace(self, positions={**self.positions, shard_id: sequence_number})
 
     def as_json(self) -> dict[str, Any]:
-        return {"version": VERSION, **self.identity.as_json(), "positions": dict(sorted(self.positions.items()))}
+        return {
+            "version": VERSION,
+            **self.identity.as_json(),
+            "positions": dict(sorted(self.positions.items())),
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Checkpoint:

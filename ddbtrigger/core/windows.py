@@ -51,9 +51,7 @@ def parse_time(text: str, *, now: float, option: str = "--since") -> float:
     except ValueError:
         raise WindowError(f"{option} {text!r} is not a time: use {EXAMPLES}") from None
     if moment.tzinfo is None:
-        raise WindowError(
-            f"{option} {text!r} has no time zone: add Z for UTC or an offset such as +02:00"
-        )
+        raise WindowError(f"{option} {text!r} has no time zone: add Z for UTC or an offset such as +02:00")
     return moment.timestamp()
 
 

@@ -112,9 +112,10 @@ def test_the_mapping_reads_the_parent_to_its_end_before_the_child(sandbox: Any) 
 
 def test_a_split_while_the_mapping_runs_delivers_both_shards_in_order(sandbox: Any) -> None:
     delivered: list[str] = []
-    sandbox.register_handler("fn", lambda event, context: delivered.extend(
-        r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]
-    ))
+    sandbox.register_handler(
+        "fn",
+        lambda event, context: delivered.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]),
+    )
     arn = make_table(sandbox)
     create_mapping(sandbox, arn, "fn", BatchSize=2)
     put(sandbox, "a")

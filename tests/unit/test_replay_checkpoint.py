@@ -55,12 +55,14 @@ def test_acknowledged_through(delivered: bool, failed: tuple[str, ...], expected
 
 def test_another_replay_is_refused_with_what_differs() -> None:
     checkpoint = Checkpoint(IDENTITY)
-    checkpoint.check(ReplayIdentity(STREAM, TimeWindow(1000.0, 2000.0), "orders-audit", {"keys": {"pk": ["a"]}}))
+    checkpoint.check(
+        ReplayIdentity(STREAM, TimeWindow(1000.0, 2000.0), "orders-audit", {"keys": {"pk": ["a"]}})
+    )
     other_window = ReplayIdentity(STREAM, TimeWindow(1060.0, 2060.0), "orders-audit", IDENTITY.selection)
     with pytest.raises(CheckpointError, match=r"window 1970-01-01T00:17:40Z .. .*the checkpoint's is 1970"):
         checkpoint.check(other_window)
     other_stream = ReplayIdentity(STREAM + "x", IDENTITY.window, "orders-audit", IDENTITY.selection)
-    with pytest.raises(CheckpointError, match="stream .*x \\(the checkpoint's is"):
+    with pytest.raises(CheckpointError, match=r"stream .*x \(the checkpoint's is"):
         checkpoint.check(other_stream)
     other_keys = ReplayIdentity(STREAM, IDENTITY.window, "orders-audit", {"keys": {"pk": ["b"]}})
     with pytest.raises(CheckpointError, match="keys, filters or events differ"):
@@ -140,7 +142,7 @@ def test_a_stray_temp_file_from_a_kill_is_ignored(tmp_path: Path) -> None:
 def test_an_unusable_file_is_a_usage_error(tmp_path: Path, body: bytes) -> None:
     path = tmp_path / "replay.json"
     path.write_bytes(body)
-    with pytest.raises(UsageError, match="not a usable replay checkpoint .* remove it to start"):
+    with pytest.raises(UsageError, match=r"not a usable replay checkpoint .* remove it to start"):
         CheckpointFile(path).load()
 
 

@@ -49,7 +49,11 @@ def record(name: str = "INSERT", *, t: float = 1000.0, **keys: Any) -> dict[str,
         ({"filters": ['{"dynamodb": {"NewImage": {"status": {"S": ["open"]}}}}']}, record(), False),
         ({"filters": ['{"eventName": ["REMOVE"]}', '{"eventName": ["INSERT"]}']}, record(), True),
         # N is a string in the record: numeric never matches it (recorded AWS behaviour)
-        ({"filters": ['{"dynamodb": {"NewImage": {"total": {"N": [{"numeric": [">", 1]}]}}}}']}, record(), False),
+        (
+            {"filters": ['{"dynamodb": {"NewImage": {"total": {"N": [{"numeric": [">", 1]}]}}}}']},
+            record(),
+            False,
+        ),
         ({"window": TimeWindow(500, 1500)}, record(t=1000), True),
         ({"window": TimeWindow(500, 1000)}, record(t=1000), False),
         ({"events": ["INSERT"], "keys": ["pk=order-1"], "window": TimeWindow(2000)}, record(), False),

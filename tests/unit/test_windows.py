@@ -68,7 +68,7 @@ def test_anything_else_is_a_clear_error(text: str, message: str) -> None:
 
 
 def test_until_before_since_is_an_error() -> None:
-    with pytest.raises(WindowError, match="--until .* is before --since"):
+    with pytest.raises(WindowError, match=r"--until .* is before --since"):
         parse_window("2026-12-02T16:00:00Z", "2026-12-02T14:00:00Z", now=NOW)
     with pytest.raises(WindowError, match="empty"):
         parse_window("10m", "1h", now=NOW)  # until 1h ago is before since 10 min ago
