@@ -20,6 +20,8 @@ What it does as AWS does (and moto alone does not):
 - Streams: each enable makes a new stream ARN with a fresh shard; a disable closes the shard, keeps
   the stream readable and writes keep working; records older than ``retention_seconds`` are trimmed
   (TrimmedDataAccessException); iterators expire after 15 minutes (ExpiredIteratorException).
+  ``sb.split_shard(table)`` splits the open shard on demand (AWS does it every few hours): the parent
+  closes, a child with ``ParentShardId`` takes new writes, and mappings read the parent to its end first.
 
 - The mapping API: Create/Update/Delete answer 202 with Creating/Enabling/Disabling/Updating/Deleting,
   the end state comes after ``state_seconds`` (``--state-seconds``; 0 settles at once), an update or
@@ -27,7 +29,7 @@ What it does as AWS does (and moto alone does not):
   AWS's code, HTTP status and message.
 
 Not emulated: ParallelizationFactor > 1 (one batch at a time per shard), tumbling windows, shard
-splits, the 6 MB payload limit.
+splits on their own (only on demand), the 6 MB payload limit.
 
 ``Sandbox`` is imported lazily, so importing this package does not import moto.
 """

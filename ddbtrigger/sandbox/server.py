@@ -281,6 +281,22 @@ class Sandbox:
         )
         return str(created["FunctionArn"])
 
+    def split_shard(self, table_name: str, *, region: str | None = None) -> tuple[str, str]:
+        """Split the table's open stream shard now: ``(parent id, child id)``.
+
+        The parent closes (``EndingSequenceNumber`` set) and keeps its records; new writes go to the
+        child, listed by DescribeStream with ``ParentShardId``. The mapping emulator reads the child only
+        once it has finished the parent, as Lambda does. ``ValueError`` when the table has no enabled
+        stream.
+        """
+        from moto.dynamodb.models import dynamodb_backends
+
+        tables = dynamodb_backends[ACCOUNT_ID][region or self.region].tables
+        if table_name not in tables:
+            raise ValueError(f"no table {table_name} in the sandbox")
+        parent, child = self.model.split(tables[table_name])
+        return parent.id, child.id
+
     def _role_arn(self) -> str:
         iam = self.client("iam")
         try:
