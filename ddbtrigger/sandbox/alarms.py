@@ -245,7 +245,7 @@ def install_alarm_state(patcher: Patcher) -> None:
 
     def put_metric_alarm(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         before = backend.alarms.get(name)
-        alarm = original(backend, name, *args, **kwargs)
+        alarm: Any = original(backend, name, *args, **kwargs)
         if before is None:
             alarm.state_value = INSUFFICIENT
         else:
