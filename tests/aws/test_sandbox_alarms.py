@@ -152,12 +152,9 @@ def test_a_blocked_shard_fires_the_iterator_age_alarm_and_a_fixed_handler_clears
         >= 30000
     )
 
-    sandbox.register_handler(FUNCTION, Recorder(response={}))  # the fix: every record succeeds
-    lam = sandbox.client("lambda")
-    wait_for(
-        lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "OK",
-        what="the shard moving on",
-    )
+    fixed = Recorder(response={})  # the fix: every record succeeds
+    sandbox.register_handler(FUNCTION, fixed)
+    wait_for(lambda: len(fixed.batches) == 2, what="the shard moving on past k1 and k2")
     sandbox.monitoring.tick()  # the old batches' ages are written before the clock moves on
     clock.advance(60)
     put(sandbox, "k3")  # a fresh record: the iterator age falls back
@@ -249,15 +246,20 @@ def test_alarm_history_and_an_update_that_keeps_the_state(sandbox: Any, clock: F
         "Dimensions": [{"Name": "FunctionName", "Value": FUNCTION}],
         "Statistic": "Sum",
         "Period": 60,
-        "EvaluationPeriods": 1,
+        "EvaluationPeriods": 2,  # the error's period stays in range across a minute boundary
+        "DatapointsToAlarm": 1,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         "AlarmActions": [topic],
     }
     cw.put_metric_alarm(Threshold=1, **settings)
     sandbox.client("lambda").invoke(FunctionName=FUNCTION, Payload=b"{}")
     wait_for(lambda: _state(sandbox, "errors") == "ALARM", what="the errors alarm in ALARM")
-    history = cw.describe_alarm_history(AlarmName="errors")["AlarmHistoryItems"]
-    kinds = {item["HistoryItemType"]: item for item in history}
+
+    def by_type() -> dict[str, Any]:
+        history = cw.describe_alarm_history(AlarmName="errors")["AlarmHistoryItems"]
+        return {item["HistoryItemType"]: item for item in history}
+
+    kinds = wait_for(lambda: len(by_type()) == 2 and by_type(), what="the state update and the action")
     assert kinds["StateUpdate"]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
     assert kinds["Action"]["HistorySummary"] == f"Successfully executed action {topic}"
     cw.put_metric_alarm(Threshold=1, AlarmDescription="errors of orders-audit", **settings)
