@@ -28,6 +28,10 @@ What it does as AWS does (and moto alone does not):
   delete meanwhile is ``ResourceInUseException``; responses carry every default field; errors have
   AWS's code, HTTP status and message.
 
+- CloudWatch: IteratorAge, Invocations and Errors (AWS/Lambda) and the queues' depth and oldest age
+  (AWS/SQS) are published every ``metrics_interval``; metric alarms are evaluated then (state, reason,
+  history, AWS's notification to their SNS actions). See ``sandbox/monitoring.py``.
+
 Not emulated: ParallelizationFactor > 1 (one batch at a time per shard), tumbling windows, shard
 splits on their own (only on demand), the 6 MB payload limit.
 

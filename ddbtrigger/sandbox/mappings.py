@@ -35,6 +35,8 @@ PROBLEM = "PROBLEM: Function call failed"
 SCAN_LIMIT = 10000
 
 Invoker = Callable[[str, bytes], InvokeResult]
+BatchObserver = Callable[[str, str, float], None]
+"""Told of each batch handed to the function: (mapping UUID, function ARN, arrival of its last record)."""
 
 
 @dataclass
@@ -77,10 +79,17 @@ class MappingEmulator:
     """Runs the pollers. ``start()`` / ``stop()``; ``wake()`` makes the supervisor look now."""
 
     def __init__(
-        self, *, model: StreamsModel, invoke: Invoker, destinations: Destinations, poll_interval: float
+        self,
+        *,
+        model: StreamsModel,
+        invoke: Invoker,
+        destinations: Destinations,
+        poll_interval: float,
+        on_batch: BatchObserver | None = None,
     ) -> None:
         self.model = model
         self.invoke = invoke
+        self.on_batch = on_batch
         self.destinations = destinations
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
@@ -308,6 +317,8 @@ class ShardPoller:
             log.error("mapping %s cannot encode a batch of %d record(s): %s", self.esm.uuid, len(batch), e)
             runtime_of(self.esm).last_processing_result = PROBLEM
             return Outcome(False, _encoding_failure(e))
+        if self.emulator.on_batch is not None:  # IteratorAge: the age of the batch's last record
+            self.emulator.on_batch(self.esm.uuid, self.esm.function_arn, batch[-1].arrival)
         result = self.emulator.invoke(self.esm.function_arn, payload)
         if result.function_error:
             runtime_of(self.esm).last_processing_result = PROBLEM
