@@ -8,7 +8,7 @@ from ddbtrigger.core.spec import Spec
 from ddbtrigger.core.variables import ANY, ENVIRONMENT_SUBSTITUTED, SUBSTITUTED, VARIABLES
 
 # The model that holds each substituted field (its parent in SUBSTITUTED); a tag value has no pattern.
-_PARENT_MODEL = {ANY: "TriggerSpec", "on_failure": "OnFailureSpec", "tags": None}
+_PARENT_MODEL: dict[str | int, str | None] = {ANY: "TriggerSpec", "on_failure": "OnFailureSpec", "tags": None}
 _VARIABLE_PATTERN = r"\$\{(?:" + "|".join(VARIABLES) + r")\}"
 
 
