@@ -34,7 +34,7 @@ EXAMPLE_NAMES = ("orders", "orders-audit", "orders-archive", "orders-audit-dlq",
 
 
 def example_spec() -> Spec:
-    return load_spec((ROOT / "config.example.yaml").read_text(), "config.example.yaml")
+    return load_spec((ROOT / "examples" / "single-account.yaml").read_text(), "single-account.yaml")
 
 
 def spec_of(*triggers: dict[str, Any], region: str | None = "eu-west-1") -> Spec:
@@ -52,7 +52,16 @@ def every_policy(policies: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 @pytest.fixture(scope="module")
 def example_json() -> dict[str, Any]:
     result = CliRunner().invoke(
-        app, ["policy", "-f", str(ROOT / "config.example.yaml"), "--account-id", ACCOUNT, "-o", "json"]
+        app,
+        [
+            "policy",
+            "-f",
+            str(ROOT / "examples" / "single-account.yaml"),
+            "--account-id",
+            ACCOUNT,
+            "-o",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.stdout)
@@ -365,7 +374,7 @@ def test_unknown_command_is_refused() -> None:
 
 
 def test_cli_for_and_trigger_select_one_policy() -> None:
-    spec = str(ROOT / "config.example.yaml")
+    spec = str(ROOT / "examples" / "single-account.yaml")
     result = CliRunner().invoke(
         app, ["policy", "-f", spec, "--for", "function-role", "-t", "orders-audit", "-o", "json"]
     )
@@ -382,7 +391,7 @@ def test_cli_for_and_trigger_select_one_policy() -> None:
 
 
 def test_cli_table_output_and_errors(tmp_path: Path) -> None:
-    spec = str(ROOT / "config.example.yaml")
+    spec = str(ROOT / "examples" / "single-account.yaml")
     result = CliRunner().invoke(app, ["policy", "-f", spec, "--for", "redrive"])
     assert result.exit_code == 0
     assert "operator: ddbtrigger redrive" in result.stdout
@@ -514,7 +523,7 @@ def test_policy_makes_no_aws_call_and_never_loads_the_sdk() -> None:
         "import sys, json\n"
         "from typer.testing import CliRunner\n"
         "from ddbtrigger.cli.app import app\n"
-        f"r = CliRunner().invoke(app, ['policy', '-f', {str(ROOT / 'config.example.yaml')!r}, '-o', 'json'])\n"
+        f"r = CliRunner().invoke(app, ['policy', '-f', {str(ROOT / 'examples' / 'single-account.yaml')!r}, '-o', 'json'])\n"
         "json.loads(r.stdout)\n"
         "print(r.exit_code, sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
     )
