@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import call, create_autospec
 
 import pytest
 
 from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.aws.executor import Executor, StepGateway
+from ddbtrigger.core.desired import UPDATABLE, ArnContext, aws_params, create_params, desired_mapping
 from ddbtrigger.core.plan import (
     Change,
     CreateMapping,
@@ -21,6 +23,10 @@ from ddbtrigger.core.plan import (
     WaitMapping,
     WaitTable,
 )
+from ddbtrigger.core.spec import TriggerSpec
+
+STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+UUID = "11111111-1111-1111-1111-111111111111"
 
 
 def test_a_step_reading_an_output_no_earlier_step_makes_is_refused_when_built() -> None:
@@ -75,3 +81,31 @@ def test_destination_steps_go_through_the_one_destination_seam() -> None:
         "tag_destination",
         "delete_destination",
     ]
+
+
+def model_errors(operation: str, params: dict[str, Any]) -> str:
+    """What botocore's Lambda model says is wrong with ``params`` for ``operation`` ('' when valid)."""
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    shape = get_session().get_service_model("lambda").operation_model(operation).input_shape
+    return str(ParamValidator().validate(params, shape).generate_report())
+
+
+def test_mapping_steps_carry_parameters_lambdas_model_accepts() -> None:
+    """The create/update parameters the planner builds, every field set, are valid for AWS's model."""
+    trigger = TriggerSpec.model_validate(
+        {
+            "name": "orders-audit",
+            "table": "orders",
+            "function": "orders-fn",
+            "on_failure": {"type": "sqs", "name": "orders-audit-dlq"},
+            "mapping": {"filters": [{"eventName": ["INSERT"]}], "tags": {"team": "payments"}},
+        }
+    )
+    want = desired_mapping(trigger, ArnContext("aws", "us-east-1", "123456789012"))
+    where = {"EventSourceArn": STREAM, "FunctionName": "orders-fn"}
+    assert model_errors("CreateEventSourceMapping", {**where, **create_params(want)}) == ""
+    update = aws_params({k: want[k] for k in UPDATABLE})
+    assert model_errors("UpdateEventSourceMapping", {"UUID": UUID, **update}) == ""
+    assert "BatchSizes" in model_errors("UpdateEventSourceMapping", {"UUID": UUID, "BatchSizes": 5})
