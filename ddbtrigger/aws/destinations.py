@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.desired import ArnContext, destination_arn
 from ddbtrigger.core.live import MANAGED_TAG, LiveDestination
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3.literals import BucketLocationConstraintType, ServerSideEncryptionType
+    from mypy_boto3_s3.type_defs import (
+        ObjectIdentifierTypeDef,
+        PublicAccessBlockConfigurationTypeDef,
+        ServerSideEncryptionByDefaultTypeDef,
+    )
+    from mypy_boto3_sns.type_defs import TagTypeDef
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.spec import OnFailureSpec
 
@@ -25,7 +34,7 @@ SQS_MISSING = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 SNS_MISSING = {"NotFound", "NotFoundException"}
 S3_MISSING = {"NoSuchBucket", "404", "NotFound"}
 SQS_ATTRIBUTES = ("MessageRetentionPeriod", "SqsManagedSseEnabled", "KmsMasterKeyId")
-PUBLIC_ACCESS_BLOCK = {
+PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
@@ -91,7 +100,7 @@ def read_queue(factory: ClientFactory, arn: str) -> LiveDestination:
             raise
     with translate_errors(f"read the tags of sqs queue {name}"):
         tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) or {}
-    kept = {k: str(attrs[k]) for k in SQS_ATTRIBUTES if k in attrs}
+    kept: dict[str, str] = {k: str(attrs[k]) for k in SQS_ATTRIBUTES if k in attrs}
     return LiveDestination(
         type="sqs",
         arn=str(attrs.get("QueueArn", arn)),
@@ -221,7 +230,7 @@ def json_attr(value: Mapping[str, Any]) -> str:
 # --- writes (called by aws.executor with a Step's params) --------------------------------------------
 
 
-def _sns_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def _sns_tags(tags: Mapping[str, str]) -> list[TagTypeDef]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -247,7 +256,8 @@ def create_destination(factory: ClientFactory, p: Mapping[str, Any]) -> str:
 def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
     sqs = factory.client("sqs")
     with translate_errors(f"create sqs queue {name}"):
-        url = sqs.create_queue(QueueName=name, Attributes=dict(attrs), tags=dict(tags))["QueueUrl"]
+        attributes = cast("dict[QueueAttributeNameType, str]", dict(attrs))  # names checked by the spec
+        url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=dict(tags))["QueueUrl"]
         return str(
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         )
@@ -282,9 +292,12 @@ def create_bucket(
 ) -> str:
     s3 = factory.client("s3")
     region = factory.region
-    extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     try:
-        s3.create_bucket(Bucket=name, **extra)
+        if region == "us-east-1":  # the one region that refuses a LocationConstraint
+            s3.create_bucket(Bucket=name)
+        else:
+            location = cast("BucketLocationConstraintType", region)
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": location})
     except Exception as e:
         if error_code(e) != "BucketAlreadyOwnedByYou":  # a concurrent apply made it: fine
             with translate_errors(f"create s3 bucket {name}"):
@@ -316,7 +329,8 @@ def update_bucket(factory: ClientFactory, name: str, attrs: Mapping[str, str]) -
     s3 = factory.client("s3")
     with translate_errors(f"configure s3 bucket {name}"):
         if "SSEAlgorithm" in attrs or "KMSMasterKeyID" in attrs:
-            default = {"SSEAlgorithm": attrs.get("SSEAlgorithm", "aws:kms")}
+            algorithm = cast("ServerSideEncryptionType", attrs.get("SSEAlgorithm", "aws:kms"))
+            default: ServerSideEncryptionByDefaultTypeDef = {"SSEAlgorithm": algorithm}
             if attrs.get("KMSMasterKeyID"):
                 default["KMSMasterKeyID"] = attrs["KMSMasterKeyID"]
             s3.put_bucket_encryption(
@@ -326,7 +340,7 @@ def update_bucket(factory: ClientFactory, name: str, attrs: Mapping[str, str]) -
                 },
             )
         if attrs.get("PublicAccessBlock") == "true":
-            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK))
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
 
 
 def tag_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
@@ -375,14 +389,14 @@ def destination_arn_for_queue(topic_arn: str, queue: str) -> str:
 
 
 def _queue_depth(factory: ClientFactory, url: str) -> int:
-    names = [
+    names: list[QueueAttributeNameType] = [
         "ApproximateNumberOfMessages",
         "ApproximateNumberOfMessagesNotVisible",
         "ApproximateNumberOfMessagesDelayed",
     ]
     with translate_errors("read the queue's depth"):
         attrs = factory.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attrs.get(n, 0)) for n in names)
+    return sum(int(attrs.get(n, "0")) for n in names)
 
 
 def delete_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
@@ -407,7 +421,7 @@ def _empty_and_delete_bucket(factory: ClientFactory, name: str) -> None:
     s3 = factory.client("s3")
     with translate_errors(f"delete s3 bucket {name}"):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if keys:
                 s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
         s3.delete_bucket(Bucket=name)

@@ -20,12 +20,18 @@ from ddbtrigger.aws.s3_leases import is_lease
 from ddbtrigger.core.failures import Held
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.aws.locate import DestinationRef
 
 METRICS_WINDOW = timedelta(minutes=15)
 MAX_QUERIES_PER_CALL = 500
-SQS_DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+SQS_DEPTH_ATTRIBUTES: list[QueueAttributeNameType] = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+]
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,10 @@ def sqs_depth(factory: ClientFactory, queue_url: str, *, seen: QueueAttributeTap
     attrs = seen.get(queue_url) if seen else None
     if attrs is None or not all(name in attrs for name in SQS_DEPTH_ATTRIBUTES):
         with translate_errors("read the failure queue's depth (sqs get-queue-attributes)"):
-            attrs = factory.client("sqs").get_queue_attributes(
+            read = factory.client("sqs").get_queue_attributes(
                 QueueUrl=queue_url, AttributeNames=SQS_DEPTH_ATTRIBUTES
             )["Attributes"]
+        attrs = {str(name): value for name, value in read.items()}
     return Depth(
         visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
         in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
@@ -209,7 +216,7 @@ def read_metrics(
 
 def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetime) -> dict[str, float | None]:
     ids = {f"q{i}": q.key for i, q in enumerate(chunk)}
-    request: list[dict[str, Any]] = [
+    request: list[MetricDataQueryTypeDef] = [
         {
             "Id": qid,
             "MetricStat": {
