@@ -20,15 +20,17 @@ from ddbtrigger.cli import (
     validate,
 )
 from ddbtrigger.cli.boundary import set_debug
-from ddbtrigger.cli.options import fill_metavars
+from ddbtrigger.cli.options import fill_metavars, reflow
 
 
 class Group(TyperGroup):
-    """The root command: every command's options get proper metavars in help (see ``fill_metavars``)."""
+    """The root command: every command's options get proper metavars in help (see ``fill_metavars``),
+    and its help text is reflowed to the terminal (see ``reflow``)."""
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
+            command.help = reflow(command.help)
             child = command.context_class(command, parent=ctx, info_name=cmd_name)
             fill_metavars([*command.params, command.get_help_option(child)])
         return command

@@ -85,6 +85,22 @@ def value_name(param: Any) -> str:
     return TYPE_NAMES.get(getattr(base, "__name__", ""), "TEXT")
 
 
+def reflow(help_text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines, so the help formatter wraps them at the terminal's
+    width (rich keeps a docstring's own line breaks, which leaves ragged half-lines at 80 columns).
+    Blank lines, list items and indented blocks keep their breaks."""
+    if not help_text:
+        return help_text
+    paragraphs = []
+    for block in help_text.strip().split("\n\n"):
+        lines = [line.strip() for line in block.splitlines()]
+        if any(line.startswith(("- ", "* ", "\b")) for line in lines) or block.startswith("    "):
+            paragraphs.append(block)
+        else:
+            paragraphs.append(" ".join(line for line in lines if line))
+    return "\n\n".join(paragraphs)
+
+
 def fill_metavars(params: Iterable[Any]) -> None:
     """typer labels an option without a metavar by its Python type (``<bool>``, ``<list[str]>``):
     give flags none and the others click's names (``TEXT``, ``[table|json]``) instead."""
