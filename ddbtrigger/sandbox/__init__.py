@@ -40,7 +40,13 @@ splits on their own (only on demand), the 6 MB payload limit.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+# A library stays quiet unless its user asks: without this, Python's last-resort handler would print
+# every logged handler error (a poison pill's traceback) on the embedding program's stderr, the demo's
+# included. ``ddbtrigger sandbox`` turns the invocation log on (``show_on_console``).
+logging.getLogger("ddbtrigger.sandbox").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ddbtrigger.sandbox.server import Sandbox
