@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, StrictOpt, TriggerOpt
+from ddbtrigger.cli.options import SpecChoice, StrictOpt
 from ddbtrigger.cli.render import Output, OutputFormat
 from ddbtrigger.errors import DdbtError, LintError, SpecError
 
@@ -37,12 +37,7 @@ def register(app: typer.Typer) -> None:
 
 
 @command
-def validate(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    strict: StrictOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
+def validate(*, choice: SpecChoice, strict: StrictOpt = False, out: Output) -> None:
     """Parse and check the spec and run the lint rules. Makes no AWS call.
 
     Exit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with
@@ -53,14 +48,14 @@ def validate(
     from ddbtrigger.core.lint import blocking, lint
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
-    out = Output(format=output)
+    file = choice.file
     try:
         spec = read_spec(file)
     except SpecError as e:
         if not out.json:
             raise
         _refuse_json(out, e, [], e.details or [e.message])
-    selected = select_triggers(spec, trigger)
+    selected = select_triggers(spec, choice.trigger)
     findings = lint(spec, selected)
     impacts = [(t.name, trigger_impact(t)) for t in selected]
     refused = blocking(findings, strict=strict)
