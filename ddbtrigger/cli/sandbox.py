@@ -80,8 +80,8 @@ def sandbox(
         float,
         typer.Option(
             "--state-seconds",
-            help="How long a mapping stays Creating/Enabling/Disabling/Updating/Deleting before it "
-            "settles, as on AWS (0 settles at once).",
+            help="How long a mapping stays Creating, Enabling, Disabling, Updating or Deleting before "
+            "it settles, as on AWS (0 settles at once).",
             min=0,
         ),
     ] = 2.0,
