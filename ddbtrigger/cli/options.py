@@ -185,7 +185,7 @@ def expand(fn: Callable[..., Any]) -> Expanded:
     groups: dict[str, type] = {}
     for param in inspect.signature(fn).parameters.values():
         hint = hints.get(param.name, param.annotation)
-        if hint in GROUPS:
+        if isinstance(hint, type) and hint in GROUPS:
             groups[param.name] = hint
             params.extend(GROUPS[hint][0])
         else:
