@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import typer
 
 from ddbtrigger.cli.render import Output, OutputFormat
 from ddbtrigger.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, DdbtError
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 _state = {"debug": bool(os.environ.get("DDBTRIGGER_DEBUG"))}
@@ -41,14 +40,19 @@ def debug_enabled() -> bool:
     return _state["debug"]
 
 
-def command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a typer command: map our errors to messages and exit codes, once, for every command."""
+def command(fn: Callable[..., R]) -> Callable[..., R]:
+    """Wrap a typer command: hand it the shared option groups it asks for (``cli.options``: its
+    ``Output``, a lazily opened ``Workspace``...), and map our errors to messages and exit codes, once,
+    for every command."""
+    from ddbtrigger.cli.options import expand
+
+    expanded = expand(fn)
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(**kwargs: Any) -> R:
         output = Output(format=_output_format(kwargs.get("output")))
         try:
-            return fn(*args, **kwargs)
+            return expanded.call(fn, kwargs, given={Output: output})  # type: ignore[no-any-return]
         except (typer.Exit, typer.Abort):
             raise
         except DdbtError as e:
@@ -65,6 +69,8 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             _report(output, "internal", message, [])
             raise typer.Exit(EXIT_FAILED) from None
 
+    wrapper.__signature__ = expanded.signature  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in expanded.signature.parameters.values()}
     return wrapper
 
 

@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import (
-    DEFAULT_SPEC,
-    EndpointOpt,
-    FileOpt,
-    OutputOpt,
-    ProfileOpt,
-    RegionOpt,
-    StrictOpt,
-    TimeoutOpt,
-    TriggerOpt,
-    YesOpt,
-)
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import StrictOpt, TimeoutOpt, Workspace, YesOpt
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from rich.console import Console
 
-    from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.plan import Change, Plan
-    from ddbtrigger.core.spec import Spec, TriggerSpec
     from ddbtrigger.usecases.provision import PlanResult
 
 ACTION_STYLE = {
@@ -68,15 +54,6 @@ def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("apply")(apply)
     app.command("destroy")(destroy)
-
-
-def _setup(
-    file: Path, trigger: list[str] | None, profile: str | None, region: str | None, endpoint_url: str | None
-) -> tuple[Spec, list[TriggerSpec], ClientFactory]:
-    from ddbtrigger.usecases.spec_file import open_workspace
-
-    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
-    return ws.spec, ws.triggers, ws.factory
 
 
 # --- drawing ----------------------------------------------------------------------------------------
@@ -178,7 +155,7 @@ def spinners(out: Output) -> Iterator[Any]:
     """A spinner per resource on stderr while the executor runs (plain lines without a terminal)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ddbtrigger.aws.executor import describe
+    from ddbtrigger.usecases.provision import change_label
 
     progress = Progress(
         SpinnerColumn(),
@@ -191,7 +168,7 @@ def spinners(out: Output) -> Iterator[Any]:
     tasks: dict[int, Any] = {}
 
     def report(change: Change, message: str) -> None:
-        key, label = id(change), describe(change)
+        key, label = id(change), change_label(change)
         if message == "start":
             tasks[key] = progress.add_task(label, total=1)
             return
@@ -212,21 +189,16 @@ def spinners(out: Output) -> Iterator[Any]:
 
 @command
 def plan(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     detailed_exitcode: DetailedExitOpt = False,
     strict: StrictOpt = False,
 ) -> None:
     """Compare the spec with what is live and print the changes. Changes nothing."""
     from ddbtrigger.usecases.provision import make_plan, refuse_lint
 
-    out = Output(format=output)
-    spec, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    result = make_plan(factory, spec, selected)
+    result = make_plan(ws.factory, ws.spec, ws.triggers)
     if out.json:  # one document on stdout: the refusal's error document, or the plan
         refuse_lint(result.findings, strict=strict)
     out.result(result.as_json(), lambda console: draw_plan(console, result, result.plan))
@@ -237,12 +209,9 @@ def plan(
 
 @command
 def apply(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
     allow_replace: AllowReplaceOpt = False,
@@ -251,9 +220,7 @@ def apply(
     """Make live AWS match the spec, in a safe order, waiting for each resource to settle."""
     from ddbtrigger.usecases.provision import execute, make_plan, refuse_lint, refuse_replace
 
-    out = Output(format=output)
-    spec, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    result = make_plan(factory, spec, selected)
+    result = make_plan(ws.factory, ws.spec, ws.triggers)
     if not out.json:
         draw_plan(out.out, result, result.plan)
     refuse_lint(result.findings, strict=strict)
@@ -262,18 +229,15 @@ def apply(
     if result.plan.pending:
         out.confirm(f"Apply {len(result.plan.pending)} change(s)?", yes=yes)
         with spinners(out) as report:
-            done = execute(factory, result.plan, timeout=timeout, progress=report)
+            done = execute(ws.factory, result.plan, timeout=timeout, progress=report)
     _finish(out, result.plan, done, verb="applied")
 
 
 @command
 def destroy(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
     force: ForceOpt = False,
@@ -282,9 +246,7 @@ def destroy(
     """Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."""
     from ddbtrigger.usecases.provision import execute, make_destroy_plan
 
-    out = Output(format=output)
-    _, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    the_plan, _ = make_destroy_plan(factory, selected, force=force, disable_stream=disable_stream)
+    the_plan, _ = make_destroy_plan(ws.factory, ws.triggers, force=force, disable_stream=disable_stream)
     if not out.json:
         draw_plan(out.out, None, the_plan)
         for change in the_plan.changes:  # what destroy leaves on purpose is worth a line
@@ -295,7 +257,7 @@ def destroy(
         if not confirm_failures_deleted(out, the_plan, yes=yes):
             out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
         with spinners(out) as report:
-            done = execute(factory, the_plan, timeout=timeout, progress=report)
+            done = execute(ws.factory, the_plan, timeout=timeout, progress=report)
     _finish(out, the_plan, done, verb="destroyed")
 
 

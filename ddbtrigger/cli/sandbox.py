@@ -139,6 +139,8 @@ def demo(
     handler, redrives, and shows the destination empty. Each step prints the command you would type.
     """
     _require_moto()
+    from ddbtrigger.cli.app import app
+    from ddbtrigger.cli.boundary import run_app
     from ddbtrigger.sandbox.demo import run_demo
 
-    raise typer.Exit(run_demo(keep=keep))
+    raise typer.Exit(run_demo(lambda args: run_app(app, args), keep=keep))

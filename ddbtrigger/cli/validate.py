@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, StrictOpt, TriggerOpt
+from ddbtrigger.cli.options import SpecChoice, StrictOpt
 from ddbtrigger.cli.render import Output, OutputFormat
 from ddbtrigger.errors import DdbtError, LintError, SpecError
 
@@ -41,12 +41,7 @@ def register(app: typer.Typer) -> None:
 
 
 @command
-def validate(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    strict: StrictOpt = False,
-    output: OutputOpt = OutputFormat.table,
-) -> None:
+def validate(*, choice: SpecChoice, strict: StrictOpt = False, out: Output) -> None:
     """Parse and check the spec and run the lint rules (every environment, when it declares some).
     Makes no AWS call.
 
@@ -57,7 +52,7 @@ def validate(
     """
     from ddbtrigger.usecases.spec_file import read_document
 
-    out = Output(format=output)
+    file, trigger = choice.file, choice.trigger
     try:
         document = read_document(file)
     except SpecError as e:

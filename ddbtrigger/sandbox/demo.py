@@ -1,6 +1,7 @@
 """``ddbtrigger demo``: the whole lifecycle, offline, against an embedded sandbox, in under a minute.
 
-The demo runs the real ``ddbtrigger`` commands (the CLI app, in this process) aimed at the sandbox
+The demo runs the real ``ddbtrigger`` commands (the CLI app, in this process, handed in by the ``demo``
+command: the sandbox never imports the cli) aimed at the sandbox
 through ``AWS_ENDPOINT_URL``, and before each step prints the command a user would type against real AWS.
 Its handlers live here (not in ``examples/``) so the demo works from a plain ``pip install``.
 """
@@ -59,14 +60,16 @@ POISON_INDEX = 6
 WAIT_SECONDS = 30
 
 
-def run_cli(args: list[str]) -> int:
-    """The real ``ddbtrigger`` app, in this process (a subprocess per step would double the demo's time)."""
-    from ddbtrigger.cli.app import app
-    from ddbtrigger.cli.boundary import run_app
+Cli = Callable[[list[str]], int]
+"""Runs one ``ddbtrigger`` command line in this process and returns its exit code (the demo is handed
+the real app by the ``demo`` command, so the sandbox never imports the cli)."""
 
+
+def flushed(cli: Cli, args: list[str]) -> int:
+    """One command, its output flushed before and after so the demo's own lines interleave in order."""
     sys.stdout.flush()
     try:
-        return run_app(app, args)
+        return cli(args)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -100,6 +103,7 @@ class Demo:
 
     sandbox: Any
     workdir: Path
+    cli: Cli
     echo: Callable[[str], None] = print
     batches: list[int] = field(default_factory=list)
 
@@ -123,7 +127,7 @@ class Demo:
 
     def run(self, *args: str, expect: tuple[int, ...] = (0,)) -> int:
         """Run a ddbtrigger command (in-process, through the real CLI) against the sandbox."""
-        code = run_cli([*args, "--file", self.spec])
+        code = flushed(self.cli, [*args, "--file", self.spec])
         if code == EXIT_INTERRUPTED:  # Ctrl-C inside the step: the whole demo stops (and cleans up)
             raise KeyboardInterrupt
         if code not in expect:
@@ -238,15 +242,16 @@ def _fix_and_redrive(demo: Demo) -> None:
         raise DemoFailed("the destinations are not empty after the redrive")
 
 
-def run_demo(*, keep: bool = False, echo: Callable[[str], None] = print) -> int:
-    """Run every step; 0 when the tour went as described, 1 (with the reason) when a step did not,
+def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = print) -> int:
+    """Run every step through ``cli`` (the real app, in this process: a subprocess per step would
+    double the demo's time); 0 when the tour went as described, 1 (with the reason) when a step did not,
     130 on Ctrl-C (the sandbox stopped and, unless ``keep``, the temporary directory removed)."""
     import shutil
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ddbtrigger-demo-"))
     try:
-        failed = _tour(workdir, echo)
+        failed = _tour(workdir, cli, echo)
     except KeyboardInterrupt:
         kept = f"; kept {workdir}" if keep else ""
         if not keep:
@@ -270,7 +275,7 @@ def run_demo(*, keep: bool = False, echo: Callable[[str], None] = print) -> int:
     return 0
 
 
-def _tour(workdir: Path, echo: Callable[[str], None]) -> DemoFailed | None:
+def _tour(workdir: Path, cli: Cli, echo: Callable[[str], None]) -> DemoFailed | None:
     """Every stage against a fresh embedded sandbox (stopped on the way out, whatever happens);
     the environment is restored afterwards. Returns why a stage failed, if one did."""
     from ddbtrigger.sandbox.server import Sandbox
@@ -281,7 +286,7 @@ def _tour(workdir: Path, echo: Callable[[str], None]) -> DemoFailed | None:
             os.environ.update({**sandbox.environment(), "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
             for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "DDBTRIGGER_FILE"):
                 os.environ.pop(name, None)
-            demo = Demo(sandbox, workdir, echo)
+            demo = Demo(sandbox, workdir, cli, echo)
             echo(
                 f"ddbtrigger demo: an embedded sandbox (a local AWS) on {sandbox.endpoint_url}; "
                 f"working in {workdir}"

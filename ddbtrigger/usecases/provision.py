@@ -125,6 +125,13 @@ def execute(
     return executor.run(the_plan)
 
 
+def change_label(change: Change) -> str:
+    """How the executor names a change in its progress and its summary (``trigger: action resource``)."""
+    from ddbtrigger.aws.executor import describe
+
+    return describe(change)
+
+
 def make_destroy_plan(
     factory: ClientFactory, triggers: list[TriggerSpec], *, force: bool, disable_stream: bool
 ) -> tuple[Plan, list[LiveTrigger]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+from ddbtrigger.aws.clients import AwsTarget
+from ddbtrigger.aws.clients import ClientFactory as ClientFactory  # what commands are handed (cli/options.py)
 from ddbtrigger.core.environments import SpecDocument, select_environment
 from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_document, resolve_environment
 from ddbtrigger.core.spec import Spec, TriggerSpec
@@ -58,6 +59,11 @@ class Workspace:
     spec: Spec
     triggers: list[TriggerSpec]
     factory: ClientFactory
+
+
+def connect(profile: str | None, region: str | None, endpoint_url: str | None) -> ClientFactory:
+    """Where a command without a spec (``export``, ``audit``) calls AWS: exactly the command line's."""
+    return ClientFactory(AwsTarget(profile, region, endpoint_url))
 
 
 def open_workspace(
