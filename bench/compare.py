@@ -150,6 +150,7 @@ def run_bench(side: Side, name: str, work: Path, extra: Sequence[str]) -> tuple[
     """``python -m bench NAME --json`` in the side's tree: its result rows and its proof line."""
     out, proof, log = (work / f"{side.label}-{name}.{ext}" for ext in ("json", "proof", "log"))
     _say(f"{side.label} {side.commit[:9]}: python -m bench {name} {' '.join(extra)}")
+    started = time.perf_counter()
     with log.open("w") as stdout:
         proc = subprocess.Popen(
             [sys.executable, "-c", _WRAPPER, name, "--json", str(out), *extra],
@@ -162,7 +163,7 @@ def run_bench(side: Side, name: str, work: Path, extra: Sequence[str]) -> tuple[
         raise CompareError(
             f"{side.label}: python -m bench {name} exited {returncode} before importing ddbtrigger"
         )
-    line = _check_proof(side, proof.read_text(), f"bench {name}")
+    line = _check_proof(side, proof.read_text(), f"bench {name} ({time.perf_counter() - started:.0f} s)")
     if out.exists():
         return json.loads(out.read_text())["rows"], line
     tail = (log.read_text().strip().splitlines() or ["no output"])[-1]
