@@ -171,16 +171,19 @@ def run_bench(side: Side, name: str, work: Path, extra: Sequence[str]) -> tuple[
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> int:
-    """Wait for a run; on Ctrl-C or an error stop it (politely first) before the worktrees go."""
+    """Wait for a run; on Ctrl-C or an error stop it before the worktrees go.
+
+    SIGINT first (the bench stops its local AWS and cleans its temporary files), then SIGTERM (SIGINT
+    is ignored by a run started in the background of a script), then SIGKILL.
+    """
     try:
         return proc.wait(timeout=RUN_TIMEOUT_S)
     except BaseException:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for stop in (lambda: proc.send_signal(signal.SIGINT), proc.terminate, proc.kill):
+            stop()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+                break
         raise
 
 
