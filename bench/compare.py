@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -179,7 +180,7 @@ def _wait(proc: subprocess.Popen[bytes]) -> int:
     try:
         return proc.wait(timeout=RUN_TIMEOUT_S)
     except BaseException:
-        for stop in (lambda: proc.send_signal(signal.SIGINT), proc.terminate, proc.kill):
+        for stop in (functools.partial(proc.send_signal, signal.SIGINT), proc.terminate, proc.kill):
             stop()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
