@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.dlq import SQS_BATCH, S3Scan, SqsScan
 from ddbtrigger.aws.errors import translate_errors
-from ddbtrigger.aws.invoke import Handler, invoke_factory, invoke_function, invoke_local
+from ddbtrigger.aws.invoke import invoke_factory, invoke_function
 from ddbtrigger.aws.stream_records import ShardReader, describe_shards
 from ddbtrigger.core.redrive import Fetched, InvokeResponse, ShardKey
 from ddbtrigger.errors import AwsError, NotFound
+from ddbtrigger.runtime.local_lambda import Handler, invoke_local
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
