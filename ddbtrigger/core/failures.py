@@ -103,9 +103,6 @@ class Failure:
     def has_records(self) -> bool:
         return self.records is not None
 
-    def with_receipt(self, receipt_handle: str | None) -> Failure:
-        return replace(self, receipt_handle=receipt_handle)
-
     def as_json(self, *, trigger: str | None, now: datetime) -> dict[str, Any]:
         """The PRODUCT.md shape of one failure in ``inspect-dlq --output json`` and ``--export``."""
         return {
@@ -137,9 +134,6 @@ class Malformed:
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "reason": self.reason}
-
-
-ParseResult = Failure | Malformed
 
 
 @dataclass(frozen=True, slots=True)
