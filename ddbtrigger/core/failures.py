@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ddbtrigger.core.timetext import iso
+
 Source = Literal["sqs", "sns", "s3"]
 
 STREAM_RETENTION = timedelta(hours=24)
@@ -159,13 +161,6 @@ class Held:
 
 class _Bad(Exception):
     """Internal: why a body is malformed. Never leaves this module."""
-
-
-def iso(value: datetime) -> str:
-    """UTC ISO-8601 with a ``Z``, seconds precision unless there are fractions (as Lambda writes)."""
-    value = value.astimezone(UTC)
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
 
 
 def parse_failure(

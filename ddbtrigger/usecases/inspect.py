@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ddbtrigger.core.failures import Failure, Held, Malformed, iso
+from ddbtrigger.core.failures import Failure, Held, Malformed
 from ddbtrigger.core.spec import TriggerSpec
+from ddbtrigger.core.timetext import human_duration, iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -423,17 +424,7 @@ def redrive_command(
 
 def age_text(delta: timedelta) -> str:
     """``3h12m`` / ``2d4h`` / ``45s``: compact enough for a table cell."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
-    return f"{secs}s"
+    return human_duration(delta, compact=True)
 
 
 def expiry_text(entry: Entry, now: datetime) -> str:
