@@ -18,6 +18,7 @@ Reading rules (AWS-NOTES.md): start AT_SEQUENCE_NUMBER, page until a sequence nu
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,6 +248,42 @@ class ShardReader:
                 return _seq(response["Records"][0])
             iterator = response.get("NextShardIterator")
         return None
+
+
+class ShardReaders:
+    """One ``ShardReader`` per (stream, shard), created on first use (thread-safe): every failure of a
+    shard is read through the same reader, whoever asks. ``client_for(stream_arn)`` gives the Streams
+    client for a stream (a pointer may name another region)."""
+
+    def __init__(
+        self,
+        client_for: Callable[[str], Any],
+        *,
+        max_calls_per_second: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client_for, self.max_calls_per_second, self.sleep = client_for, max_calls_per_second, sleep
+        self._readers: dict[tuple[str, str], ShardReader] = {}
+        self._lock = threading.Lock()
+
+    def get(self, stream_arn: str, shard_id: str) -> ShardReader:
+        with self._lock:
+            key = (stream_arn, shard_id)
+            if key not in self._readers:
+                self._readers[key] = ShardReader(
+                    self.client_for(stream_arn),
+                    stream_arn,
+                    shard_id,
+                    max_calls_per_second=self.max_calls_per_second,
+                    sleep=self.sleep,
+                )
+            return self._readers[key]
+
+    @property
+    def calls(self) -> int:
+        """GetRecords calls made by every reader."""
+        with self._lock:
+            return sum(r.calls for r in self._readers.values())
 
 
 def _raise_read_error(exc: Exception, action: str) -> NoReturn:

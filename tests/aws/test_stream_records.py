@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-from ddbtrigger.aws.stream_records import ShardReader, describe_shards
+from ddbtrigger.aws.stream_records import ShardReader, ShardReaders, describe_shards
 from ddbtrigger.errors import AwsError, Throttled
 from tests.aws.conftest_botocore import json_response, throttling_response
 
@@ -331,3 +331,19 @@ def test_moto_round_trip(moto_aws: Any) -> None:
     assert second.records == written[20:21]
     assert not first.expired and not second.expired
     assert r.calls == 1
+
+
+def test_shard_readers_keep_one_reader_per_shard_and_count_every_call() -> None:
+    clients: list[str] = []
+    fake = FakeStreams(list(range(1, 11)))
+
+    def client_for(stream_arn: str) -> FakeStreams:
+        clients.append(stream_arn)
+        return fake
+
+    readers = ShardReaders(client_for, max_calls_per_second=0)
+    first = readers.get(ARN, SHARD)
+    assert readers.get(ARN, SHARD) is first and readers.get(ARN, "shardId-2") is not first
+    first.records_for("1", "2")
+    readers.get(ARN, "shardId-2").records_for("3", "4")
+    assert readers.calls == 2 and clients == [ARN, ARN]
