@@ -1,14 +1,15 @@
-"""Helpers for the sandbox's tests: a fresh sandbox per test, a fake clock, and small AWS shortcuts."""
+"""Helpers for the sandbox's tests: a fake clock, polling with a deadline, and small AWS shortcuts.
+
+The ``sandbox`` and ``clock`` fixtures that use them are in ``tests/conftest.py`` (every test tree
+sees them without importing anything)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 POLL = 0.02
 
@@ -75,19 +76,6 @@ def stays_false(predicate: Callable[[], Any], *, window: float = 0.4) -> bool:
             return False
         time.sleep(POLL)
     return True
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Iterator[Any]:
-    from ddbtrigger.sandbox import Sandbox
-
-    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0) as sb:
-        yield sb
 
 
 def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from ddbtrigger.core.failures import Failure, parse_failure
-from tests.aws import conftest_sandbox
 from tests.aws.conftest_sandbox import (
     Recorder,
     create_mapping,
@@ -18,9 +17,6 @@ from tests.aws.conftest_sandbox import (
     stream_sequence_numbers,
     wait_for,
 )
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture
 
 
 def _setup(
