@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ddbtrigger.core.failures import STREAM_RETENTION
+from ddbtrigger.core.live import SETTLED_STATES
 from ddbtrigger.core.timetext import human_duration
 
 Level = Literal["error", "warning", "info"]
 
 MAX_READERS_PER_SHARD = 2
 ITERATOR_AGE_WARNING = timedelta(hours=1)
-SETTLED_STATES = frozenset({"Enabled", "Disabled"})
 
 
 @dataclass(frozen=True)
