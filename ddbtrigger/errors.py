@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ATTENTION = 3
@@ -103,7 +102,3 @@ class OperationIncomplete(DdbtError):
     """The work ran but left something undone (a redrive that left failures)."""
 
     code = "incomplete"
-
-
-class SandboxUnavailable(DdbtError):
-    code = "sandbox_unavailable"

@@ -309,7 +309,7 @@ def _forever(value: int | None, *, sentinel: int, duration: bool = False) -> str
     if duration:
         from datetime import timedelta
 
-        from ddbtrigger.core.health import human_duration
+        from ddbtrigger.core.timetext import human_duration
 
         return human_duration(timedelta(seconds=value))
     return str(value)
@@ -339,7 +339,7 @@ def _duration_ms(value: float | None) -> str:
         return DASH
     from datetime import timedelta
 
-    from ddbtrigger.core.health import human_duration
+    from ddbtrigger.core.timetext import human_duration
 
     return human_duration(timedelta(milliseconds=value)) if value >= 1000 else f"{value:.0f} ms"
 

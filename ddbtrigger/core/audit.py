@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from ddbtrigger.core.health import ITERATOR_AGE_WARNING, SETTLED_STATES, human_duration
+from ddbtrigger.core.health import ITERATOR_AGE_WARNING
 from ddbtrigger.core.impact import Impact
 from ddbtrigger.core.lint import Level
+from ddbtrigger.core.live import SETTLED_STATES
+from ddbtrigger.core.timetext import human_duration
 
 LEVEL_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 ITERATOR_AGE_ERROR = timedelta(hours=12)

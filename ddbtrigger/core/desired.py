@@ -30,7 +30,6 @@ UPDATABLE = (
     "filters",
     "destination",
 )
-CREATE_ONLY = ("starting_position",)
 AWS_NAME = {
     "enabled": "Enabled",
     "starting_position": "StartingPosition",

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ddbtrigger.core.timetext import iso
+
 Source = Literal["sqs", "sns", "s3"]
 
 STREAM_RETENTION = timedelta(hours=24)
@@ -103,9 +105,6 @@ class Failure:
     def has_records(self) -> bool:
         return self.records is not None
 
-    def with_receipt(self, receipt_handle: str | None) -> Failure:
-        return replace(self, receipt_handle=receipt_handle)
-
     def as_json(self, *, trigger: str | None, now: datetime) -> dict[str, Any]:
         """The PRODUCT.md shape of one failure in ``inspect-dlq --output json`` and ``--export``."""
         return {
@@ -139,9 +138,6 @@ class Malformed:
         return {"id": self.id, "reason": self.reason}
 
 
-ParseResult = Failure | Malformed
-
-
 @dataclass(frozen=True, slots=True)
 class Held:
     """Failures a destination holds that this read could not see: invisible SQS messages (another scan
@@ -165,13 +161,6 @@ class Held:
 
 class _Bad(Exception):
     """Internal: why a body is malformed. Never leaves this module."""
-
-
-def iso(value: datetime) -> str:
-    """UTC ISO-8601 with a ``Z``, seconds precision unless there are fractions (as Lambda writes)."""
-    value = value.astimezone(UTC)
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
 
 
 def parse_failure(

@@ -12,7 +12,6 @@ CloudFormation-style placeholders, so the output pastes into a ``!Sub`` as is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -453,7 +452,3 @@ def audit_policy(*, account_id: str | None = None, region: str | None = None) ->
 def all_actions(document: dict[str, Any]) -> set[str]:
     """Every action a policy document allows (for tests and reviews)."""
     return {a for s in document["Statement"] for a in s["Action"]}
-
-
-def canonical(document: dict[str, Any]) -> str:
-    return json.dumps(document, sort_keys=True)

@@ -219,6 +219,12 @@ class Sandbox:
         for name, handler in self._initial_handlers.items():
             self.register_handler(name, handler)
 
+    def mapping_progress(self) -> tuple[int, dict[tuple[str, str], int]]:
+        """The mapping emulator's scans and each running poller's looks (see ``MappingEmulator``)."""
+        if self._emulator is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._emulator.progress()
+
     def stop(self) -> None:
         if self._server is None and self._emulator is None:
             return

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ddbtrigger.core.failures import Failure, Held, Malformed, iso
+from ddbtrigger.core.failures import Failure, Held, Malformed
 from ddbtrigger.core.spec import TriggerSpec
+from ddbtrigger.core.timetext import human_duration, iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -208,15 +209,15 @@ class Hydrator:
     ) -> None:
         self.factory, self.show_images = factory, show_images
         self.max_calls_per_second = max_calls_per_second
-        self._readers: dict[tuple[str, str], Any] = {}
         self._factories: dict[str, ClientFactory] = {}
+        self._readers: Any = None
 
     def hydrate(self, failure: Failure) -> Hydration:
         if failure.records is not None:
             return Hydration(
                 [summarize(r, show_images=self.show_images) for r in failure.records], origin="s3"
             )
-        reader = self._reader(failure)
+        reader = self._shard_readers().get(failure.stream_arn, failure.shard_id)
         result = reader.records_for(
             failure.start_sequence_number, failure.end_sequence_number, batch_size=failure.batch_size
         )
@@ -227,18 +228,12 @@ class Hydrator:
             extra_records=result.extra_records,
         )
 
-    def _reader(self, failure: Failure) -> Any:
-        from ddbtrigger.aws.stream_records import ShardReader
+    def _shard_readers(self) -> Any:
+        if self._readers is None:
+            from ddbtrigger.aws.stream_records import ShardReaders
 
-        key = (failure.stream_arn, failure.shard_id)
-        if key not in self._readers:
-            self._readers[key] = ShardReader(
-                self._streams(failure.stream_arn),
-                failure.stream_arn,
-                failure.shard_id,
-                max_calls_per_second=self.max_calls_per_second,
-            )
-        return self._readers[key]
+            self._readers = ShardReaders(self._streams, max_calls_per_second=self.max_calls_per_second)
+        return self._readers
 
     def _streams(self, stream_arn: str) -> Any:
         """A DynamoDB Streams client in the stream's own region (a pointer may name another region)."""
@@ -423,17 +418,7 @@ def redrive_command(
 
 def age_text(delta: timedelta) -> str:
     """``3h12m`` / ``2d4h`` / ``45s``: compact enough for a table cell."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
-    return f"{secs}s"
+    return human_duration(delta, compact=True)
 
 
 def expiry_text(entry: Entry, now: datetime) -> str:

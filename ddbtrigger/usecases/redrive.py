@@ -458,10 +458,9 @@ def open_redrive(
     from contextlib import ExitStack
 
     from ddbtrigger.aws.dlq import Heartbeat
-    from ddbtrigger.aws.invoke import load_handler
     from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway, in_flight_elsewhere
 
-    handler = load_handler(options.handler) if options.handler else None
+    handler = load_local_handler(options.handler) if options.handler else None
     with ExitStack() as stack:
         scans: dict[str, Any] = {}
         found: list[TriggerFailures] = []
@@ -483,6 +482,16 @@ def open_redrive(
         stack.callback(gateway.flush)
         elsewhere = sum(in_flight_elsewhere(scan) for scan, _ in opened)
         yield RedriveSession(found, gateway, options, held_elsewhere=elsewhere)
+
+
+def load_local_handler(reference: str) -> Any:
+    """``--handler``: the local runtime's handler; a reference that does not load is a usage error."""
+    from ddbtrigger.runtime.local_lambda import load_handler
+
+    try:
+        return load_handler(reference)
+    except ValueError as e:
+        raise UsageError(f"--handler {reference!r}: {e}") from None
 
 
 def _report_heartbeat(beat: Any, warn: Callable[[str], None]) -> None:

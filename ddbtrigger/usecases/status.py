@@ -27,6 +27,7 @@ from ddbtrigger.core.health import HealthFacts, Hint, attention, hints
 from ddbtrigger.core.live import LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
+from ddbtrigger.core.timetext import iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -59,7 +60,7 @@ class DestinationStatus:
             "visible": depth.visible if depth else None,
             "in_flight": depth.in_flight if depth else None,
             "held": depth.held.as_json() if depth else None,
-            "oldest_failure_at": _iso(self.oldest_at),
+            "oldest_failure_at": iso(self.oldest_at) if self.oldest_at else None,
         }
 
 
@@ -403,7 +404,3 @@ def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any]
         "function_arn": mapping.function_arn,
         "stale_stream": stale,
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
