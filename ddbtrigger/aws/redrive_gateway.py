@@ -20,7 +20,6 @@ from ddbtrigger.aws.invoke import invoke_factory, invoke_function
 from ddbtrigger.aws.stream_records import ShardReaders, describe_shards
 from ddbtrigger.core.redrive import Fetched, InvokeResponse, ShardKey
 from ddbtrigger.errors import AwsError, NotFound
-from ddbtrigger.runtime.local_lambda import Handler, invoke_local
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -140,6 +139,11 @@ def _as_batch_scan(scan: SqsScan) -> RedriveSqsScan:
     raise TypeError("redrive needs a RedriveSqsScan to delete in batches")
 
 
+LocalDelivery = Callable[[str, Mapping[str, Any]], InvokeResponse]
+"""``--handler``: deliver an event to a local handler instead of Lambda (the use case builds it from the
+local runtime, so this adapter knows nothing of it)."""
+
+
 class AwsRedriveGateway:
     """``usecases.redrive.RedriveGateway`` over real AWS (or anything that speaks its APIs)."""
 
@@ -149,16 +153,16 @@ class AwsRedriveGateway:
         scans: Mapping[str, Scan],
         *,
         reads_per_second: float = 4.0,
-        handler: Handler | None = None,
+        deliver_local: LocalDelivery | None = None,
         warn: Warn = lambda _: None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.scans = dict(scans)
-        self.handler = handler
+        self.deliver_local = deliver_local
         self.reads_per_second = reads_per_second
         self.sleep = sleep
         self.streams = factory.client("dynamodbstreams")
-        self.invoker = None if handler is not None else invoke_factory(factory)
+        self.invoker = None if deliver_local is not None else invoke_factory(factory)
         self.deleter = BatchDeleter(warn=warn)
         streams = self.streams
         self.readers = ShardReaders(lambda _arn: streams, max_calls_per_second=reads_per_second, sleep=sleep)
@@ -185,8 +189,8 @@ class AwsRedriveGateway:
         return Fetched(result.records, expired=result.expired, extra=result.extra_records)
 
     def deliver(self, function: str, event: Mapping[str, Any]) -> InvokeResponse:
-        if self.handler is not None:
-            return invoke_local(self.handler, event, function_name=function)
+        if self.deliver_local is not None:
+            return self.deliver_local(function, event)
         assert self.invoker is not None
         return invoke_function(self.invoker, function, event)
 

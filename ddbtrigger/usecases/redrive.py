@@ -460,7 +460,7 @@ def open_redrive(
     from ddbtrigger.aws.dlq import Heartbeat
     from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway, in_flight_elsewhere
 
-    handler = load_local_handler(options.handler) if options.handler else None
+    deliver_local = local_delivery(options.handler) if options.handler else None
     with ExitStack() as stack:
         scans: dict[str, Any] = {}
         found: list[TriggerFailures] = []
@@ -477,11 +477,19 @@ def open_redrive(
                 found.append(_share(trigger, items, sharing, with_malformed=n == 0))
             _warn_foreign(items, sharing, warn)
         gateway = AwsRedriveGateway(
-            factory, scans, reads_per_second=options.reads_per_second, handler=handler, warn=warn
+            factory, scans, reads_per_second=options.reads_per_second, deliver_local=deliver_local, warn=warn
         )
         stack.callback(gateway.flush)
         elsewhere = sum(in_flight_elsewhere(scan) for scan, _ in opened)
         yield RedriveSession(found, gateway, options, held_elsewhere=elsewhere)
+
+
+def local_delivery(reference: str) -> Callable[[str, Mapping[str, Any]], Any]:
+    """``--handler``: deliver each event to the local runtime instead of Lambda."""
+    from ddbtrigger.runtime.local_lambda import invoke_local
+
+    handler = load_local_handler(reference)
+    return lambda function, event: invoke_local(handler, event, function_name=function)
 
 
 def load_local_handler(reference: str) -> Any:
