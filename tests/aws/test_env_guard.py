@@ -172,3 +172,13 @@ def test_env_on_a_spec_without_environments_is_a_usage_error(
     monkeypatch.setenv("DDBTRIGGER_ENV", "dev")  # the variable counts as --env
     assert cli("plan", "-f", str(path)) == 2
     assert "declares no environments" in capsys.readouterr().err
+
+
+def test_policy_env_fills_account_and_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    path = env_spec(tmp_path, region="eu-west-1")
+    assert cli("policy", "-f", str(path), "--env", "prod", "-o", "json") == 0
+    text = json.dumps(json.loads(capsys.readouterr().out))
+    assert f"arn:aws:dynamodb:eu-west-1:{PROD}:table/orders-prod" in text
+    assert "111111111111" not in text and "123456789012" not in text

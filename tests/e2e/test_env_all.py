@@ -102,3 +102,16 @@ def test_an_environment_that_errors_is_reported_with_the_others(two_accounts: An
     envs = json.loads(result.stdout)["environments"]
     assert envs["prod"]["error"]["code"] == "not_found" and "orders-prod" in envs["prod"]["error"]["message"]
     assert envs["staging"]["summary"]["create"] == 2
+
+
+def test_status_env_all_is_keyed_by_environment(two_accounts: Any, run_cli: Any) -> None:
+    spec, env, _ = two_accounts
+    assert run_cli("apply", "-f", str(spec), "--env", "prod", "--yes", env=env).returncode == 0
+    result = run_cli("status", "-f", str(spec), "--env", "all", "-o", "json", env=env)
+    envs = json.loads(result.stdout)["environments"]
+    assert list(envs) == ["dev", "staging", "prod"], result.stderr
+    (prod,) = envs["prod"]["triggers"]
+    (dev,) = envs["dev"]["triggers"]
+    assert prod["mapping"]["uuid"] and not dev.get("mapping")
+    watch = run_cli("status", "-f", str(spec), "--env", "all", "--watch", env=env)
+    assert watch.returncode == 2 and "--watch follows one environment" in watch.stderr
