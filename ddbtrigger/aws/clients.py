@@ -25,8 +25,6 @@ from ddbtrigger.errors import RegionError
 
 if TYPE_CHECKING:
     import boto3
-
-    from ddbtrigger.aws.identity import AccountGuard
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+
+    from ddbtrigger.aws.identity import AccountGuard
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
 

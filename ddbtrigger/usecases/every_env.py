@@ -31,7 +31,9 @@ class Outcome(Generic[T]):
     def error_json(self) -> dict[str, Any]:
         """The usual JSON error object, for this environment's entry."""
         assert self.error is not None
-        return {"error": {"code": self.error.code, "message": self.error.message, "details": self.error.details}}
+        return {
+            "error": {"code": self.error.code, "message": self.error.message, "details": self.error.details}
+        }
 
 
 def for_each(workspaces: list[Workspace], work: Callable[[Workspace], T]) -> dict[str, Outcome[T]]:

@@ -114,8 +114,7 @@ def open_workspaces(
     document = read_document(path)
     base = AwsTarget(profile, region, endpoint_url)
     return [
-        _open(resolve_environment(document, name), names, base)
-        for name in select_environments(document, env)
+        _open(resolve_environment(document, name), names, base) for name in select_environments(document, env)
     ]
 
 
