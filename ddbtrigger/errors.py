@@ -51,6 +51,13 @@ class LintError(DdbtError):
     exit_code = EXIT_USAGE
 
 
+class WrongAccount(DdbtError):
+    """The credentials belong to another account than the environment's ``account_id`` guard."""
+
+    code = "wrong_account"
+    exit_code = EXIT_USAGE
+
+
 class AwsError(DdbtError):
     """An AWS call failed; the message names the action and what the user can do about it."""
 
