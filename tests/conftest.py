@@ -33,6 +33,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ENDPOINT_URL",
         "AWS_SESSION_TOKEN",
         "DDBTRIGGER_FILE",
+        "DDBTRIGGER_ENV",
         "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
     ):
