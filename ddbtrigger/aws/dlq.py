@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.aws.s3_leases import S3Leases, is_lease
-from ddbtrigger.core.failures import MAX_S3_OBJECT_BYTES, Failure, Malformed, Source, parse_failure
+from ddbtrigger.core.destinations import MAX_S3_OBJECT_BYTES
+from ddbtrigger.core.failures import Failure, Malformed, Source, parse_failure
 from ddbtrigger.errors import NotFound, UsageError
 
 if TYPE_CHECKING:

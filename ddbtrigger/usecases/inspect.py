@@ -151,16 +151,13 @@ def locate_destinations(
 
 
 def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
-    """Which trigger a message belongs to when triggers share a destination: by table, then function."""
+    """Which trigger a message belongs to when triggers share a destination (``core.owner``'s rule,
+    the one redrive follows); one no trigger of the spec wrote is listed under the first."""
+    from ddbtrigger.core.owner import owning_trigger
+
     if len(triggers) == 1 or not isinstance(item, Failure):
         return triggers[0].name
-    table = item.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
-    by_table = [t for t in triggers if t.table_name == table]
-    function = item.function_arn.split(":function:", 1)[-1].split(":", 1)[0]
-    by_function = [
-        t for t in by_table or triggers if t.function.rsplit(":function:", 1)[-1].split(":", 1)[0] == function
-    ]
-    return (by_function or by_table or list(triggers))[0].name
+    return (owning_trigger(item.stream_arn, item.function_arn, triggers) or triggers[0]).name
 
 
 def held_at(factory: ClientFactory, destinations: list[Destination], *, now: datetime) -> Held:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from ddbtrigger.core.events import lambda_record
 from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.core.filters import PatternError, check_patterns, parse_patterns, passes_filters
+from ddbtrigger.core.owner import owning_trigger, table_of
 from ddbtrigger.core.redrive import (
     FailureResult,
     Fetched,
@@ -534,25 +535,12 @@ def _open_scans(
 def _share(
     trigger: Any, items: Sequence[Failure | Malformed], sharing: Sequence[Any], *, with_malformed: bool
 ) -> TriggerFailures:
-    """This trigger's failures: those from its table's streams, and, when several triggers of that table
-    share the destination, those whose failed function is this trigger's. Malformed items go to the first.
-    """
-    from ddbtrigger.core.live import same_function
-
-    same_table = [t for t in sharing if t.table_name == trigger.table_name]
+    """This trigger's failures (``core.owner``'s rule, the one inspect-dlq follows). Malformed items go
+    to the first."""
     failures = [
         i
         for i in items
-        if isinstance(i, Failure)
-        and _table_of(i.stream_arn) == trigger.table_name
-        and (
-            len(same_table) == 1
-            or (
-                same_function(trigger.function, i.function_arn)
-                if i.function_arn
-                else trigger is same_table[0]
-            )
-        )
+        if isinstance(i, Failure) and owning_trigger(i.stream_arn, i.function_arn, sharing) is trigger
     ]
     malformed = [i for i in items if isinstance(i, Malformed)] if with_malformed else []
     return TriggerFailures(trigger.name, trigger.function, list(trigger.mapping.filters), failures, malformed)
@@ -562,16 +550,10 @@ def _warn_foreign(
     items: Sequence[Failure | Malformed], sharing: Sequence[Any], warn: Callable[[str], None]
 ) -> None:
     tables = {t.table_name for t in sharing}
-    foreign = sum(1 for i in items if isinstance(i, Failure) and _table_of(i.stream_arn) not in tables)
+    foreign = sum(1 for i in items if isinstance(i, Failure) and table_of(i.stream_arn) not in tables)
     if foreign:
         names = ", ".join(t.name for t in sharing)
         warn(
             f"{foreign} failure(s) in the destination of {names} come from a table outside the spec's "
             "selected triggers; they were left untouched"
         )
-
-
-def _table_of(stream_arn: str) -> str:
-    """``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL`` -> NAME."""
-    parts = stream_arn.split("/")
-    return parts[1] if len(parts) > 2 else ""
