@@ -84,6 +84,13 @@ class DestinationKind:
         return f"arn:{partition}:{self.type}:{region}:{account}:{name}"
 
 
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: ``aws``, ``aws-cn`` or ``aws-us-gov``."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 def resource_name(arn: str) -> str:
     """The queue, topic or bucket name of a destination ARN (an S3 ARN may name a key after ``/``)."""
     return arn.rsplit(":", 1)[-1].split("/", 1)[0]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ddbtrigger.core.destinations import KINDS, GrantTemplate, Resource, resource_name
+from ddbtrigger.core.destinations import KINDS, GrantTemplate, Resource, partition_of, resource_name
 from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.redrive import S3_LEASE_PREFIX
 from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
@@ -53,9 +53,7 @@ class Where:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        return partition_of(self.region)
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"

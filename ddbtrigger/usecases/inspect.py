@@ -23,7 +23,7 @@ from ddbtrigger.core.spec import TriggerSpec
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.locate import DestinationRef
+    from ddbtrigger.aws.destinations import DestinationRef
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def locate_destinations(
     factory: ClientFactory, triggers: Iterable[TriggerSpec]
 ) -> tuple[list[Destination], list[str]]:
     """The destinations of ``triggers`` (shared ones once), and the triggers that have none."""
-    from ddbtrigger.aws.locate import resolve_destination
+    from ddbtrigger.aws.destinations import locate
 
     found: dict[str, tuple[DestinationRef, list[TriggerSpec]]] = {}
     without: list[str] = []
@@ -145,7 +145,7 @@ def locate_destinations(
         if trigger.on_failure is None:
             without.append(trigger.name)
             continue
-        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        ref = locate(factory, trigger.on_failure, trigger=trigger.name)
         found.setdefault(ref.arn, (ref, []))[1].append(trigger)
     return [Destination(ref, tuple(ts)) for ref, ts in found.values()], without
 
@@ -163,11 +163,11 @@ def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
 def held_at(factory: ClientFactory, destinations: list[Destination], *, now: datetime) -> Held:
     """What other readers hold in these destinations; read before scanning, so our own hold is not
     counted."""
-    from ddbtrigger.aws.status_reads import held_failures
+    from ddbtrigger.aws.destinations import adapter_for
 
     total = Held()
     for dest in destinations:
-        total = total + held_failures(factory, dest.ref, now=now)
+        total = total + adapter_for(dest.ref, factory).held(dest.ref)
     return total
 
 
@@ -181,7 +181,7 @@ def scan(
     held: Held | None = None,
 ) -> Iterator[Entry]:
     """Every message of every destination, as read. Each SQS scan releases its messages when done."""
-    from ddbtrigger.aws.dlq import open_scan
+    from ddbtrigger.aws.destinations import open_scan
 
     remaining = limit
     for dest in destinations:

@@ -498,35 +498,21 @@ def _open_scans(
     factory: Any, triggers: Sequence[Any], hold_seconds: int, stack: Any, warn: Callable[[str], None]
 ) -> list[tuple[Any, list[Any]]]:
     """One scan per destination, with the triggers that share it."""
-    from ddbtrigger.aws.dlq import S3Scan
-    from ddbtrigger.aws.locate import resolve_destination
-    from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
-    from ddbtrigger.aws.s3_leases import S3Leases
+    from ddbtrigger.aws.destinations import locate, open_scan
 
     by_arn: dict[str, tuple[Any, list[Any]]] = {}
     for trigger in triggers:
         if trigger.on_failure is None:
             warn(f"trigger {trigger.name} has no failure destination: nothing to redrive")
             continue
-        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        ref = locate(factory, trigger.on_failure, trigger=trigger.name)
         if ref.arn not in by_arn:
-            if ref.type == "s3":
-                s3, bucket = factory.client("s3"), ref.bucket or ref.name
-                leases = S3Leases(s3, bucket, hold_seconds=hold_seconds)
-                scan: Any = S3Scan(s3, bucket, ref.prefix, leases=leases)
-            elif ref.read_queue_url is None:
-                raise UsageError(
-                    f"trigger {trigger.name}: the sns destination {ref.name} has no inspect "
-                    "queue to read failures from: set on_failure.inspect_queue and apply"
+            try:
+                scan = open_scan(
+                    factory, ref, hold_seconds=hold_seconds, wait_seconds=CONFIRM_EMPTY_WAIT, redrive=True
                 )
-            else:
-                scan = RedriveSqsScan(
-                    factory.client("sqs"),
-                    ref.read_queue_url,
-                    source=ref.type,
-                    hold_seconds=hold_seconds,
-                    wait_seconds=CONFIRM_EMPTY_WAIT,
-                )
+            except UsageError as e:
+                raise UsageError(f"trigger {trigger.name}: {e}") from None
             by_arn[ref.arn] = (stack.enter_context(scan), [])
         by_arn[ref.arn][1].append(trigger)
     return list(by_arn.values())
