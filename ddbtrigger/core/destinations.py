@@ -64,6 +64,8 @@ class DestinationKind:
     """What redrive needs, beyond peeking, to remove what it redelivered."""
     desired: Callable[[OnFailureSpec], dict[str, str]]
     """The managed settings of a ``name:`` destination, as the string attributes AWS reads back."""
+    spec_fields: tuple[str, ...] = ()
+    """``on_failure`` fields that only this type takes."""
     delete_grants: tuple[GrantTemplate, ...] = ()
     """Beyond ``delete_actions`` on the destination (S3: emptying the bucket first)."""
 
@@ -142,6 +144,7 @@ SQS = DestinationKind(
     peek_grants=(GrantTemplate("PeekFailureQueues", SQS_PEEK, "queue"),),
     consume_grants=_DELETE_MESSAGES,
     desired=_sqs_desired,
+    spec_fields=("message_retention_seconds",),
 )
 SNS = DestinationKind(
     type="sns",
@@ -166,6 +169,7 @@ SNS = DestinationKind(
     ),
     consume_grants=_DELETE_MESSAGES,
     desired=_sns_desired,
+    spec_fields=("inspect_queue",),
 )
 S3 = DestinationKind(
     type="s3",
@@ -201,6 +205,7 @@ S3 = DestinationKind(
         GrantTemplate("LeaseS3Failures", ("s3:PutObject", "s3:DeleteObject"), "leases"),
     ),
     desired=_s3_desired,
+    spec_fields=("prefix",),
     delete_grants=(GrantTemplate("EmptyS3Destinations", ("s3:DeleteObject",), "contents"),),
 )
 KINDS: dict[DestinationType, DestinationKind] = {k.type: k for k in (SQS, SNS, S3)}

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.failures import Failure, Held, Malformed, iso
 from ddbtrigger.core.spec import TriggerSpec
 
@@ -430,7 +431,8 @@ def expiry_text(entry: Entry, now: datetime) -> str:
     """``expired``, a countdown for a pointer, or ``kept in S3`` for a failure that carries its records."""
     failure = _failure(entry)
     if not failure.can_expire:
-        return "kept in S3" if failure.source == "s3" else "kept"
+        kind = destination_kind(failure.source)
+        return "kept" if kind.holds_pointers else f"kept in {kind.type.upper()}"
     if entry.expired(now):
         return "expired"
     return f"expires in {age_text(failure.time_left(now))}"
