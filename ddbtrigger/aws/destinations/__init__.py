@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ddbtrigger.aws.destinations.base import Depth, DestinationAdapter, DestinationRef
+from ddbtrigger.aws.destinations.base import Depth, DestinationAdapter, DestinationRef, ScanOptions
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -77,25 +77,7 @@ def delete_destination(factory: ClientFactory, p: Mapping[str, Any]) -> None:
     adapter_for(p["type"], factory).delete(p)
 
 
-def open_scan(
-    factory: ClientFactory,
-    ref: DestinationRef,
-    *,
-    limit: int | None = None,
-    hold_seconds: int | None = None,
-    wait_seconds: int = 2,
-    skip: frozenset[str] = frozenset(),
-    redrive: bool = False,
-) -> Scan:
-    """The scan of a located destination. Use it as a context manager, so held failures are released.
-    ``skip`` names failures held elsewhere that a scan can see but must not list (S3 under a lease)."""
-    from ddbtrigger.aws.dlq import DEFAULT_HOLD_SECONDS
-
-    return adapter_for(ref, factory).open_scan(
-        ref,
-        limit=limit,
-        hold_seconds=DEFAULT_HOLD_SECONDS if hold_seconds is None else hold_seconds,
-        wait_seconds=wait_seconds,
-        skip=skip,
-        redrive=redrive,
-    )
+def open_scan(factory: ClientFactory, ref: DestinationRef, **options: Any) -> Scan:
+    """The scan of a located destination (``options``: those of ``ScanOptions``). Use it as a context
+    manager, so held failures are released."""
+    return adapter_for(ref, factory).open_scan(ref, ScanOptions(**options))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ddbtrigger.aws.dlq import DEFAULT_HOLD_SECONDS
 from ddbtrigger.aws.errors import translate_errors
 from ddbtrigger.core.destinations import DestinationKind, DestinationType, resource_name
 from ddbtrigger.core.failures import Held
@@ -69,6 +70,19 @@ class Depth:
         return self.visible + (self.in_flight or 0)
 
 
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to scan a destination: at most ``limit`` failures; each held ``hold_seconds`` while the
+    scan runs; ``wait_seconds`` to confirm a queue is empty; ``skip`` the failures another run holds
+    (S3 under a lease); ``redrive`` holds them while delivering, so they can then be deleted."""
+
+    limit: int | None = None
+    hold_seconds: int = DEFAULT_HOLD_SECONDS
+    wait_seconds: int = 2
+    skip: frozenset[str] = frozenset()
+    redrive: bool = False
+
+
 class DestinationAdapter(Protocol):
     """One destination type's reads and writes. ``depth`` has one meaning for every command: the
     failures the destination holds, waiting or held by a reader (``Depth.total``); ``destroy`` keeps a
@@ -96,16 +110,7 @@ class DestinationAdapter(Protocol):
         """The failures another reader holds right now, and when they reappear (where known)."""
         ...
 
-    def open_scan(
-        self,
-        ref: DestinationRef,
-        *,
-        limit: int | None = None,
-        hold_seconds: int,
-        wait_seconds: int,
-        skip: frozenset[str] = frozenset(),
-        redrive: bool = False,
-    ) -> Scan:
+    def open_scan(self, ref: DestinationRef, options: ScanOptions) -> Scan:
         """A scan of its failures (``redrive``: one that can hold them while delivering, then delete)."""
         ...
 

@@ -8,7 +8,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ddbtrigger.aws.destinations.base import Depth, DestinationRef, found_live, missing, missing_live
+from ddbtrigger.aws.destinations.base import (
+    Depth,
+    DestinationRef,
+    ScanOptions,
+    found_live,
+    missing,
+    missing_live,
+)
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.aws.s3_leases import is_lease
 from ddbtrigger.core.destinations import S3, partition_of, resource_name
@@ -157,23 +164,14 @@ class S3Adapter:
     def held(self, ref: DestinationRef) -> Held:
         return leased(self.factory, ref.bucket or ref.name, ref.prefix)
 
-    def open_scan(
-        self,
-        ref: DestinationRef,
-        *,
-        limit: int | None = None,
-        hold_seconds: int,
-        wait_seconds: int,
-        skip: frozenset[str] = frozenset(),
-        redrive: bool = False,
-    ) -> Scan:
+    def open_scan(self, ref: DestinationRef, options: ScanOptions) -> Scan:
         """Objects newest first; redrive's leases each failure before reading it."""
         from ddbtrigger.aws.dlq import S3Scan
         from ddbtrigger.aws.s3_leases import S3Leases
 
         s3, bucket = self.factory.client("s3"), ref.bucket or ref.name
-        leases = S3Leases(s3, bucket, hold_seconds=hold_seconds) if redrive else None
-        return S3Scan(s3, bucket, ref.prefix, limit=limit, leases=leases, skip=skip)
+        leases = S3Leases(s3, bucket, hold_seconds=options.hold_seconds) if options.redrive else None
+        return S3Scan(s3, bucket, ref.prefix, limit=options.limit, leases=leases, skip=options.skip)
 
     def create(self, p: Mapping[str, Any]) -> str:
         name, region = p["name"], self.factory.region

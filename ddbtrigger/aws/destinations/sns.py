@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.destinations.base import (
-    Depth,
     DestinationRef,
     account_id,
     found_live,
@@ -15,26 +14,20 @@ from ddbtrigger.aws.destinations.base import (
     missing_live,
 )
 from ddbtrigger.aws.destinations.sqs import (
+    QueueReads,
     allow_topic,
     create_queue,
     delete_queue,
     locate_queue,
-    open_queue_scan,
     queue_arn_beside,
-    queue_depth,
-    queue_held,
     queue_url,
 )
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.destinations import SNS, partition_of, resource_name
-from ddbtrigger.core.failures import Held
 from ddbtrigger.core.live import MANAGED_TAG
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
-    from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
-    from ddbtrigger.aws.dlq import Scan
     from ddbtrigger.core.live import LiveDestination
     from ddbtrigger.core.spec import OnFailureSpec
 
@@ -45,13 +38,11 @@ def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-class SnsAdapter:
-    """An SNS topic: Lambda publishes each failure (a pointer to its records) as one notification."""
+class SnsAdapter(QueueReads):
+    """An SNS topic: Lambda publishes each failure (a pointer to its records) as one notification;
+    failures are counted and read through its inspect queue (``QueueReads``)."""
 
     kind = SNS
-
-    def __init__(self, factory: ClientFactory) -> None:
-        self.factory = factory
 
     def subscribed_queues(self, topic_arn: str) -> Iterator[str]:
         """The ARNs of the SQS queues subscribed to the topic."""
@@ -117,33 +108,6 @@ class SnsAdapter:
         if queue_url(self.factory, queue_arn) is None:
             return False
         return queue_arn in self.subscribed_queues(topic_arn)
-
-    def depth(self, ref: DestinationRef, *, seen: QueueAttributeTap | None = None) -> Depth | None:
-        """Counted through the inspect queue; without one, unknown."""
-        url = ref.inspect_queue_url
-        return queue_depth(self.factory, url) if url else None
-
-    def held(self, ref: DestinationRef) -> Held:
-        return queue_held(self.factory, ref.inspect_queue_url)
-
-    def open_scan(
-        self,
-        ref: DestinationRef,
-        *,
-        limit: int | None = None,
-        hold_seconds: int,
-        wait_seconds: int,
-        skip: frozenset[str] = frozenset(),
-        redrive: bool = False,
-    ) -> Scan:
-        return open_queue_scan(
-            self.factory,
-            ref,
-            limit=limit,
-            hold_seconds=hold_seconds,
-            wait_seconds=wait_seconds,
-            redrive=redrive,
-        )
 
     def create(self, p: Mapping[str, Any]) -> str:
         name, attrs, tags = p["name"], dict(p["attributes"]), dict(p["tags"])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ddbtrigger.aws.destinations.base import (
     Depth,
     DestinationRef,
+    ScanOptions,
     found_live,
     missing,
     missing_live,
@@ -124,40 +125,39 @@ def queue_held(factory: ClientFactory, url: str | None) -> Held:
     return Held(int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)))
 
 
-def open_queue_scan(
-    factory: ClientFactory,
-    ref: DestinationRef,
-    *,
-    limit: int | None,
-    hold_seconds: int,
-    wait_seconds: int,
-    redrive: bool,
-) -> Scan:
-    """A scan of the queue failures are read from (redrive's keeps them held while it delivers)."""
-    from ddbtrigger.aws.dlq import SqsScan
-    from ddbtrigger.errors import UsageError
+class QueueReads:
+    """Reading failures from an SQS queue: the queue itself, or the queue subscribed to an SNS topic
+    (``DestinationRef.read_queue_url``). Depth and held counts come from its attributes."""
 
-    url = ref.read_queue_url
-    if url is None:
-        raise UsageError(
-            f"the {ref.type} destination {ref.name} has no inspect queue to read failures from: set "
-            f"on_failure.inspect_queue (an SQS queue subscribed to the topic) and apply"
-        )
-    if redrive:
-        from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
 
-        scan: Scan = RedriveSqsScan(
-            factory.client("sqs"), url, source=ref.type, hold_seconds=hold_seconds, wait_seconds=wait_seconds
-        )
-        return scan
-    return SqsScan(
-        factory.client("sqs"),
-        url,
-        source=ref.type,
-        limit=limit,
-        hold_seconds=hold_seconds,
-        wait_seconds=wait_seconds,
-    )
+    def depth(self, ref: DestinationRef, *, seen: QueueAttributeTap | None = None) -> Depth | None:
+        """Visible + not visible; None for a topic without an inspect queue."""
+        url = ref.read_queue_url
+        return queue_depth(self.factory, url, seen=seen) if url else None
+
+    def held(self, ref: DestinationRef) -> Held:
+        return queue_held(self.factory, ref.read_queue_url)
+
+    def open_scan(self, ref: DestinationRef, options: ScanOptions) -> Scan:
+        """A scan of the queue (redrive's keeps what it reads held while it delivers)."""
+        from ddbtrigger.aws.dlq import SqsScan
+        from ddbtrigger.errors import UsageError
+
+        url = ref.read_queue_url
+        if url is None:
+            raise UsageError(
+                f"the {ref.type} destination {ref.name} has no inspect queue to read failures from: set "
+                f"on_failure.inspect_queue (an SQS queue subscribed to the topic) and apply"
+            )
+        sqs, hold, wait = self.factory.client("sqs"), options.hold_seconds, options.wait_seconds
+        if options.redrive:
+            from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
+
+            scan: Scan = RedriveSqsScan(sqs, url, source=ref.type, hold_seconds=hold, wait_seconds=wait)
+            return scan
+        return SqsScan(sqs, url, source=ref.type, limit=options.limit, hold_seconds=hold, wait_seconds=wait)
 
 
 def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
@@ -195,13 +195,10 @@ def delete_queue(factory: ClientFactory, name: str, url: str) -> None:
         factory.client("sqs").delete_queue(QueueUrl=url)
 
 
-class SqsAdapter:
+class SqsAdapter(QueueReads):
     """An SQS queue: Lambda sends each failure (a pointer to its records) as one message."""
 
     kind = SQS
-
-    def __init__(self, factory: ClientFactory) -> None:
-        self.factory = factory
 
     def locate(self, on_failure: OnFailureSpec, *, what: str) -> DestinationRef:
         return locate_queue(self.factory, name_or_arn(on_failure), what=what)
@@ -227,31 +224,6 @@ class SqsAdapter:
             tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) or {}
         kept = {k: str(attrs[k]) for k in SQS_ATTRIBUTES if k in attrs}
         return found_live(SQS, str(attrs.get("QueueArn", arn)), kept, tags, url=url)
-
-    def depth(self, ref: DestinationRef, *, seen: QueueAttributeTap | None = None) -> Depth | None:
-        return queue_depth(self.factory, ref.queue_url, seen=seen) if ref.queue_url else None
-
-    def held(self, ref: DestinationRef) -> Held:
-        return queue_held(self.factory, ref.queue_url)
-
-    def open_scan(
-        self,
-        ref: DestinationRef,
-        *,
-        limit: int | None = None,
-        hold_seconds: int,
-        wait_seconds: int,
-        skip: frozenset[str] = frozenset(),
-        redrive: bool = False,
-    ) -> Scan:
-        return open_queue_scan(
-            self.factory,
-            ref,
-            limit=limit,
-            hold_seconds=hold_seconds,
-            wait_seconds=wait_seconds,
-            redrive=redrive,
-        )
 
     def create(self, p: Mapping[str, Any]) -> str:
         return create_queue(self.factory, p["name"], dict(p["attributes"]), dict(p["tags"]))
