@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ddbtrigger.aws.dlq import DEFAULT_HOLD_SECONDS
-from ddbtrigger.aws.errors import translate_errors
+from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.destinations import DestinationKind, DestinationType, resource_name
 from ddbtrigger.core.failures import Held
 from ddbtrigger.core.live import MANAGED_TAG, LiveDestination
@@ -118,6 +118,18 @@ class DestinationAdapter(Protocol):
     def update(self, p: Mapping[str, Any]) -> None: ...
     def tag(self, p: Mapping[str, Any]) -> None: ...
     def delete(self, p: Mapping[str, Any]) -> None: ...
+
+
+def unless_missing(call: Callable[[], Any], missing_codes: set[str], action: str) -> Any:
+    """``call()``'s answer; None when AWS says what was asked for is absent (one of ``missing_codes``).
+    Any other error is translated, saying what we were doing (``action``)."""
+    try:
+        return call()
+    except Exception as e:
+        if error_code(e) in missing_codes:
+            return None
+        with translate_errors(action):
+            raise
 
 
 def missing(what: str, resource: str) -> NotFound:

@@ -4,7 +4,7 @@ redrive's lease objects; a failure under another run's lease counts as held."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +15,9 @@ from ddbtrigger.aws.destinations.base import (
     found_live,
     missing,
     missing_live,
+    unless_missing,
 )
-from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.aws.errors import translate_errors
 from ddbtrigger.aws.s3_leases import is_lease
 from ddbtrigger.core.destinations import S3, partition_of, resource_name
 from ddbtrigger.core.failures import Held
@@ -67,19 +68,8 @@ def leased(factory: ClientFactory, bucket: str, prefix: str = "") -> Held:
     return read_leases(factory.client("s3"), bucket, prefix)
 
 
-def _optional(call: Callable[[], Any], missing_codes: set[str], action: str) -> Any:
-    """Run ``call()``; None when AWS says the setting is absent (these reads 404 for 'not set')."""
-    try:
-        return call()
-    except Exception as e:
-        if error_code(e) in missing_codes:
-            return None
-        with translate_errors(action):
-            raise
-
-
 def _encryption(s3: Any, bucket: str) -> dict[str, str]:
-    found = _optional(
+    found = unless_missing(
         lambda: s3.get_bucket_encryption(Bucket=bucket),
         {"ServerSideEncryptionConfigurationNotFoundError"},
         f"read the encryption of s3 bucket {bucket}",
@@ -95,7 +85,7 @@ def _encryption(s3: Any, bucket: str) -> dict[str, str]:
 
 
 def _public_access(s3: Any, bucket: str) -> dict[str, str]:
-    found = _optional(
+    found = unless_missing(
         lambda: s3.get_public_access_block(Bucket=bucket),
         {"NoSuchPublicAccessBlockConfiguration"},
         f"read the public access block of s3 bucket {bucket}",
@@ -106,7 +96,7 @@ def _public_access(s3: Any, bucket: str) -> dict[str, str]:
 
 
 def _tags(s3: Any, bucket: str) -> dict[str, str]:
-    found = _optional(
+    found = unless_missing(
         lambda: s3.get_bucket_tagging(Bucket=bucket), {"NoSuchTagSet"}, f"read the tags of s3 bucket {bucket}"
     )
     return {t["Key"]: t["Value"] for t in (found or {}).get("TagSet", [])}
@@ -121,14 +111,10 @@ class S3Adapter:
         self.factory = factory
 
     def _exists(self, bucket: str, action: str) -> bool:
-        try:
-            self.factory.client("s3").head_bucket(Bucket=bucket)
-        except Exception as e:
-            if error_code(e) in S3_MISSING:
-                return False
-            with translate_errors(action):
-                raise
-        return True
+        return (
+            unless_missing(lambda: self.factory.client("s3").head_bucket(Bucket=bucket), S3_MISSING, action)
+            is not None
+        )
 
     def locate(self, on_failure: OnFailureSpec, *, what: str) -> DestinationRef:
         bucket = (
@@ -176,12 +162,11 @@ class S3Adapter:
     def create(self, p: Mapping[str, Any]) -> str:
         name, region = p["name"], self.factory.region
         extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        try:
-            self.factory.client("s3").create_bucket(Bucket=name, **extra)
-        except Exception as e:
-            if error_code(e) != "BucketAlreadyOwnedByYou":  # a concurrent apply made it: fine
-                with translate_errors(f"create s3 bucket {name}"):
-                    raise
+        unless_missing(  # "already owned by you": a concurrent apply made it, fine
+            lambda: self.factory.client("s3").create_bucket(Bucket=name, **extra),
+            {"BucketAlreadyOwnedByYou"},
+            f"create s3 bucket {name}",
+        )
         self.update(p)
         self.tag(p)
         return f"arn:aws:s3:::{name}"

@@ -12,6 +12,7 @@ from ddbtrigger.aws.destinations.base import (
     found_live,
     missing,
     missing_live,
+    unless_missing,
 )
 from ddbtrigger.aws.destinations.sqs import (
     QueueReads,
@@ -22,7 +23,7 @@ from ddbtrigger.aws.destinations.sqs import (
     queue_arn_beside,
     queue_url,
 )
-from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.aws.errors import translate_errors
 from ddbtrigger.core.destinations import SNS, partition_of, resource_name
 from ddbtrigger.core.live import MANAGED_TAG
 from ddbtrigger.errors import NotFound
@@ -88,13 +89,12 @@ class SnsAdapter(QueueReads):
 
     def read_live(self, arn: str, on_failure: OnFailureSpec) -> LiveDestination:
         sns, name = self.factory.client("sns"), resource_name(arn)
-        try:
-            attrs = sns.get_topic_attributes(TopicArn=arn).get("Attributes", {})
-        except Exception as e:
-            if error_code(e) in SNS_MISSING:
-                return missing_live(SNS, arn)
-            with translate_errors(f"read sns topic {name}"):
-                raise
+        found = unless_missing(
+            lambda: sns.get_topic_attributes(TopicArn=arn), SNS_MISSING, f"read sns topic {name}"
+        )
+        if found is None:
+            return missing_live(SNS, arn)
+        attrs = found.get("Attributes", {})
         with translate_errors(f"read the tags of sns topic {name}"):
             raw_tags = sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
         kept = {"KmsMasterKeyId": str(attrs["KmsMasterKeyId"])} if attrs.get("KmsMasterKeyId") else {}

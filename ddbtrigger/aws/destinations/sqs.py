@@ -18,8 +18,9 @@ from ddbtrigger.aws.destinations.base import (
     found_live,
     missing,
     missing_live,
+    unless_missing,
 )
-from ddbtrigger.aws.errors import error_code, translate_errors
+from ddbtrigger.aws.errors import translate_errors
 from ddbtrigger.core.destinations import SQS, resource_name
 from ddbtrigger.core.failures import Held
 from ddbtrigger.errors import NotFound
@@ -58,13 +59,10 @@ def queue_url(factory: ClientFactory, queue: str) -> str | None:
         return queue
     name, owner = _name_owner(queue)
     kwargs = {"QueueName": name, **({"QueueOwnerAWSAccountId": owner} if owner else {})}
-    try:
-        return str(factory.client("sqs").get_queue_url(**kwargs)["QueueUrl"])
-    except Exception as e:
-        if error_code(e) in SQS_MISSING:
-            return None
-        with translate_errors(f"find sqs queue {name}"):
-            raise
+    found = unless_missing(
+        lambda: factory.client("sqs").get_queue_url(**kwargs), SQS_MISSING, f"find sqs queue {name}"
+    )
+    return str(found["QueueUrl"]) if found else None
 
 
 def canonical_queue_url(arn: str) -> str | None:
@@ -213,13 +211,14 @@ class SqsAdapter(QueueReads):
         if url is None:
             return missing_live(SQS, arn)
         sqs, name = self.factory.client("sqs"), resource_name(arn)
-        try:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
-        except Exception as e:
-            if error_code(e) in SQS_MISSING:
-                return missing_live(SQS, arn)
-            with translate_errors(f"read sqs queue {name}"):
-                raise
+        found = unless_missing(
+            lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+            SQS_MISSING,
+            f"read sqs queue {name}",
+        )
+        if found is None:
+            return missing_live(SQS, arn)
+        attrs = found.get("Attributes", {})
         with translate_errors(f"read the tags of sqs queue {name}"):
             tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) or {}
         kept = {k: str(attrs[k]) for k in SQS_ATTRIBUTES if k in attrs}
