@@ -46,7 +46,6 @@ class DestinationKind:
     """One destination type. ``regional`` ARNs name region and account (S3's do not)."""
 
     type: DestinationType
-    noun: str
     regional: bool
     holds_pointers: bool
     """SQS/SNS hold only a pointer to the failed records (gone once the stream trims them); S3 holds them."""
@@ -73,11 +72,6 @@ class DestinationKind:
     def enveloped(self) -> bool:
         """Failures read from an SNS topic's inspect queue arrive inside an SNS notification envelope."""
         return self.reads_from == "inspect_queue"
-
-    @property
-    def label(self) -> str:
-        """``sqs queue``, ``sns topic``, ``s3 bucket``: how messages name the resource."""
-        return f"{self.type} {self.noun}"
 
     def arn(self, name: str, *, partition: str, region: str, account: str) -> str:
         """The ARN of the destination called ``name`` in that partition, region and account."""
@@ -133,7 +127,6 @@ _DELETE_MESSAGES = (GrantTemplate("DeleteRedrivenMessages", ("sqs:DeleteMessage"
 SQS = DestinationKind(
     type="sqs",
     reads_from="self",
-    noun="queue",
     regional=True,
     holds_pointers=True,
     max_failure_bytes=MAX_MESSAGE_BYTES,
@@ -149,7 +142,6 @@ SQS = DestinationKind(
 SNS = DestinationKind(
     type="sns",
     reads_from="inspect_queue",
-    noun="topic",
     regional=True,
     holds_pointers=True,
     max_failure_bytes=MAX_SNS_ENVELOPE_BYTES,
@@ -174,7 +166,6 @@ SNS = DestinationKind(
 S3 = DestinationKind(
     type="s3",
     reads_from="objects",
-    noun="bucket",
     regional=False,
     holds_pointers=False,
     max_failure_bytes=MAX_S3_OBJECT_BYTES,

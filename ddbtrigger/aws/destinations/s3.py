@@ -39,10 +39,6 @@ PUBLIC_ACCESS_BLOCK = {
 }
 
 
-def bucket_of(arn: str) -> str:
-    return resource_name(arn)
-
-
 def objects(factory: ClientFactory, bucket: str, prefix: str = "") -> Depth:
     """Failure objects under ``prefix`` (every page), and when the oldest of them was written."""
     count, oldest = 0, None
@@ -132,7 +128,7 @@ class S3Adapter:
         return DestinationRef(type="s3", arn=live.arn, name=live.name, bucket=live.name, prefix=prefix)
 
     def read_live(self, arn: str, on_failure: OnFailureSpec) -> LiveDestination:
-        bucket = bucket_of(arn)
+        bucket = resource_name(arn)
         if not self._exists(bucket, f"read s3 bucket {bucket}"):
             return missing_live(S3, arn)
         s3 = self.factory.client("s3")
