@@ -16,6 +16,7 @@ EXIT_ATTENTION = 3
 """Attention needed: ``status`` found something a person must look at (a mapping not ``Enabled``, a
 ``PROBLEM`` result, drift, a missing part, failures waiting or held), or ``inspect-dlq`` could not list
 every failure because another reader holds some. The result is still printed in full."""
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class DdbtError(Exception):

@@ -7,6 +7,10 @@ calls go to the regional endpoint (moto in-process does not route the account-ba
 
 boto3 sessions are not thread-safe but clients are: the factory builds each client once, under a lock,
 and hands the same client to every thread.
+
+``client()`` is typed per service name with the boto3 stubs (``mypy_boto3_*``, the ``[dev]`` extra), so
+mypy checks every call's parameters; the stubs are imported under ``TYPE_CHECKING`` only, never at run
+time. A service without stubs installed (``sts``, ``ec2``) or a name only known at run time is ``Any``.
 """
 
 from __future__ import annotations
@@ -14,13 +18,21 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ddbtrigger.aws.errors import translate_errors
 from ddbtrigger.errors import RegionError
 
 if TYPE_CHECKING:
     import boto3
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
 
@@ -77,6 +89,25 @@ class ClientFactory:
         if not region:
             raise RegionError("no AWS region: pass --region, set AWS_REGION, or set region: in the spec")
         return region
+
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: str) -> Any: ...
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -11,7 +11,7 @@ no mapping proves the function exists. Triggers are read concurrently (clients a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,9 @@ from ddbtrigger.core.live import LiveMapping, LiveTable, LiveTrigger, same_funct
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef
+    from mypy_boto3_lambda.type_defs import ListEventSourceMappingsRequestPaginateTypeDef
+
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.spec import TriggerSpec
 
@@ -80,7 +83,7 @@ def read_table(factory: ClientFactory, name: str) -> LiveTable | None:
             return None
         with translate_errors(f"describe table {name}"):
             raise
-    stream = table.get("StreamSpecification") or {}
+    stream: StreamSpecificationTypeDef | dict[str, Any] = table.get("StreamSpecification") or {}
     return LiveTable(
         name=table["TableName"],
         arn=table["TableArn"],
@@ -117,7 +120,11 @@ def list_mappings(
     factory: ClientFactory, *, function: str | None = None, source: str | None = None
 ) -> list[LiveMapping]:
     """Every mapping of ``function`` (and/or on ``source``), following NextMarker pages."""
-    kwargs = {k: v for k, v in (("FunctionName", function), ("EventSourceArn", source)) if v}
+    kwargs: ListEventSourceMappingsRequestPaginateTypeDef = {}
+    if function:
+        kwargs["FunctionName"] = function
+    if source:
+        kwargs["EventSourceArn"] = source
     found: list[LiveMapping] = []
     try:
         with translate_errors("list event source mappings"):
@@ -151,7 +158,7 @@ def with_tags(factory: ClientFactory, mapping: LiveMapping) -> LiveMapping:
     return replace(mapping, tags=dict(tags))
 
 
-def mapping_from_aws(raw: dict[str, Any]) -> LiveMapping:
+def mapping_from_aws(raw: Mapping[str, Any]) -> LiveMapping:
     """Our LiveMapping from a Get/ListEventSourceMappings item (fields as AWS read them back)."""
     filters = tuple(
         _pattern(f.get("Pattern", "{}")) for f in (raw.get("FilterCriteria") or {}).get("Filters", [])

@@ -1,6 +1,6 @@
 """CloudWatch metrics for ``status`` and ``audit`` (a destination's depth is its adapter's:
-``aws.destinations``). Metrics are optional and best-effort: CloudWatch may hold nothing for a new mapping, or deny the call; either way the value is
-unknown (shown as "–"), never an error. All metric queries of one ``status`` go in one GetMetricData
+``aws.destinations``). Metrics are optional and best-effort: CloudWatch may hold nothing for a new
+mapping, or deny the call; either way the value is unknown (shown as "–"), never an error. All metric queries of one ``status`` go in one GetMetricData
 call, so ``--metrics`` costs one request however many triggers there are.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+
     from ddbtrigger.aws.clients import ClientFactory
 
 METRICS_WINDOW = timedelta(minutes=15)
@@ -73,7 +75,7 @@ def read_metrics(
 
 def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetime) -> dict[str, float | None]:
     ids = {f"q{i}": q.key for i, q in enumerate(chunk)}
-    request: list[dict[str, Any]] = [
+    request: list[MetricDataQueryTypeDef] = [
         {
             "Id": qid,
             "MetricStat": {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from ddbtrigger import __version__
 from ddbtrigger.cli import (
@@ -19,9 +20,31 @@ from ddbtrigger.cli import (
     validate,
 )
 from ddbtrigger.cli.boundary import set_debug
+from ddbtrigger.cli.options import fill_metavars, reflow
+
+
+class Group(TyperGroup):
+    """The root command: every command's options get proper metavars in help (see ``fill_metavars``),
+    and its help text is reflowed to the terminal (see ``reflow``)."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            command.help = reflow(command.help)
+            child = command.context_class(command, parent=ctx, info_name=cmd_name)
+            fill_metavars([*command.params, command.get_help_option(child)])
+        return command
+
+    def get_help_option(self, ctx: Any) -> Any:
+        fill_metavars(self.params)
+        option = super().get_help_option(ctx)
+        fill_metavars([option])
+        return option
+
 
 app = typer.Typer(
     name="ddbtrigger",
+    cls=Group,
     help="Provision and operate DynamoDB Stream -> Lambda triggers: plan, apply, status, inspect and "
     "redrive failures.",
     no_args_is_help=True,
@@ -54,4 +77,8 @@ for module in (validate, provision, status, inspect_dlq, redrive, export, policy
 
 
 def main() -> None:
-    app()
+    import sys
+
+    from ddbtrigger.cli.boundary import run_app
+
+    sys.exit(run_app(app, sys.argv[1:]))

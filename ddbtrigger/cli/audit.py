@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import AWS_PANEL, EndpointOpt, OutputOpt
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import AWS_PANEL, EndpointOpt
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,26 +64,26 @@ def register(app: typer.Typer) -> None:
 
 @command
 def audit(
+    *,
     region: RegionsOpt = None,
     all_regions: AllRegionsOpt = False,
     profile: ProfilesOpt = None,
     endpoint_url: EndpointOpt = None,
     fail_on: FailOnOpt = FailOn.error,
-    output: OutputOpt = OutputFormat.table,
+    out: Output,
 ) -> None:
     """Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.
 
     Needs no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is
     reported, and the rest still completes (exit 1 only when nothing at all could be read).
     """
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.core.audit import at_or_above
     from ddbtrigger.errors import AwsError
     from ddbtrigger.usecases.audit import run_audit
+    from ddbtrigger.usecases.spec_file import connect
 
-    out = Output(format=output)
     report = run_audit(
-        lambda p, r: ClientFactory(AwsTarget(p, r, endpoint_url)),
+        lambda p, r: connect(p, r, endpoint_url),
         profiles=[*profile] if profile else [None],
         regions=list(region or []),
         all_regions=all_regions,

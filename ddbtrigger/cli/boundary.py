@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import typer
 
 from ddbtrigger.cli.render import Output, OutputFormat
-from ddbtrigger.errors import EXIT_FAILED, DdbtError
+from ddbtrigger.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, DdbtError
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 _state = {"debug": bool(os.environ.get("DDBTRIGGER_DEBUG"))}
@@ -41,14 +40,19 @@ def debug_enabled() -> bool:
     return _state["debug"]
 
 
-def command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a typer command: map our errors to messages and exit codes, once, for every command."""
+def command(fn: Callable[..., R]) -> Callable[..., R]:
+    """Wrap a typer command: hand it the shared option groups it asks for (``cli.options``: its
+    ``Output``, a lazily opened ``Workspace``...), and map our errors to messages and exit codes, once,
+    for every command."""
+    from ddbtrigger.cli.options import expand
+
+    expanded = expand(fn)
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(**kwargs: Any) -> R:
         output = Output(format=_output_format(kwargs.get("output")))
         try:
-            return fn(*args, **kwargs)
+            return expanded.call(fn, kwargs, given={Output: output})  # type: ignore[no-any-return]
         except (typer.Exit, typer.Abort):
             raise
         except DdbtError as e:
@@ -56,7 +60,7 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             output.error_line("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as e:
             if debug_enabled():
                 raise
@@ -65,6 +69,8 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
             _report(output, "internal", message, [])
             raise typer.Exit(EXIT_FAILED) from None
 
+    wrapper.__signature__ = expanded.signature  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in expanded.signature.parameters.values()}
     return wrapper
 
 
@@ -80,3 +86,61 @@ def _report(output: Output, code: str, message: str, details: list[str]) -> None
     output.error_line(message, details)
     if output.json:
         output.error_document(code, message, details)
+
+
+def _click_errors() -> Any:
+    """The click exception module typer uses (typer >= 0.17 vendors click as ``typer._click``)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older typer on the real click
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def json_requested(args: Sequence[str]) -> bool:
+    """``--output json`` (any spelling click accepts) among raw arguments, for errors raised before
+    the command's own ``--output`` was parsed."""
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--output="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-o") and not arg.startswith("--"):
+            value = arg[2:].lstrip("=")
+        else:
+            continue
+        if value.lower() == "json":
+            return True
+    return False
+
+
+def run_app(app: Any, args: Sequence[str], *, prog_name: str = "ddbtrigger") -> int:
+    """Run the typer app, handling once what happens outside any command: click's usage errors (one
+    ``error:`` line, and the JSON error document under ``-o json``, exit 2) and Ctrl-C at a prompt
+    (one line, exit 130). Returns the exit code."""
+    errors = _click_errors()
+    try:
+        result = app(list(args), prog_name=prog_name, standalone_mode=False)
+    except errors.NoArgsIsHelpError as e:
+        e.show()
+        return int(e.exit_code)
+    except errors.UsageError as e:
+        output = Output(format=OutputFormat.json if json_requested(args) else OutputFormat.table)
+        where = e.ctx.command_path if e.ctx is not None else prog_name
+        _report(output, "usage", f"{e.format_message()} (see '{where} --help')", [])
+        return EXIT_USAGE
+    except errors.ClickException as e:
+        e.show()
+        return int(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt) as e:
+        output = Output()
+        if isinstance(e, typer.Abort):  # at a prompt: end its line first
+            output.err.print()
+        if isinstance(e.__cause__, EOFError):
+            output.error_line("no answer (end of input); nothing was changed")
+            return EXIT_USAGE
+        output.error_line("interrupted")
+        return EXIT_INTERRUPTED
+    except typer.Exit as e:
+        return int(e.exit_code)
+    return result if isinstance(result, int) else 0

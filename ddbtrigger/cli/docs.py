@@ -84,22 +84,15 @@ def _default(param: Param) -> str:
     return f"`{value}`"
 
 
-_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "Path": "PATH", "bool": "BOOLEAN"}
-
-
 def _kind(param: Param) -> str:
     """What the option takes: ``flag``, the choices of an enum, or the value's type."""
+    from ddbtrigger.cli.options import value_name
+
     if getattr(param, "is_flag", False):
         return "flag"
-    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return " \\| ".join(f"`{member.value}`" for member in annotation)
-    choices = getattr(getattr(param, "type", None), "choices", None)
-    if choices:
-        return " \\| ".join(f"`{c}`" for c in choices)
-    args = getattr(annotation, "__args__", None)
-    base = args[0] if args and getattr(annotation, "__origin__", None) is list else annotation
-    name = _TYPE_NAMES.get(getattr(base, "__name__", ""), "TEXT")
+    name = value_name(param)
+    if "|" in name:
+        return " \\| ".join(f"`{choice}`" for choice in name.split("|"))
     return f"{name} (repeatable)" if getattr(param, "multiple", False) else name
 
 

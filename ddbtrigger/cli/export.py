@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import EndpointOpt, OutputOpt, ProfileOpt, RegionOpt
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import Connection
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,24 +20,20 @@ def register(app: typer.Typer) -> None:
 
 @command
 def export(
+    *,
     table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
     function: Annotated[
         str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
     ] = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    aws: Connection,
+    out: Output,
 ) -> None:
     """Write a spec for mappings that already exist, so `plan` on it shows no changes."""
     import yaml
 
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.usecases.export import export_spec
 
-    out = Output(format=output)
-    factory = ClientFactory(AwsTarget(profile, region, endpoint_url))
-    result = export_spec(factory, table=table, function=function)
+    result = export_spec(aws.factory, table=table, function=function)
     for warning in result.warnings:
         out.warn(warning)
 

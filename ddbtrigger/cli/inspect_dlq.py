@@ -15,16 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import (
-    DEFAULT_SPEC,
-    EndpointOpt,
-    FileOpt,
-    OutputOpt,
-    ProfileOpt,
-    RegionOpt,
-    TriggerOpt,
-)
-from ddbtrigger.cli.render import Output, OutputFormat, WideOpt
+from ddbtrigger.cli.options import Workspace
+from ddbtrigger.cli.render import Output, WideOpt
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -80,18 +72,15 @@ def register(app: typer.Typer) -> None:
 
 @command
 def inspect_dlq(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
+    *,
+    ws: Workspace,
     limit: LimitOpt = None,
     follow: FollowOpt = False,
     interval: IntervalOpt = 5.0,
     hydrate: HydrateOpt = False,
     show_images: ImagesOpt = False,
     export: ExportOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    out: Output,
     wide: WideOpt = False,
     now: NowOpt = None,
 ) -> None:
@@ -100,22 +89,18 @@ def inspect_dlq(
     Exits 3 (attention needed) when another reader holds failures invisible, so the listing is
     incomplete: they are counted as held, never hidden.
     """
-    from ddbtrigger.aws.dlq import check_limit
     from ddbtrigger.cli.render import widen
     from ddbtrigger.errors import EXIT_ATTENTION, UsageError
     from ddbtrigger.usecases import inspect as uc
-    from ddbtrigger.usecases.spec_file import open_workspace
 
-    out = Output(format=output)
-    check_limit(limit)
+    uc.check_limit(limit)
     at = _parse_now(now)
     if show_images and not hydrate:
         raise UsageError("--show-images needs --hydrate (images come from the stream records)")
     if follow and export is not None:
         raise UsageError("--follow and --export cannot be combined")
-    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
     selected, factory = ws.triggers, ws.factory
-    redrive = {"file": file, "profile": profile, "region": region, "endpoint_url": endpoint_url}
+    redrive = {"file": ws.file, "profile": ws.profile, "region": ws.region, "endpoint_url": ws.endpoint_url}
     if follow:
         _follow(
             out, factory, selected, limit=limit, interval=interval, hydrate=hydrate, show_images=show_images

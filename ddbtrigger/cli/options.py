@@ -1,13 +1,30 @@
-"""Shared ``Annotated`` option aliases, so every command spells its options the same way."""
+"""Shared options, declared once: ``Annotated`` aliases, and the groups a command asks for by type.
+
+A command takes ``out: Output`` for ``--output``, ``ws: Workspace`` for the spec, its triggers and where
+to call AWS (``--file``, ``--trigger``, ``--profile``, ``--region``, ``--endpoint-url``), ``spec:
+SpecChoice`` for the first two alone, ``aws: Connection`` for the last three. ``boundary.command`` puts
+the group's options where that parameter stands (so ``--help`` lists them there) and hands the command
+the group built from their values, as sqlite-utils' ``output_options`` and SAM's ``aws_creds_options``.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ddbtrigger.cli.render import OutputFormat
+from ddbtrigger.cli.render import Output, OutputFormat
+
+if TYPE_CHECKING:
+    from ddbtrigger.core.spec import Spec, TriggerSpec
+    from ddbtrigger.usecases.spec_file import ClientFactory
+    from ddbtrigger.usecases.spec_file import Workspace as Opened
 
 AWS_PANEL = "AWS connection"
 
@@ -38,6 +55,15 @@ RegionOpt = Annotated[
         rich_help_panel=AWS_PANEL,
     ),
 ]
+
+
+def _endpoint_url(value: str | None) -> str | None:
+    """An endpoint is a URL: ``127.0.0.1:4566`` without a scheme is a usage error, not a crash later."""
+    if value and "://" not in value:
+        raise typer.BadParameter(f"{value!r} has no scheme: write it as http://{value} (or https://)")
+    return value
+
+
 EndpointOpt = Annotated[
     str | None,
     typer.Option(
@@ -45,6 +71,8 @@ EndpointOpt = Annotated[
         envvar="AWS_ENDPOINT_URL",
         help="Send every AWS call here (e.g. a local sandbox).",
         rich_help_panel=AWS_PANEL,
+        callback=_endpoint_url,
+        metavar="URL",
     ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -54,3 +82,157 @@ TimeoutOpt = Annotated[
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")]
 
 DEFAULT_SPEC = Path("ddbtrigger.yaml")
+
+
+@dataclass(frozen=True)
+class SpecChoice:
+    """``--file`` and ``--trigger``: which spec, and which of its triggers (None: all)."""
+
+    file: Path
+    trigger: list[str] | None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """``--profile``, ``--region`` and ``--endpoint-url``: where to call AWS (no spec to default from)."""
+
+    profile: str | None
+    region: str | None
+    endpoint_url: str | None
+
+    @cached_property
+    def factory(self) -> ClientFactory:
+        from ddbtrigger.usecases.spec_file import connect
+
+        return connect(self.profile, self.region, self.endpoint_url)
+
+
+@dataclass(frozen=True)
+class Workspace(SpecChoice):
+    """``SpecChoice`` and ``Connection`` together: the spec, its selected triggers and a client factory
+    (the spec's region applies when the command line gives none), opened on first use, so a command's
+    own usage checks still come first."""
+
+    profile: str | None
+    region: str | None
+    endpoint_url: str | None
+
+    @cached_property
+    def opened(self) -> Opened:
+        from ddbtrigger.usecases.spec_file import open_workspace
+
+        return open_workspace(
+            self.file, self.trigger, profile=self.profile, region=self.region, endpoint_url=self.endpoint_url
+        )
+
+    @property
+    def spec(self) -> Spec:
+        return self.opened.spec
+
+    @property
+    def triggers(self) -> list[TriggerSpec]:
+        return self.opened.triggers
+
+    @property
+    def factory(self) -> ClientFactory:
+        return self.opened.factory
+
+
+def _option(name: str, alias: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=alias, default=default)
+
+
+_SPEC = (_option("file", FileOpt, DEFAULT_SPEC), _option("trigger", TriggerOpt, None))
+_AWS = (
+    _option("profile", ProfileOpt, None),
+    _option("region", RegionOpt, None),
+    _option("endpoint_url", EndpointOpt, None),
+)
+GROUPS: dict[type, tuple[tuple[inspect.Parameter, ...], Callable[..., Any]]] = {
+    Output: ((_option("output", OutputOpt, OutputFormat.table),), lambda output: Output(format=output)),
+    SpecChoice: (_SPEC, SpecChoice),
+    Connection: (_AWS, Connection),
+    Workspace: ((*_SPEC, *_AWS), Workspace),
+}
+"""Each group a command can ask for: its options, in ``--help`` order, and how to build it from them."""
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """A command's signature with its groups replaced by their options, and how to call it back."""
+
+    signature: inspect.Signature
+    groups: dict[str, type]  # the command's parameter -> the group it asked for
+
+    def call(self, fn: Callable[..., Any], values: dict[str, Any], *, given: dict[type, Any]) -> Any:
+        """Call ``fn`` with the parsed ``values``: each group built from its options' values (or taken
+        from ``given``, built already)."""
+        kwargs = dict(values)
+        for name, group in self.groups.items():
+            options, build = GROUPS[group]
+            own = {p.name: kwargs.pop(p.name) for p in options}
+            kwargs[name] = given[group] if group in given else build(**own)
+        return fn(**kwargs)
+
+
+def expand(fn: Callable[..., Any]) -> Expanded:
+    """``fn``'s signature as typer should see it: every parameter annotated with a group becomes the
+    group's options, in place."""
+    import typing
+
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params: list[inspect.Parameter] = []
+    groups: dict[str, type] = {}
+    for param in inspect.signature(fn).parameters.values():
+        hint = hints.get(param.name, param.annotation)
+        if isinstance(hint, type) and hint in GROUPS:
+            groups[param.name] = hint
+            params.extend(GROUPS[hint][0])
+        else:
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hint))
+    return Expanded(inspect.Signature(params, return_annotation=hints.get("return")), groups)
+
+
+TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "Path": "PATH", "bool": "BOOLEAN"}
+
+
+def value_name(param: Any) -> str:
+    """click's name for what an option takes (``TEXT``, ``PATH``; an enum's ``table|json``)."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "|".join(str(member.value) for member in annotation)
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    if choices:
+        return "|".join(str(c) for c in choices)
+    args = getattr(annotation, "__args__", None)
+    base = args[0] if args and getattr(annotation, "__origin__", None) is list else annotation
+    return TYPE_NAMES.get(getattr(base, "__name__", ""), "TEXT")
+
+
+def reflow(help_text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines, so the help formatter wraps them at the terminal's
+    width (rich keeps a docstring's own line breaks, which leaves ragged half-lines at 80 columns).
+    Blank lines, list items and indented blocks keep their breaks."""
+    if not help_text:
+        return help_text
+    paragraphs = []
+    for block in help_text.strip().split("\n\n"):
+        lines = [line.strip() for line in block.splitlines()]
+        if any(line.startswith(("- ", "* ", "\b")) for line in lines) or block.startswith("    "):
+            paragraphs.append(block)
+        else:
+            paragraphs.append(" ".join(line for line in lines if line))
+    return "\n\n".join(paragraphs)
+
+
+def fill_metavars(params: Iterable[Any]) -> None:
+    """typer labels an option without a metavar by its Python type (``<bool>``, ``<list[str]>``):
+    give flags none and the others click's names (``TEXT``, ``[table|json]``) instead."""
+    for param in params:
+        if param is None or param.metavar is not None or param.param_type_name != "option":
+            continue
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        else:
+            name = value_name(param)
+            param.metavar = f"[{name}]" if "|" in name else name

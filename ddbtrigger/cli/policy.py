@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import DEFAULT_SPEC, FileOpt, OutputOpt, TriggerOpt
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import SpecChoice
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,12 +60,12 @@ def register(app: typer.Typer) -> None:
 
 @command
 def policy(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
+    *,
+    choice: SpecChoice,
     account_id: AccountOpt = None,
     region: RegionOpt = None,
     only: ForOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    out: Output,
 ) -> None:
     """Print least-privilege IAM policies: the function role's, and the operator's for each command.
 
@@ -75,12 +75,13 @@ def policy(
     from ddbtrigger.core.policy import build_policies
 
     if only is PolicyFor.audit:
-        _audit_policy(account_id, region, output)
+        _audit_policy(out, account_id, region)
         return
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
-    spec = read_spec(file)
-    policies = build_policies(spec, select_triggers(spec, trigger), account_id=account_id, region=region)
+    spec = read_spec(choice.file)
+    selected = select_triggers(spec, choice.trigger)
+    policies = build_policies(spec, selected, account_id=account_id, region=region)
     document = policies.as_json()
     if only is PolicyFor.function_role:
         document = document["function_roles"]
@@ -88,7 +89,6 @@ def policy(
             document = next(iter(document.values()))
     elif only is not None:
         document = document["operator"][only.value]
-    out = Output(format=output)
 
     def draw(console: Console) -> None:
         for title, doc in _titled(policies.as_json(), only):
@@ -99,11 +99,11 @@ def policy(
     out.result(document, draw)
 
 
-def _audit_policy(account_id: str | None, region: str | None, output: OutputFormat) -> None:
+def _audit_policy(out: Output, account_id: str | None, region: str | None) -> None:
     from ddbtrigger.core.policy import audit_policy
 
     document = audit_policy(account_id=account_id, region=region)
-    Output(format=output).result(
+    out.result(
         document, lambda console: console.print(_statements_table("operator: ddbtrigger audit", document))
     )
 

@@ -7,35 +7,22 @@ lint findings (silenced ones included). ``apply`` and ``destroy`` draw the same 
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import (
-    DEFAULT_SPEC,
-    EndpointOpt,
-    FileOpt,
-    OutputOpt,
-    ProfileOpt,
-    RegionOpt,
-    StrictOpt,
-    TimeoutOpt,
-    TriggerOpt,
-    YesOpt,
-)
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import StrictOpt, TimeoutOpt, Workspace, YesOpt
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from rich.console import Console
 
-    from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.plan import Change, Plan
-    from ddbtrigger.core.spec import Spec, TriggerSpec
     from ddbtrigger.usecases.provision import PlanResult
 
 ACTION_STYLE = {
@@ -69,16 +56,13 @@ def register(app: typer.Typer) -> None:
     app.command("destroy")(destroy)
 
 
-def _setup(
-    file: Path, trigger: list[str] | None, profile: str | None, region: str | None, endpoint_url: str | None
-) -> tuple[Spec, list[TriggerSpec], ClientFactory]:
-    from ddbtrigger.usecases.spec_file import open_workspace
-
-    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
-    return ws.spec, ws.triggers, ws.factory
-
-
 # --- drawing ----------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _value(value: Any) -> str:
@@ -91,32 +75,40 @@ def _value(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def change_rows(change: Change) -> list[tuple[str, str, str, str]]:
+def change_rows(change: Change) -> list[tuple[str, str, str]]:
+    """One change: its resource and action once, a ``field: old → new`` line per field, the reason,
+    then its warnings."""
     symbol, style = ACTION_STYLE[change.action]
-    head = f"[{style}]{symbol} {change.action}[/]"
-    if not change.diff:
-        return [(change.resource, head, "", f"[dim]{change.reason}[/]")]
-    rows: list[tuple[str, str, str, str]] = []
-    for index, (name, (old, new)) in enumerate(change.diff.items()):
-        arrow = (
-            f"[red]{_value(old)}[/] → [green]{_value(new)}[/]"
-            if change.action != "create"
-            else f"[green]{_value(new)}[/]"
+    head: tuple[str, str] = (change.resource, f"[{style}]{symbol} {change.action}[/]")
+    lines = []
+    for name, (old, new) in change.diff.items():
+        new_text = f"[green]{escape(_value(new))}[/]"
+        lines.append(
+            f"{name}: {new_text}"
+            if change.action == "create"
+            else f"{name}: [red]{escape(_value(old))}[/] → {new_text}"
         )
-        rows.append((change.resource if index == 0 else "", head if index == 0 else "", name, arrow))
-    rows.append(("", "", "", f"[dim]{change.reason}[/]"))
-    return rows
+    lines.append(f"[dim]{escape(change.reason)}[/]")
+    lines += [f"[yellow]warning:[/] {escape(w)}" for w in change.warnings]
+    return [(*(head if i == 0 else ("", "")), line) for i, line in enumerate(lines)]
+
+
+def changed_triggers(the_plan: Plan) -> list[str]:
+    """Triggers with at least one pending change, in plan order."""
+    return list(dict.fromkeys(c.trigger for c in the_plan.pending))
 
 
 def plan_tables(the_plan: Plan, defaults: dict[str, dict[str, Any]] | None = None) -> list[Any]:
+    """A table per trigger that changes, with only its pending changes (one row group per resource)."""
     from rich.table import Table
 
     tables: list[Any] = []
-    for trigger in dict.fromkeys(c.trigger for c in the_plan.changes):
+    for trigger in changed_triggers(the_plan):
         table = Table(title=f"trigger {trigger}", title_justify="left", show_lines=False)
-        for col in ("resource", "action", "field", "change"):
-            table.add_column(col, overflow="fold")
-        for change in (c for c in the_plan.changes if c.trigger == trigger):
+        table.add_column("resource", no_wrap=True)
+        table.add_column("action", no_wrap=True)
+        table.add_column("change", overflow="fold", ratio=1)
+        for change in (c for c in the_plan.pending if c.trigger == trigger):
             for row in change_rows(change):
                 table.add_row(*row)
         tables.append(table)
@@ -128,23 +120,33 @@ def plan_tables(the_plan: Plan, defaults: dict[str, dict[str, Any]] | None = Non
     return tables
 
 
+def _triggers(n: int) -> str:
+    return f"{n} trigger{'' if n == 1 else 's'}"
+
+
 def summary_line(the_plan: Plan) -> str:
+    """Terraform's last line: the counts, or "No changes." and how many triggers are up to date."""
     s = the_plan.summary()
+    everyone = len(dict.fromkeys(c.trigger for c in the_plan.changes))
     if not the_plan.pending:
-        return "[green]No changes.[/] Live state matches the spec."
+        return f"[green]No changes.[/] {_triggers(everyone)} up to date."
+    unchanged = everyone - len(changed_triggers(the_plan))
+    rest = f" {_triggers(unchanged)} up to date." if unchanged else ""
     return (
         f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-        f"{s['delete']} to delete ({s['no-op']} unchanged)."
+        f"{s['delete']} to delete.{rest}"
     )
 
 
 def draw_plan(console: Console, result: PlanResult | None, the_plan: Plan) -> None:
     for item in plan_tables(the_plan, result.defaults if result else None):
         console.print(item)
-    if result is not None and result.findings:
+    # A no-op plan is one line: silenced findings are only worth showing next to changes.
+    findings = [f for f in (result.findings if result else []) if the_plan.pending or not f.silenced]
+    if findings:
         from ddbtrigger.cli.validate import findings_table
 
-        console.print(findings_table(result.findings))
+        console.print(findings_table(findings))
     console.print(summary_line(the_plan))
 
 
@@ -153,7 +155,7 @@ def spinners(out: Output) -> Iterator[Any]:
     """A spinner per resource on stderr while the executor runs (plain lines without a terminal)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ddbtrigger.aws.executor import describe
+    from ddbtrigger.usecases.provision import change_label
 
     progress = Progress(
         SpinnerColumn(),
@@ -166,7 +168,7 @@ def spinners(out: Output) -> Iterator[Any]:
     tasks: dict[int, Any] = {}
 
     def report(change: Change, message: str) -> None:
-        key, label = id(change), describe(change)
+        key, label = id(change), change_label(change)
         if message == "start":
             tasks[key] = progress.add_task(label, total=1)
             return
@@ -187,21 +189,16 @@ def spinners(out: Output) -> Iterator[Any]:
 
 @command
 def plan(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     detailed_exitcode: DetailedExitOpt = False,
     strict: StrictOpt = False,
 ) -> None:
     """Compare the spec with what is live and print the changes. Changes nothing."""
     from ddbtrigger.usecases.provision import make_plan, refuse_lint
 
-    out = Output(format=output)
-    spec, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    result = make_plan(factory, spec, selected)
+    result = make_plan(ws.factory, ws.spec, ws.triggers)
     if out.json:  # one document on stdout: the refusal's error document, or the plan
         refuse_lint(result.findings, strict=strict)
     out.result(result.as_json(), lambda console: draw_plan(console, result, result.plan))
@@ -212,12 +209,9 @@ def plan(
 
 @command
 def apply(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
     allow_replace: AllowReplaceOpt = False,
@@ -226,9 +220,7 @@ def apply(
     """Make live AWS match the spec, in a safe order, waiting for each resource to settle."""
     from ddbtrigger.usecases.provision import execute, make_plan, refuse_lint, refuse_replace
 
-    out = Output(format=output)
-    spec, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    result = make_plan(factory, spec, selected)
+    result = make_plan(ws.factory, ws.spec, ws.triggers)
     if not out.json:
         draw_plan(out.out, result, result.plan)
     refuse_lint(result.findings, strict=strict)
@@ -237,18 +229,15 @@ def apply(
     if result.plan.pending:
         out.confirm(f"Apply {len(result.plan.pending)} change(s)?", yes=yes)
         with spinners(out) as report:
-            done = execute(factory, result.plan, timeout=timeout, progress=report)
+            done = execute(ws.factory, result.plan, timeout=timeout, progress=report)
     _finish(out, result.plan, done, verb="applied")
 
 
 @command
 def destroy(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
-    output: OutputOpt = OutputFormat.table,
+    *,
+    ws: Workspace,
+    out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
     force: ForceOpt = False,
@@ -257,17 +246,44 @@ def destroy(
     """Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."""
     from ddbtrigger.usecases.provision import execute, make_destroy_plan
 
-    out = Output(format=output)
-    _, selected, factory = _setup(file, trigger, profile, region, endpoint_url)
-    the_plan, _ = make_destroy_plan(factory, selected, force=force, disable_stream=disable_stream)
+    the_plan, _ = make_destroy_plan(ws.factory, ws.triggers, force=force, disable_stream=disable_stream)
     if not out.json:
         draw_plan(out.out, None, the_plan)
+        for change in the_plan.changes:  # what destroy leaves on purpose is worth a line
+            if change.action == "no-op" and change.reason.startswith("kept"):
+                out.out.print(f"[yellow]{change.trigger}: {change.resource} {escape(change.reason)}[/]")
     done: list[Change] = []
     if the_plan.pending:
-        out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
+        if not confirm_failures_deleted(out, the_plan, yes=yes):
+            out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
         with spinners(out) as report:
-            done = execute(factory, the_plan, timeout=timeout, progress=report)
+            done = execute(ws.factory, the_plan, timeout=timeout, progress=report)
     _finish(out, the_plan, done, verb="destroyed")
+
+
+def confirm_failures_deleted(out: Output, the_plan: Plan, *, yes: bool) -> bool:
+    """``destroy --force`` on destinations that still hold failures: say how many it deletes, per
+    destination, and have that number typed back (``--yes``: only say it, on stderr). False when
+    there are none (the usual yes/no question applies)."""
+    from ddbtrigger.core.plan import failures_deleted
+    from ddbtrigger.errors import UsageError
+
+    doomed = failures_deleted(the_plan)
+    if not doomed:
+        return False
+    total = sum(doomed.values())
+    where = ", ".join(f"{n} in {dest}" for dest, n in doomed.items())
+    out.warn(f"destroy --force deletes {total} failure(s) with their destinations: {where}")
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to delete {total} failure(s) without confirmation: no terminal; pass --yes"
+        )
+    typed = typer.prompt(f"Type {total} to delete them and destroy", default="", show_default=False, err=True)
+    if typed.strip() != str(total):
+        raise UsageError(f"cancelled ({typed.strip() or 'nothing'} typed, not {total}); nothing was changed")
+    return True
 
 
 def _finish(out: Output, the_plan: Plan, done: list[Change], *, verb: str) -> None:

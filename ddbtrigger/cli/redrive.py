@@ -13,17 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import (
-    DEFAULT_SPEC,
-    EndpointOpt,
-    FileOpt,
-    OutputOpt,
-    ProfileOpt,
-    RegionOpt,
-    TriggerOpt,
-    YesOpt,
-)
-from ddbtrigger.cli.render import Output, OutputFormat
+from ddbtrigger.cli.options import Workspace, YesOpt
+from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -140,11 +131,8 @@ def register(app: typer.Typer) -> None:
 
 @command
 def redrive(
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
+    *,
+    ws: Workspace,
     dry_run: DryRunOpt = False,
     max_failures: MaxOpt = None,
     to_function: ToFunctionOpt = None,
@@ -156,13 +144,12 @@ def redrive(
     reads_per_second: ReadsOpt = 4.0,
     hold_seconds: HoldOpt = 60,
     yes: YesOpt = False,
-    output: OutputOpt = OutputFormat.table,
+    out: Output,
 ) -> None:
     """Re-deliver the failed records to the function; remove each failure only after it succeeded."""
     from ddbtrigger.core.redrive import RedriveReport
     from ddbtrigger.errors import DdbtError, UsageError
     from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
-    from ddbtrigger.usecases.spec_file import open_workspace
 
     if delete_on_success and not handler:
         raise UsageError(
@@ -171,9 +158,6 @@ def redrive(
         )
     if handler and to_function:
         raise UsageError("give either --handler (a local handler) or --to-function (a Lambda), not both")
-    out = Output(format=output)
-    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
-    selected, factory = ws.triggers, ws.factory
     options = RedriveOptions(
         dry_run=dry_run,
         max_failures=max_failures,
@@ -187,7 +171,9 @@ def redrive(
     )
     session = None
     try:
-        with open_redrive(factory, selected, options, warn=out.warn, hold_seconds=hold_seconds) as session:
+        with open_redrive(
+            ws.factory, ws.triggers, options, warn=out.warn, hold_seconds=hold_seconds
+        ) as session:
             if session.total and _may_delete(options):
                 out.confirm(_question(session.total, session.triggers, options), yes=yes)
             with progress_bar(out, enabled=handler is None) as bar:  # no redraws over a debugger

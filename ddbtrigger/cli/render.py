@@ -115,8 +115,19 @@ class Output:
             raise UsageError("refusing to make changes without confirmation: no terminal; pass --yes")
         import typer
 
-        if not typer.confirm(question, default=False, err=True):
+        if not typer.confirm(self.prompt_line(question), default=False, err=True):
             raise UsageError("cancelled; nothing was changed")
+
+    def prompt_line(self, question: str) -> str:
+        """A long question wrapped at word boundaries for this terminal (a prompt is written raw, so the
+        terminal would break it mid-word): all lines but the last are printed, the last is returned for
+        the prompt itself, with room left for the ``[y/N]:`` suffix."""
+        import textwrap
+
+        lines = textwrap.wrap(question, width=max(20, self.err.width - 8)) or [question]
+        for line in lines[:-1]:
+            self.err.print(line, markup=False, highlight=False, soft_wrap=True)
+        return lines[-1]
 
 
 def _escape(text: str) -> str:

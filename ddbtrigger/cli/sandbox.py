@@ -80,18 +80,20 @@ def sandbox(
         float,
         typer.Option(
             "--state-seconds",
-            help="How long a mapping stays Creating/Enabling/Disabling/Updating/Deleting before it "
-            "settles, as on AWS (0 settles at once).",
+            help="How long a mapping stays in a transitional state (Creating, Enabling, Disabling, "
+            "Updating, Deleting) before it settles, as on AWS (0 settles at once).",
             min=0,
         ),
     ] = 2.0,
 ) -> None:
-    """Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.
+    """Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1
+    until Ctrl-C.
 
-    It runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum
-    record age, partial batch responses, the invocation record in the failure destination), and runs the
-    Python handler registered for a function. The mapping API answers as AWS's does: 202 and a transitional
-    state (Creating, Updating, Deleting...) that settles after --state-seconds. Point any command at it with the printed environment.
+    It runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect,
+    maximum record age, partial batch responses, the invocation record in the failure destination),
+    and runs the Python handler registered for a function. The mapping API answers as AWS's does:
+    202 and a transitional state (Creating, Updating, Deleting...) that settles after
+    --state-seconds. Point any command at it with the printed environment.
     """
     _require_moto()
     from ddbtrigger.sandbox import Sandbox
@@ -137,6 +139,8 @@ def demo(
     handler, redrives, and shows the destination empty. Each step prints the command you would type.
     """
     _require_moto()
+    from ddbtrigger.cli.app import app
+    from ddbtrigger.cli.boundary import run_app
     from ddbtrigger.sandbox.demo import run_demo
 
-    raise typer.Exit(run_demo(keep=keep))
+    raise typer.Exit(run_demo(lambda args: run_app(app, args), keep=keep))

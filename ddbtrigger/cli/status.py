@@ -12,16 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import (
-    DEFAULT_SPEC,
-    EndpointOpt,
-    FileOpt,
-    OutputOpt,
-    ProfileOpt,
-    RegionOpt,
-    TriggerOpt,
-)
-from ddbtrigger.cli.render import Output, OutputFormat, WideOpt
+from ddbtrigger.cli.options import Workspace
+from ddbtrigger.cli.render import Output, WideOpt
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -68,17 +60,14 @@ def register(app: typer.Typer) -> None:
 
 @command
 def status(
+    *,
     seconds: SecondsArg = None,
-    file: FileOpt = DEFAULT_SPEC,
-    trigger: TriggerOpt = None,
-    profile: ProfileOpt = None,
-    region: RegionOpt = None,
-    endpoint_url: EndpointOpt = None,
+    ws: Workspace,
     shards: ShardsOpt = None,
     metrics: MetricsOpt = False,
     watch: WatchOpt = False,
     wide: WideOpt = False,
-    output: OutputOpt = OutputFormat.table,
+    out: Output,
 ) -> None:
     """Mapping and shard status of each trigger, with destination depth, drift and health hints.
 
@@ -86,15 +75,12 @@ def status(
     """
     from ddbtrigger.cli.render import widen
     from ddbtrigger.errors import EXIT_ATTENTION, UsageError
-    from ddbtrigger.usecases.spec_file import open_workspace
     from ddbtrigger.usecases.status import read_status
 
-    out = Output(format=output)
     if seconds is not None and not watch:
         raise UsageError(f"unexpected argument {seconds:g}: an interval is given as --watch SECONDS")
     if watch and out.json:
         raise UsageError("--watch draws a live table; it cannot be combined with --output json")
-    ws = open_workspace(file, trigger, profile=profile, region=region, endpoint_url=endpoint_url)
     selected, factory = ws.triggers, ws.factory
     show_shards = shards if shards is not None else len(selected) == 1
 

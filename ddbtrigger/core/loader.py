@@ -1,20 +1,37 @@
-"""Load a spec from YAML text: every problem at once, each as ``FILE:LINE:COL: path: message``."""
+"""Load a spec from YAML text: every problem at once, each as ``FILE:LINE:COL: path: message``.
+
+A spec with ``environments`` is loaded once (``load_document``) and resolved per environment
+(``resolve_environment``): the environment's ``overrides`` merged in, then ``defaults`` merged under
+each trigger, then variables substituted. Each merge records where its values were written, so a
+problem in the merged spec is reported at the overlay's line when the overlay wrote the value, else
+at the base's.
+"""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ddbtrigger.core.environments import (
+    SpecDocument,
+    environment_problems,
+    select_environment,
+)
+from ddbtrigger.core.merge import Origins, deep_merge, mark_origin, overlay, written
 from ddbtrigger.core.spec import (
     DefaultsSpec,
+    EnvironmentSpec,
     MappingSpec,
     OnFailureSpec,
+    OverridesSpec,
     Spec,
     StreamSpec,
     TriggerSpec,
 )
+from ddbtrigger.core.variables import ENVIRONMENT_SUBSTITUTED, HINT, substitute_text, substitute_tree
 from ddbtrigger.core.yamlnodes import Document, Path, Position, Problem, compose, format_path, one_line
 from ddbtrigger.errors import SpecError
 
@@ -31,16 +48,43 @@ _MODEL_AT: dict[tuple[str, ...], type[BaseModel]] = {
     ("triggers", "stream"): StreamSpec,
     ("triggers", "mapping"): MappingSpec,
     ("triggers", "on_failure"): OnFailureSpec,
+    ("environments",): EnvironmentSpec,
+    ("environments", "overrides"): OverridesSpec,
 }
+Chain = Sequence[Origins]
 
 
-def load_spec(text: str, filename: str) -> Spec:
-    """Parse and validate; raise ``SpecError`` listing every problem found."""
-    problems = _parse_and_validate(text, filename)
-    if isinstance(problems, Spec):
-        return problems
-    lines = [format_problem(filename, p) for p in problems]
-    raise SpecError(f"{filename}: {len(lines)} problem(s) in the spec", details=lines)
+def load_spec(text: str, filename: str, env: str | None = None) -> Spec:
+    """Parse and validate; raise ``SpecError`` listing every problem found.
+
+    ``env`` names the environment for a spec that declares ``environments`` (``UsageError`` when it is
+    missing or unknown: see ``select_environment``).
+    """
+    document = load_document(text, filename)
+    return resolve_environment(document, select_environment(document, env))
+
+
+def load_document(text: str, filename: str) -> SpecDocument:
+    """Parse the file and check what every environment shares (YAML, the ``environments`` names);
+    raise ``SpecError``. Nothing is merged or validated against the model yet."""
+    parsed = _parse(text)
+    if isinstance(parsed, list):
+        raise _spec_error(filename, parsed)
+    document = SpecDocument(filename, parsed)
+    problems = environment_problems(document)
+    if problems:
+        raise _spec_error(filename, problems)
+    return document
+
+
+def resolve_environment(document: SpecDocument, env_name: str | None) -> Spec:
+    """The spec one environment runs (``None``: a spec without environments), validated; raise
+    ``SpecError`` with every problem at the line where the bad value is written, or ``UsageError``
+    for a missing or unknown environment."""
+    resolved = _resolve(document, select_environment(document, env_name))
+    if isinstance(resolved, Spec):
+        return resolved
+    raise _spec_error(document.filename, resolved)
 
 
 def format_problem(filename: str, problem: Problem) -> str:
@@ -48,7 +92,12 @@ def format_problem(filename: str, problem: Problem) -> str:
     return one_line(f"{where}: {problem.path}: {problem.message}")
 
 
-def _parse_and_validate(text: str, filename: str = "") -> Spec | list[Problem]:
+def _spec_error(filename: str, problems: list[Problem]) -> SpecError:
+    lines = [format_problem(filename, p) for p in problems]
+    return SpecError(f"{filename}: {len(lines)} problem(s) in the spec", details=lines)
+
+
+def _parse(text: str) -> Document | list[Problem]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         return [Problem("(top level)", f"the file is larger than {MAX_SPEC_BYTES} bytes", Position(1, 1))]
     doc = compose(text)
@@ -61,19 +110,102 @@ def _parse_and_validate(text: str, filename: str = "") -> Spec | list[Problem]:
                 "(top level)", f"must be a mapping with 'version' and 'triggers' (got {kind})", Position(1, 1)
             )
         ]
-    merged, origins = _merge_defaults(doc.data)
-    problems = _validate(merged, doc, origins) + _duplicate_names(merged, doc)
-    problems = _unique(_validate_defaults(doc) + problems)
+    return doc
+
+
+def _resolve(document: SpecDocument, env_name: str | None) -> Spec | list[Problem]:
+    doc = document.doc
+    data = {k: v for k, v in document.data.items() if k != "environments"}
+    env_origins: Origins = {}
+    environment: EnvironmentSpec | None = None
+    variables: dict[str, str] = {}
+    problems: list[Problem] = []
+    if env_name is not None:
+        settings = document.data["environments"][env_name]
+        data = _apply_environment(data, settings, env_name, env_origins)
+        environment, variables, problems = _environment(settings, env_name, doc)
+    merged, defaults_origins = _merge_defaults(data)
+    chain = (defaults_origins, env_origins)
+    merged, unset = substitute_tree(merged, variables, env_name)
+    unset_problems = [_at(path, message, doc, chain) for path, message in unset]
+    bad = {p.path for p in unset_problems}
+    checks = _validate(merged, doc, chain) + _duplicate_names(merged, doc, chain)
+    problems += (
+        _validate_defaults(data, doc, chain) + unset_problems + [p for p in checks if p.path not in bad]
+    )
+    problems = _unique(problems)
     if problems:
         return sorted(problems, key=_line_order)
     spec = Spec.model_validate(merged)
 
     def where(path: Path) -> str | None:
-        pos = _position(_written(path, origins), doc)
-        return f"{filename}:{pos.line}:{pos.column}" if pos else None
+        pos = _position(written(path, chain), doc)
+        return f"{document.filename}:{pos.line}:{pos.column}" if pos else None
 
     spec._where = where
+    if env_name is not None and environment is not None:
+        spec._environment = (env_name, environment)
     return spec
+
+
+def _apply_environment(
+    data: dict[str, Any], settings: dict[str, Any], env_name: str, origins: Origins
+) -> dict[str, Any]:
+    """The base spec with the environment's ``overrides`` merged in and its ``region`` set."""
+    at: Path = ("environments", env_name)
+    overrides = settings.get("overrides")
+    if isinstance(overrides, dict):
+        known = {k: v for k, v in overrides.items() if k in OverridesSpec.model_fields}
+        data = overlay(data, known, over_at=(*at, "overrides"), origins=origins)
+    if "region" in settings:
+        data = {**data, "region": settings["region"]}
+        mark_origin(settings["region"], ("region",), (*at, "region"), origins)
+    return data
+
+
+def _environment(
+    settings: dict[str, Any], env_name: str, doc: Document
+) -> tuple[EnvironmentSpec | None, dict[str, str], list[Problem]]:
+    """The environment's own settings (variables substituted), its variables, and its problems."""
+    at: Path = ("environments", env_name)
+    raw = {k: v for k, v in settings.items() if k != "overrides"}
+    variables = {"env": env_name}
+    variables.update({k: raw[k] for k in ("region", "account_id") if isinstance(raw.get(k), str)})
+    problems = _overrides_problems(settings.get("overrides"), (*at, "overrides"), doc)
+    for key in ENVIRONMENT_SUBSTITUTED:
+        if isinstance(raw.get(key), str):
+            raw[key], unset = substitute_text(raw[key], variables, env_name)
+            if unset:
+                problems.append(_at((*at, key), unset, doc, ()))
+    try:
+        environment = EnvironmentSpec.model_validate(raw)
+    except ValidationError as e:
+        errors = [{**err, "loc": (*at, *err["loc"])} for err in e.errors()]
+        return None, variables, problems + [_problem_from_error(err, doc, ()) for err in errors]
+    return (environment if not problems else None), variables, problems
+
+
+def _overrides_problems(overrides: Any, at: Path, doc: Document) -> list[Problem]:
+    """``overrides`` must be a mapping of what an environment may change; the rest is checked merged."""
+    if overrides is None:
+        return []
+    if not isinstance(overrides, dict):
+        return [_at(at, f"must be a mapping (got {type(overrides).__name__})", doc, ())]
+    problems = []
+    for key in overrides:
+        if key in OverridesSpec.model_fields:
+            continue
+        if key == "region":
+            message = "an environment's region is set as its own 'region', not in overrides"
+        else:
+            message = f"{_unknown_key((*at, key))}; overrides may change 'defaults' and 'triggers'"
+        problems.append(_at((*at, key), message, doc, ()))
+    return problems
+
+
+def _at(path: Path, message: str, doc: Document, chain: Chain) -> Problem:
+    where = written(path, chain)
+    return Problem(format_path(where), message, _position(where, doc))
 
 
 def _line_order(problem: Problem) -> tuple[int, int]:
@@ -81,69 +213,33 @@ def _line_order(problem: Problem) -> tuple[int, int]:
     return (pos.line, pos.column) if pos else (0, 0)
 
 
-def _deep_merge(base: Any, over: Any, path: Path, origin: Path, origins: dict[Path, Path]) -> Any:
-    """Merge ``over`` onto ``base``; remember, for keys that came from ``base``, where they were written."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(over)
-        for key, value in base.items():
-            if key not in over:
-                _mark_origin(value, (*path, key), (*origin, key), origins)
-                out[key] = value
-            else:
-                out[key] = _deep_merge(value, over[key], (*path, key), (*origin, key), origins)
-        return out
-    if path[-1:] == ("lint_ignore",) and isinstance(base, list) and isinstance(over, list):
-        return _union(base, over, path, origin, origins)
-    return over
-
-
-def _union(
-    base: list[Any], over: list[Any], path: Path, origin: Path, origins: dict[Path, Path]
-) -> list[Any]:
-    """``lint_ignore`` adds up: codes silenced in ``defaults`` stay silenced next to the trigger's own."""
-    for k, value in enumerate(base):
-        _mark_origin(value, (*path, k), (*origin, k), origins)
-    for j, value in enumerate(over):
-        _mark_origin(value, (*path, len(base) + j), (*path, j), origins)
-    return [*base, *over]
-
-
-def _mark_origin(value: Any, path: Path, origin: Path, origins: dict[Path, Path]) -> None:
-    origins[path] = origin
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            _mark_origin(sub, (*path, key), (*origin, key), origins)
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            _mark_origin(sub, (*path, i), (*origin, i), origins)
-
-
-def _merge_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, Path]]:
+def _merge_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], Origins]:
     defaults = data.get("defaults")
     triggers = data.get("triggers")
-    origins: dict[Path, Path] = {}
+    origins: Origins = {}
     if not isinstance(defaults, dict) or not isinstance(triggers, list):
         return data, origins
     merged = []
     for i, trigger in enumerate(triggers):
         if isinstance(trigger, dict):
-            trigger = _deep_merge(defaults, trigger, ("triggers", i), ("defaults",), origins)
+            at: Path = ("triggers", i)
+            trigger = deep_merge(defaults, trigger, at=at, base_at=("defaults",), over_at=at, origins=origins)
         merged.append(trigger)
     return {**data, "triggers": merged}, origins
 
 
-def _validate(data: dict[str, Any], doc: Document, origins: dict[Path, Path]) -> list[Problem]:
+def _validate(data: dict[str, Any], doc: Document, chain: Chain) -> list[Problem]:
     try:
         Spec.model_validate(data)
     except ValidationError as e:
-        return [_problem_from_error(err, doc, origins) for err in e.errors()]
+        return [_problem_from_error(err, doc, chain) for err in e.errors()]
     return []
 
 
-def _validate_defaults(doc: Document) -> list[Problem]:
+def _validate_defaults(data: dict[str, Any], doc: Document, chain: Chain) -> list[Problem]:
     """Check ``defaults.mapping``/``defaults.stream`` on their own, so a bad default is reported even
     when every trigger overrides it (or there is no trigger yet)."""
-    defaults = doc.data.get("defaults") if isinstance(doc.data, dict) else None
+    defaults = data.get("defaults")
     if not isinstance(defaults, dict):
         return []
     problems: list[Problem] = []
@@ -156,7 +252,7 @@ def _validate_defaults(doc: Document) -> list[Problem]:
         except ValidationError as e:
             for err in e.errors():
                 err = {**err, "loc": ("defaults", key, *err["loc"])}
-                problems.append(_problem_from_error(err, doc, {}))
+                problems.append(_problem_from_error(err, doc, chain))
     return problems
 
 
@@ -171,25 +267,19 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _problem_from_error(err: Any, doc: Document, origins: dict[Path, Path]) -> Problem:
+def _problem_from_error(err: Any, doc: Document, chain: Chain) -> Problem:
     loc: Path = tuple(part for part in err["loc"] if not _is_union_tag(part))
+    where = written(loc, chain)
     if err["type"] == "extra_forbidden":
-        written = _written(loc, origins)
-        return Problem(format_path(written), _unknown_key(loc), _position(written, doc))
-    written = _written(loc, origins)
-    return Problem(format_path(written), _message(err), _position(written, doc))
+        return Problem(format_path(where), _unknown_key(loc), _position(where, doc))
+    message = _message(err)
+    if isinstance(err.get("input"), str) and "${" in err["input"]:
+        message += f" ({HINT})"
+    return Problem(format_path(where), message, _position(where, doc))
 
 
 def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and (part.startswith("function-") or part in {"str", "int", "list[str]"})
-
-
-def _written(loc: Path, origins: dict[Path, Path]) -> Path:
-    """Where in the file a (merged) path was written: the trigger, or ``defaults`` it came from."""
-    for cut in range(len(loc), 0, -1):
-        if loc[:cut] in origins:
-            return origins[loc[:cut]] + loc[cut:]
-    return loc
 
 
 def _position(path: Path, doc: Document) -> Position | None:
@@ -202,6 +292,8 @@ def _position(path: Path, doc: Document) -> Position | None:
 def _unknown_key(loc: Path) -> str:
     key = str(loc[-1])
     shape = tuple(p for p in loc[:-1] if isinstance(p, str))
+    if shape[:1] == ("environments",):
+        shape = ("environments", *shape[2:])  # drop the environment's name
     model = _MODEL_AT.get(shape)
     hint = ""
     if model is not None:
@@ -250,6 +342,11 @@ def _message(err: Any) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "missing":
         return "is required"
+    if kind == "string_type" and err["loc"][-1:] == ("account_id",) and isinstance(value, int):
+        return (
+            f"must be a quoted string of 12 digits (got int {value}: YAML reads unquoted digits as a number, "
+            "which loses leading zeros)"
+        )
     if kind == "less_than_equal":
         return f"must be ≤ {ctx['le']} (got {_got(value)})"
     if kind == "greater_than_equal":
@@ -275,7 +372,7 @@ def _message(err: Any) -> str:
     return str(err["msg"])
 
 
-def _duplicate_names(data: dict[str, Any], doc: Document) -> list[Problem]:
+def _duplicate_names(data: dict[str, Any], doc: Document, chain: Chain) -> list[Problem]:
     triggers = data.get("triggers")
     first: dict[str, int] = {}
     problems = []
@@ -284,12 +381,12 @@ def _duplicate_names(data: dict[str, Any], doc: Document) -> list[Problem]:
         if not isinstance(name, str):
             continue
         if name in first:
-            path: Path = ("triggers", i, "name")
             problems.append(
-                Problem(
-                    format_path(path),
+                _at(
+                    ("triggers", i, "name"),
                     f"duplicate trigger name '{name}' (also triggers[{first[name]}])",
-                    _position(path, doc),
+                    doc,
+                    chain,
                 )
             )
         else:

@@ -5,15 +5,17 @@ the executor runs. ``plan`` and ``apply`` share one plan, so what is shown is wh
 trigger: failure destination (a mapping must point at something that exists), then the stream, then the
 mapping; a replace is delete, wait until gone, then create (never create-first: that 409s).
 
-Steps refer to what does not exist yet by name (the table's latest stream ARN after a re-enable, the
-UUID of the mapping just created); the executor resolves them while it runs.
+Steps are typed values, one frozen dataclass per kind (chalice's ``APICall``, but typed), checked when
+the plan is built. What does not exist yet is referred to by name: a create step names its result
+(``CreateMapping.output``) and the later steps of its change read it through ``Output(name)``; the table's
+latest stream ARN after a re-enable is read when the mapping is created. ``aws.executor`` runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal
 
 from ddbtrigger.core.desired import (
     UPDATABLE,
@@ -24,8 +26,8 @@ from ddbtrigger.core.desired import (
     desired_mapping,
     observed_mapping,
 )
-from ddbtrigger.core.live import MANAGED_TAG, LiveDestination, LiveMapping, LiveTrigger
-from ddbtrigger.core.spec import TriggerSpec
+from ddbtrigger.core.live import MANAGED_TAG, DestinationKind, LiveDestination, LiveMapping, LiveTrigger
+from ddbtrigger.core.spec import TriggerSpec, ViewType
 from ddbtrigger.errors import Conflict, NotFound, SpecError
 
 Resource = Literal["stream", "mapping", "on_failure"]
@@ -33,12 +35,167 @@ Action = Literal["create", "update", "replace", "delete", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "no-op")
 
 
-@dataclass(frozen=True)
-class Step:
-    """One AWS operation, by domain name, with its parameters (interpreted by ``aws.executor``)."""
+# --- steps: what ``apply`` does, as plain typed data --------------------------------------------------
 
-    op: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class Output:
+    """The result an earlier step of the same change named (e.g. the UUID ``CreateMapping`` made)."""
+
+    name: str
+
+
+MappingId = str | Output  # a mapping's UUID, known now or made by an earlier step
+
+
+@dataclass(frozen=True)
+class WaitTable:
+    """Wait until the table is ACTIVE (a stream change is refused while it is UPDATING)."""
+
+    op: ClassVar[str] = "wait_table"
+    table: str
+
+
+@dataclass(frozen=True)
+class UpdateStream:
+    """Enable the table's stream with ``view_type``, or disable it (``view_type`` None)."""
+
+    op: ClassVar[str] = "update_stream"
+    table: str
+    enabled: bool
+    view_type: ViewType | None = None
+
+    def __post_init__(self) -> None:
+        if self.enabled != (self.view_type is not None):
+            raise ValueError("a stream is enabled with a view type, or disabled without one")
+
+
+@dataclass(frozen=True)
+class CreateMapping:
+    """Create the mapping on the table's latest stream (read when it runs); its UUID is ``output``.
+
+    ``after_delete``: a mapping on this stream was just deleted, so a conflict means "not gone yet".
+    """
+
+    op: ClassVar[str] = "create_mapping"
+    table: str
+    function: str
+    params: Mapping[str, Any]  # CreateEventSourceMapping parameters, from ``core.desired.create_params``
+    after_delete: bool = False
+    output: str = "mapping"
+
+
+@dataclass(frozen=True)
+class UpdateMapping:
+    op: ClassVar[str] = "update_mapping"
+    uuid: str
+    params: Mapping[str, Any]  # UpdateEventSourceMapping parameters, from ``core.desired.aws_params``
+
+
+@dataclass(frozen=True)
+class DeleteMapping:
+    op: ClassVar[str] = "delete_mapping"
+    uuid: str
+
+
+@dataclass(frozen=True)
+class WaitMapping:
+    """Wait until the mapping is Enabled or Disabled (Create/Update act asynchronously)."""
+
+    op: ClassVar[str] = "wait_mapping"
+    uuid: MappingId
+
+
+@dataclass(frozen=True)
+class WaitMappingGone:
+    op: ClassVar[str] = "wait_mapping_gone"
+    uuid: str
+
+
+@dataclass(frozen=True)
+class TagMapping:
+    """Set ``tags`` on the mapping (its ARN; read from its UUID when the ARN was not known)."""
+
+    op: ClassVar[str] = "tag_mapping"
+    uuid: MappingId
+    arn: str | None
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class UntagMapping:
+    op: ClassVar[str] = "untag_mapping"
+    uuid: MappingId
+    arn: str | None
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a failure destination is and what ``apply`` wants of it (kind-specific parts as strings).
+
+    One value for every kind: the executor hands it to the destination adapter of ``type``.
+    """
+
+    type: DestinationKind
+    name: str
+    trigger: str
+    arn: str | None = None
+    url: str | None = None
+    inspect_queue: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+DestinationAction = Literal["create", "update", "tag", "delete"]
+
+
+@dataclass(frozen=True)
+class DestinationStep:
+    """Create, update (``attributes``), tag (``tags``) or delete a managed failure destination."""
+
+    action: DestinationAction
+    destination: Destination
+
+    @property
+    def op(self) -> str:
+        return f"{self.action}_destination"
+
+
+Step = (
+    WaitTable
+    | UpdateStream
+    | CreateMapping
+    | UpdateMapping
+    | DeleteMapping
+    | WaitMapping
+    | WaitMappingGone
+    | TagMapping
+    | UntagMapping
+    | DestinationStep
+)
+
+
+def _reads(step: Step) -> str | None:
+    """The name of the earlier output ``step`` reads, if any."""
+    if isinstance(step, WaitMapping | TagMapping | UntagMapping) and isinstance(step.uuid, Output):
+        return step.uuid.name
+    return None
+
+
+def check_steps(steps: Sequence[Step]) -> None:
+    """Every ``Output`` a step reads is named by an earlier step of the same change (checked when the
+    plan is built, so the executor never meets a name it cannot resolve)."""
+    named: set[str] = set()
+    for step in steps:
+        wanted = _reads(step)
+        if wanted is not None and wanted not in named:
+            raise ValueError(f"step {step.op} reads output {wanted!r} that no earlier step makes")
+        if isinstance(step, CreateMapping):
+            named.add(step.output)
+
+
+# --- changes and plans ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -49,15 +206,22 @@ class Change:
     reason: str
     diff: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_steps(self.steps)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "trigger": self.trigger,
             "resource": self.resource,
             "action": self.action,
             "diff": {k: [old, new] for k, (old, new) in self.diff.items()},
             "reason": self.reason,
         }
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -72,11 +236,19 @@ class Plan:
     def replaces(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action == "replace")
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every change's warnings, as ``trigger: resource: text`` lines."""
+        return tuple(f"{c.trigger}: {c.resource}: {w}" for c in self.changes for w in c.warnings)
+
     def summary(self) -> dict[str, int]:
         return {a: sum(1 for c in self.changes if c.action == a) for a in ACTIONS}
 
     def as_json(self) -> dict[str, Any]:
-        return {"changes": [c.as_json() for c in self.changes], "summary": self.summary()}
+        doc: dict[str, Any] = {"changes": [c.as_json() for c in self.changes], "summary": self.summary()}
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
+        return doc
 
 
 def plan(triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger], *, region: str) -> Plan:
@@ -130,6 +302,58 @@ def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> lis
     return changes
 
 
+# --- replay warning ---------------------------------------------------------------------------------
+
+REPLAY_WARNING = (
+    "starts at TRIM_HORIZON on a stream that already holds records: up to 24 h of records will be "
+    "delivered again"
+)
+
+
+def replay_probes(
+    the_plan: Plan, triggers: Sequence[TriggerSpec], live: Sequence[LiveTrigger]
+) -> dict[str, str]:
+    """Trigger name -> stream ARN to read, for each mapping about to be created (or replaced) at
+    ``TRIM_HORIZON`` on a stream that is kept: it would deliver whatever that stream still holds.
+
+    A stream created or re-created by this plan starts empty, so it is never probed.
+    """
+    by_name = {lt.trigger: lt for lt in live}
+    fresh = {
+        t.table_name
+        for t in triggers
+        for c in the_plan.changes
+        if c.trigger == t.name and c.resource == "stream" and c.action in ("create", "replace")
+    }
+    probes = {}
+    for trigger in triggers:
+        table = by_name[trigger.name].table
+        creates = any(
+            c.trigger == trigger.name and c.resource == "mapping" and c.action in ("create", "replace")
+            for c in the_plan.changes
+        )
+        if (
+            creates
+            and trigger.mapping.starting_position == "TRIM_HORIZON"
+            and trigger.table_name not in fresh
+            and table is not None
+            and table.latest_stream_arn
+        ):
+            probes[trigger.name] = table.latest_stream_arn
+    return probes
+
+
+def with_replay_warnings(the_plan: Plan, holding: Mapping[str, str]) -> Plan:
+    """The plan with ``holding`` (trigger name -> why) warned on each trigger's created mapping."""
+
+    def warned(c: Change) -> Change:
+        if c.trigger in holding and c.resource == "mapping" and c.action in ("create", "replace"):
+            return replace(c, warnings=(*c.warnings, holding[c.trigger]))
+        return c
+
+    return Plan(tuple(warned(c) for c in the_plan.changes))
+
+
 # --- stream -----------------------------------------------------------------------------------------
 
 
@@ -137,8 +361,8 @@ def plan_stream(trigger: TriggerSpec, live: LiveTrigger) -> Change:
     assert live.table is not None
     table, want = live.table, trigger.stream.view_type
     name = trigger.table_name
-    enable = Step("update_stream", {"table": name, "enabled": True, "view_type": want})
-    wait = Step("wait_table", {"table": name})
+    enable = UpdateStream(name, enabled=True, view_type=want)
+    wait = WaitTable(name)
     if not table.stream_enabled:
         return Change(
             trigger.name,
@@ -149,7 +373,7 @@ def plan_stream(trigger: TriggerSpec, live: LiveTrigger) -> Change:
             (wait, enable, wait),
         )
     if table.view_type != want:
-        disable = Step("update_stream", {"table": name, "enabled": False})
+        disable = UpdateStream(name, enabled=False)
         return Change(
             trigger.name,
             "stream",
@@ -201,9 +425,10 @@ def _create_steps(
 
     ``after_delete``: a mapping on this stream was just deleted, so a conflict means "not gone yet".
     """
-    params = {"table": trigger.table_name, "function": trigger.function, "params": create_params(want)}
-    create = Step("create_mapping", {**params, "after_delete": after_delete})
-    return (create, Step("wait_mapping", {"uuid": None}))
+    create = CreateMapping(
+        trigger.table_name, trigger.function, create_params(want), after_delete=after_delete
+    )
+    return (create, WaitMapping(Output(create.output)))
 
 
 def _create(trigger: TriggerSpec, want: Mapping[str, Any], *, after: LiveMapping | None = None) -> Change:
@@ -217,7 +442,7 @@ def _create(trigger: TriggerSpec, want: Mapping[str, Any], *, after: LiveMapping
             diff,
             _create_steps(trigger, want),
         )
-    wait = Step("wait_mapping_gone", {"uuid": after.uuid})
+    wait = WaitMappingGone(after.uuid)
     reason = f"the mapping {after.uuid} is being deleted: wait until it is gone, then create it again"
     return Change(
         trigger.name,
@@ -230,7 +455,7 @@ def _create(trigger: TriggerSpec, want: Mapping[str, Any], *, after: LiveMapping
 
 
 def _delete_steps(old: LiveMapping) -> tuple[Step, ...]:
-    return (Step("delete_mapping", {"uuid": old.uuid}), Step("wait_mapping_gone", {"uuid": old.uuid}))
+    return (DeleteMapping(old.uuid), WaitMappingGone(old.uuid))
 
 
 def _delete(trigger: TriggerSpec, old: LiveMapping, reason: str) -> Change:
@@ -260,10 +485,7 @@ def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping
     steps: list[Step] = []
     if changed:
         params = aws_params({k: want[k] for k in changed})
-        steps += [
-            Step("update_mapping", {"uuid": current.uuid, "params": params}),
-            Step("wait_mapping", {"uuid": current.uuid}),
-        ]
+        steps += [UpdateMapping(current.uuid, params), WaitMapping(current.uuid)]
     if want["tags"] is not None:  # None: the spec does not manage the mapping's tags
         steps += _tag_steps(current, want["tags"])
         if have["tags"] != want["tags"]:
@@ -275,13 +497,13 @@ def _update_or_replace(trigger: TriggerSpec, current: LiveMapping, want: Mapping
 
 
 def _tag_steps(current: LiveMapping, tags: Mapping[str, str]) -> list[Step]:
-    steps = []
-    extra = sorted(k for k in current.tags if k not in tags)
+    steps: list[Step] = []
+    extra = tuple(sorted(k for k in current.tags if k not in tags))
     if extra:
-        steps.append(Step("untag_mapping", {"arn": current.arn, "keys": extra}))
+        steps.append(UntagMapping(current.uuid, current.arn, extra))
     differ = {k: v for k, v in tags.items() if current.tags.get(k) != v}
     if differ:
-        steps.append(Step("tag_mapping", {"arn": current.arn, "tags": differ}))
+        steps.append(TagMapping(current.uuid, current.arn, differ))
     return steps
 
 
@@ -298,28 +520,31 @@ def plan_destination(trigger: TriggerSpec, live: LiveDestination | None) -> Chan
                 f"the failure destination {on_failure.arn} of trigger {trigger.name} does not exist"
             )
         return Change(trigger.name, "on_failure", "no-op", "an existing destination (arn:), used as is")
+    assert on_failure.name is not None  # a managed destination is named (the spec checks it)
     want = desired_destination_attributes(on_failure)
-    base = {"type": on_failure.type, "name": on_failure.name, "trigger": trigger.name}
+    base = Destination(on_failure.type, on_failure.name, trigger.name)
     if live is None or not live.exists:
         diff = {"name": (None, on_failure.name), **{k: (None, v) for k, v in want.items()}}
-        params = {**base, "attributes": want, "tags": {MANAGED_TAG: trigger.name}}
-        step = Step("create_destination", {**params, "inspect_queue": on_failure.inspect_queue})
+        new = replace(
+            base, inspect_queue=on_failure.inspect_queue, attributes=want, tags={MANAGED_TAG: trigger.name}
+        )
         reason = f"no {on_failure.type} {on_failure.name}"
-        return Change(trigger.name, "on_failure", "create", reason, diff, (step,))
+        return Change(trigger.name, "on_failure", "create", reason, diff, (DestinationStep("create", new),))
     return _update_destination(trigger, live, want, base)
 
 
 def _update_destination(
-    trigger: TriggerSpec, live: LiveDestination, want: Mapping[str, str], base: Mapping[str, Any]
+    trigger: TriggerSpec, live: LiveDestination, want: Mapping[str, str], base: Destination
 ) -> Change:
     changed = {k: (live.attributes.get(k), v) for k, v in want.items() if live.attributes.get(k) != v}
-    where = {**base, "arn": live.arn, "url": live.url}
+    where = replace(base, arn=live.arn, url=live.url)
     steps = []
     if changed:
-        steps.append(Step("update_destination", {**where, "attributes": {k: want[k] for k in changed}}))
+        attributes = {k: want[k] for k in changed}
+        steps.append(DestinationStep("update", replace(where, attributes=attributes)))
     if live.managed_tag != trigger.name:
         changed[f"tag {MANAGED_TAG}"] = (live.managed_tag, trigger.name)
-        steps.append(Step("tag_destination", {**where, "tags": {MANAGED_TAG: trigger.name}}))
+        steps.append(DestinationStep("tag", replace(where, tags={MANAGED_TAG: trigger.name})))
     if not changed:
         return Change(trigger.name, "on_failure", "no-op", "the destination matches the spec")
     reason = "settings differ from the spec: " + ", ".join(changed)
@@ -343,6 +568,7 @@ def plan_destroy(
     """
     by_name = {lt.trigger: lt for lt in live}
     changes: list[Change] = []
+    disabled: dict[str, str] = {}  # table -> the trigger whose change disables its stream
     for trigger in triggers:
         lt = by_name[trigger.name]
         changes += [_delete(trigger, m, "destroy: the trigger's mapping") for m in lt.all_mappings]
@@ -352,7 +578,11 @@ def plan_destroy(
             changes.append(
                 _destroy_destination(trigger, lt.destination, depths.get(trigger.name), force=force)
             )
-        changes.append(_destroy_stream(trigger, lt, disable_stream=disable_stream))
+        stream = _destroy_stream(trigger, lt, disable_stream=disable_stream)
+        first = disabled.setdefault(trigger.table_name, trigger.name) if stream.action == "delete" else None
+        if first not in (None, trigger.name):  # one table, one stream: disabled once, with the first
+            stream = Change(trigger.name, "stream", "no-op", f"disabled with trigger {first}")
+        changes.append(stream)
     return Plan(tuple(changes))
 
 
@@ -371,16 +601,15 @@ def _destroy_destination(
     if depth and not force:
         return keep(f"kept: it still holds {depth} failure(s) (redrive them, or pass --force)")
     diff = {"name": (live.name, None), **({"depth": (depth, None)} if depth else {})}
-    step = Step(
-        "delete_destination",
-        {
-            "type": live.type,
-            "name": live.name,
-            "arn": live.arn,
-            "url": live.url,
-            "inspect_queue": trigger.on_failure.inspect_queue,
-        },
+    where = Destination(
+        live.type,
+        live.name,
+        trigger.name,
+        arn=live.arn,
+        url=live.url,
+        inspect_queue=trigger.on_failure.inspect_queue,
     )
+    step = DestinationStep("delete", where)
     return Change(
         trigger.name, "on_failure", "delete", "destroy: the managed failure destination", diff, (step,)
     )
@@ -394,11 +623,7 @@ def _destroy_stream(trigger: TriggerSpec, live: LiveTrigger, *, disable_stream: 
             trigger.name, "stream", "no-op", "the table's stream is kept (--disable-stream disables it)"
         )
     name = trigger.table_name
-    steps = (
-        Step("wait_table", {"table": name}),
-        Step("update_stream", {"table": name, "enabled": False}),
-        Step("wait_table", {"table": name}),
-    )
+    steps = (WaitTable(name), UpdateStream(name, enabled=False), WaitTable(name))
     return Change(
         trigger.name,
         "stream",
@@ -407,3 +632,16 @@ def _destroy_stream(trigger: TriggerSpec, live: LiveTrigger, *, disable_stream: 
         {"view_type": (live.table.view_type, None)},
         steps,
     )
+
+
+def failures_deleted(the_plan: Plan) -> dict[str, int]:
+    """``type name`` of each destination the plan deletes while it still holds failures -> how many
+    (a ``destroy --force``): the number the operator is asked to type back."""
+    doomed: dict[str, int] = {}
+    for change in the_plan.pending:
+        depth = change.diff.get("depth", (None, None))[0]
+        if change.resource == "on_failure" and change.action == "delete" and depth:
+            step = change.steps[0]
+            assert isinstance(step, DestinationStep)
+            doomed[f"{step.destination.type} {step.destination.name}"] = int(depth)
+    return doomed

@@ -367,6 +367,8 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
         write = {"apply": _MAPPING_WRITE, "destroy": ("lambda:DeleteEventSourceMapping",)}.get(command, ())
         grants = [table, *_mapping_grants(arns, write=write)]
         grants += _destination_grants(dest, "read") if dest else []
+        if command in ("plan", "apply"):  # the TRIM_HORIZON replay check reads the stream
+            grants.append(Grant("ReadStreams", STREAM_READ, (arns.stream,)))
         if command in ("apply", "destroy"):
             grants.append(update)
         if command in ("apply", "destroy") and dest is not None and managed:

@@ -30,6 +30,11 @@ StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
 LintCode = Annotated[str, Field(pattern=r"^DDBT\d{3}$")]
 
 TRIGGER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+ACCOUNT_ID = r"^\d{12}$"
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+ALL_ENVIRONMENTS = "all"  # what ``--env all`` means, so no environment may take this name
 MAX_FILTERS = 5
 MAX_FILTER_PATTERN_CHARS = 4096
 RETENTION_SECONDS_DEFAULT = 1_209_600
@@ -177,15 +182,63 @@ class DefaultsSpec(_Model):
     lint_ignore: list[LintCode] | None = None
 
 
+class TriggerOverrideSpec(_Model):
+    """A trigger in an environment's ``overrides``: merged into the base trigger of the same name (a new
+    name adds a trigger to that environment only, which then needs every required key)."""
+
+    name: str = Field(pattern=TRIGGER_NAME.pattern)
+    table: str | None = None
+    stream: dict[str, Any] | None = None
+    function: str | None = None
+    mapping: dict[str, Any] | None = None
+    on_failure: dict[str, Any] | None = None
+    lint_ignore: list[LintCode] | None = None
+
+
+class OverridesSpec(_Model):
+    """What an environment may change: deep-merged into the spec (the environment's ``region`` is set
+    on the environment itself)."""
+
+    defaults: DefaultsSpec | None = None
+    triggers: list[TriggerOverrideSpec] | None = None
+
+
+class EnvironmentSpec(_Model):
+    """Where one environment runs, and a guard on which account that is.
+
+    ``account_id`` is a string (a quoted YAML value): unquoted digits are a number, which loses an
+    account's leading zeros. ``profile`` omitted means the default credential chain (CI).
+    """
+
+    profile: str | None = Field(None, min_length=1)
+    region: str = Field(pattern=REGION)
+    assume_role: str | None = Field(None, pattern=ROLE_ARN)
+    account_id: str | None = Field(None, pattern=ACCOUNT_ID)
+    overrides: OverridesSpec | None = None
+
+
 class Spec(_Model):
-    """The whole file."""
+    """The whole file (or, once an environment is chosen, that environment's merged spec)."""
 
     version: Literal[1]
-    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: str | None = Field(None, pattern=REGION)
+    environments: dict[Annotated[str, Field(pattern=ENV_NAME.pattern)], EnvironmentSpec] | None = None
     defaults: DefaultsSpec | None = None
     triggers: list[TriggerSpec] = Field(min_length=1)
+    # Set by the loader for an environment's spec: its name and settings (overrides already merged).
+    _environment: tuple[str, EnvironmentSpec] | None = PrivateAttr(default=None)
     # Set by the loader: "FILE:LINE:COL" of a path in the (merged) document, for lint findings.
     _where: Callable[[tuple[str | int, ...]], str | None] | None = PrivateAttr(default=None)
+
+    @property
+    def env_name(self) -> str | None:
+        """The environment this spec was resolved for (None for a spec without environments)."""
+        return self._environment[0] if self._environment is not None else None
+
+    @property
+    def environment(self) -> EnvironmentSpec | None:
+        """That environment's settings, variables substituted: profile, region, assume_role, account_id."""
+        return self._environment[1] if self._environment is not None else None
 
     def where(self, path: tuple[str | int, ...]) -> str | None:
         """``FILE:LINE:COL`` where ``path`` was written, when the spec came from a file."""

@@ -20,21 +20,33 @@ What it does as AWS does (and moto alone does not):
 - Streams: each enable makes a new stream ARN with a fresh shard; a disable closes the shard, keeps
   the stream readable and writes keep working; records older than ``retention_seconds`` are trimmed
   (TrimmedDataAccessException); iterators expire after 15 minutes (ExpiredIteratorException).
+  ``sb.split_shard(table)`` splits the open shard on demand (AWS does it every few hours): the parent
+  closes, a child with ``ParentShardId`` takes new writes, and mappings read the parent to its end first.
 
 - The mapping API: Create/Update/Delete answer 202 with Creating/Enabling/Disabling/Updating/Deleting,
   the end state comes after ``state_seconds`` (``--state-seconds``; 0 settles at once), an update or
   delete meanwhile is ``ResourceInUseException``; responses carry every default field; errors have
   AWS's code, HTTP status and message.
 
+- CloudWatch: IteratorAge, Invocations and Errors (AWS/Lambda) and the queues' depth and oldest age
+  (AWS/SQS) are published every ``metrics_interval``; metric alarms are evaluated then (state, reason,
+  history, AWS's notification to their SNS actions). See ``sandbox/monitoring.py``.
+
 Not emulated: ParallelizationFactor > 1 (one batch at a time per shard), tumbling windows, shard
-splits, the 6 MB payload limit.
+splits on their own (only on demand), the 6 MB payload limit.
 
 ``Sandbox`` is imported lazily, so importing this package does not import moto.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+# A library stays quiet unless its user asks: without this, Python's last-resort handler would print
+# every logged handler error (a poison pill's traceback) on the embedding program's stderr, the demo's
+# included. ``ddbtrigger sandbox`` turns the invocation log on (``show_on_console``).
+logging.getLogger("ddbtrigger.sandbox").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ddbtrigger.sandbox.server import Sandbox

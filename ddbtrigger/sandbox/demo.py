@@ -1,6 +1,7 @@
 """``ddbtrigger demo``: the whole lifecycle, offline, against an embedded sandbox, in under a minute.
 
-The demo runs the real ``ddbtrigger`` commands (the CLI app, in this process) aimed at the sandbox
+The demo runs the real ``ddbtrigger`` commands (the CLI app, in this process, handed in by the ``demo``
+command: the sandbox never imports the cli) aimed at the sandbox
 through ``AWS_ENDPOINT_URL``, and before each step prints the command a user would type against real AWS.
 Its handlers live here (not in ``examples/``) so the demo works from a plain ``pip install``.
 """
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ddbtrigger.errors import EXIT_INTERRUPTED
 
 SPEC = """\
 # The demo's spec: config.example.yaml with the failures kept small enough to watch.
@@ -57,26 +60,19 @@ POISON_INDEX = 6
 WAIT_SECONDS = 30
 
 
-def run_cli(args: list[str]) -> int:
-    """The real ``ddbtrigger`` app, in this process (a subprocess per step would double the demo's time)."""
-    import click
+Cli = Callable[[list[str]], int]
+"""Runs one ``ddbtrigger`` command line in this process and returns its exit code (the demo is handed
+the real app by the ``demo`` command, so the sandbox never imports the cli)."""
 
-    from ddbtrigger.cli.app import app
 
+def flushed(cli: Cli, args: list[str]) -> int:
+    """One command, its output flushed before and after so the demo's own lines interleave in order."""
     sys.stdout.flush()
     try:
-        result = app(args, prog_name="ddbtrigger", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return int(e.exit_code)
-    except click.ClickException as e:
-        e.show()
-        return int(e.exit_code)
-    except SystemExit as e:
-        return int(e.code or 0)
+        return cli(args)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    return result if isinstance(result, int) else 0
 
 
 class DemoFailed(Exception):
@@ -107,6 +103,7 @@ class Demo:
 
     sandbox: Any
     workdir: Path
+    cli: Cli
     echo: Callable[[str], None] = print
     batches: list[int] = field(default_factory=list)
 
@@ -130,7 +127,9 @@ class Demo:
 
     def run(self, *args: str, expect: tuple[int, ...] = (0,)) -> int:
         """Run a ddbtrigger command (in-process, through the real CLI) against the sandbox."""
-        code = run_cli([*args, "--file", self.spec])
+        code = flushed(self.cli, [*args, "--file", self.spec])
+        if code == EXIT_INTERRUPTED:  # Ctrl-C inside the step: the whole demo stops (and cleans up)
+            raise KeyboardInterrupt
         if code not in expect:
             raise DemoFailed(f"`ddbtrigger {' '.join(args)}` exited {code}")
         return code
@@ -243,32 +242,25 @@ def _fix_and_redrive(demo: Demo) -> None:
         raise DemoFailed("the destinations are not empty after the redrive")
 
 
-def run_demo(*, keep: bool = False, echo: Callable[[str], None] = print) -> int:
-    """Run every step; 0 when the tour went as described, 1 (with the reason) when a step did not."""
-    from ddbtrigger.sandbox.server import Sandbox
+def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = print) -> int:
+    """Run every step through ``cli`` (the real app, in this process: a subprocess per step would
+    double the demo's time); 0 when the tour went as described, 1 (with the reason) when a step did not,
+    130 on Ctrl-C (the sandbox stopped and, unless ``keep``, the temporary directory removed)."""
+    import shutil
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ddbtrigger-demo-"))
-    saved = dict(os.environ)
-    with Sandbox(poll_interval=0.1) as sandbox:
-        os.environ.update({**sandbox.environment(), "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "DDBTRIGGER_FILE"):
-            os.environ.pop(name, None)
-        demo = Demo(sandbox, workdir, echo)
-        echo(
-            f"ddbtrigger demo: an embedded sandbox (a local AWS) on {sandbox.endpoint_url}; "
-            f"working in {workdir}"
-        )
-        echo("Every step shows the command you would run against real AWS.")
-        try:
-            for stage in (_create_resources, _apply, _write_items, _watch_the_pill, _fix_and_redrive):
-                stage(demo)
-        except DemoFailed as e:
-            echo(f"\ndemo failed: {e} (files kept in {workdir})")
-            return 1
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    try:
+        failed = _tour(workdir, cli, echo)
+    except KeyboardInterrupt:
+        kept = f"; kept {workdir}" if keep else ""
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        echo(f"\ndemo interrupted: the sandbox is stopped and its files removed{kept}")
+        return EXIT_INTERRUPTED
+    if failed is not None:
+        echo(f"\ndemo failed: {failed} (files kept in {workdir})")
+        return 1
     echo(
         f"\nDone in {time.monotonic() - started:.0f}s: applied, isolated a poison pill, inspected it, fixed, "
         "redrove, and the destinations are empty."
@@ -279,7 +271,32 @@ def run_demo(*, keep: bool = False, echo: Callable[[str], None] = print) -> int:
     if keep:
         echo(f"kept {workdir}")
     else:
-        import shutil
-
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def _tour(workdir: Path, cli: Cli, echo: Callable[[str], None]) -> DemoFailed | None:
+    """Every stage against a fresh embedded sandbox (stopped on the way out, whatever happens);
+    the environment is restored afterwards. Returns why a stage failed, if one did."""
+    from ddbtrigger.sandbox.server import Sandbox
+
+    saved = dict(os.environ)
+    try:
+        with Sandbox(poll_interval=0.1) as sandbox:
+            os.environ.update({**sandbox.environment(), "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+            for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "DDBTRIGGER_FILE"):
+                os.environ.pop(name, None)
+            demo = Demo(sandbox, workdir, cli, echo)
+            echo(
+                f"ddbtrigger demo: an embedded sandbox (a local AWS) on {sandbox.endpoint_url}; "
+                f"working in {workdir}"
+            )
+            echo("Every step shows the command you would run against real AWS.")
+            for stage in (_create_resources, _apply, _write_items, _watch_the_pill, _fix_and_redrive):
+                stage(demo)
+    except DemoFailed as e:
+        return e
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return None

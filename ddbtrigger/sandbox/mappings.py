@@ -1,7 +1,8 @@
 """The event source mapping emulator: what Lambda's pollers do for a DynamoDB stream.
 
 A supervisor looks at every mapping each ``poll_interval`` and keeps one poller thread per (mapping,
-shard). A poller starts at the mapping's starting position, gathers up to ``BatchSize`` records that
+shard); the poller of a child shard (after a split) starts once its parent's has read the parent to its
+end. A poller starts at the mapping's starting position, gathers up to ``BatchSize`` records that
 pass the filters (waiting up to ``MaximumBatchingWindowInSeconds`` for a full batch), and invokes the
 function through the same path as the Invoke API. Failures follow AWS: retries up to
 ``MaximumRetryAttempts``, ``MaximumRecordAgeInSeconds``, bisect on a function error (a split is not a
@@ -34,6 +35,8 @@ PROBLEM = "PROBLEM: Function call failed"
 SCAN_LIMIT = 10000
 
 Invoker = Callable[[str, bytes], InvokeResult]
+BatchObserver = Callable[[str, str, float], None]
+"""Told of each batch handed to the function: (mapping UUID, function ARN, arrival of its last record)."""
 
 
 @dataclass
@@ -76,10 +79,17 @@ class MappingEmulator:
     """Runs the pollers. ``start()`` / ``stop()``; ``wake()`` makes the supervisor look now."""
 
     def __init__(
-        self, *, model: StreamsModel, invoke: Invoker, destinations: Destinations, poll_interval: float
+        self,
+        *,
+        model: StreamsModel,
+        invoke: Invoker,
+        destinations: Destinations,
+        poll_interval: float,
+        on_batch: BatchObserver | None = None,
     ) -> None:
         self.model = model
         self.invoke = invoke
+        self.on_batch = on_batch
         self.destinations = destinations
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
@@ -122,7 +132,8 @@ class MappingEmulator:
             for shard in list(stream.shards):
                 key = (esm.uuid, shard.id)
                 if key not in self._pollers:
-                    poller = ShardPoller(self, backend, esm, shard)
+                    parent = self._pollers.get((esm.uuid, shard.parent_shard_id or ""))
+                    poller = ShardPoller(self, backend, esm, shard, parent=parent)
                     thread = threading.Thread(target=poller.run, name=f"poller-{esm.uuid[:8]}", daemon=True)
                     self._pollers[key] = thread
                     thread.start()
@@ -131,8 +142,17 @@ class MappingEmulator:
 class ShardPoller:
     """One mapping's reader of one shard."""
 
-    def __init__(self, emulator: MappingEmulator, backend: Any, esm: Any, shard: SandboxShard) -> None:
+    def __init__(
+        self,
+        emulator: MappingEmulator,
+        backend: Any,
+        esm: Any,
+        shard: SandboxShard,
+        *,
+        parent: threading.Thread | None = None,
+    ) -> None:
         self.emulator = emulator
+        self.parent = parent  # the poller of the parent shard: this one starts when it has finished
         self.model = emulator.model
         self.backend = backend
         self.esm = esm
@@ -162,9 +182,20 @@ class ShardPoller:
             self.emulator.stopping.wait(self.emulator.poll_interval)
         return False
 
+    def wait_parent(self) -> bool:
+        """Block until the parent shard's poller has read the parent to its end (Lambda processes a
+        parent before its children, so a key's records stay in order); False if the mapping went away."""
+        while self.parent is not None and self.parent.is_alive():
+            if not self.alive():
+                return False
+            self.parent.join(timeout=self.emulator.poll_interval)
+        return True
+
     def run(self) -> None:
         """Poll until the mapping goes away. An unexpected error is logged and the same position is
         tried again after a pause, as Lambda's pollers do: a shard is never left without a reader."""
+        if not self.wait_parent():
+            return
         while self.wait_enabled():
             try:
                 if not self.step():
@@ -286,6 +317,8 @@ class ShardPoller:
             log.error("mapping %s cannot encode a batch of %d record(s): %s", self.esm.uuid, len(batch), e)
             runtime_of(self.esm).last_processing_result = PROBLEM
             return Outcome(False, _encoding_failure(e))
+        if self.emulator.on_batch is not None:  # IteratorAge: the age of the batch's last record
+            self.emulator.on_batch(self.esm.uuid, self.esm.function_arn, batch[-1].arrival)
         result = self.emulator.invoke(self.esm.function_arn, payload)
         if result.function_error:
             runtime_of(self.esm).last_processing_result = PROBLEM

@@ -28,6 +28,7 @@ from ddbtrigger.sandbox.handlers import Handler, HandlerRegistry
 from ddbtrigger.sandbox.invocation_log import install_invocation_log
 from ddbtrigger.sandbox.mapping_states import Dwell
 from ddbtrigger.sandbox.mappings import MappingEmulator
+from ddbtrigger.sandbox.monitoring import Monitoring
 from ddbtrigger.sandbox.moto_lambda import install_lambda, invoke_function
 from ddbtrigger.sandbox.moto_sns import install_sns
 from ddbtrigger.sandbox.moto_streams import install_streams
@@ -39,6 +40,7 @@ ACCESS_KEY_ID = "sandbox"
 SECRET_ACCESS_KEY = "sandbox"
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+METRICS_INTERVAL = 1.0  # seconds between metric flushes and alarm evaluations
 STATE_SECONDS = 2.0  # how long a mapping stays Creating/Updating/Deleting...: real ones take seconds
 ROLE_NAME = "ddbtrigger-sandbox-function-role"
 TRUST_POLICY = {
@@ -140,9 +142,11 @@ class Sandbox:
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] = time.time,
         state_seconds: float = STATE_SECONDS,
+        metrics_interval: float = METRICS_INTERVAL,
     ) -> None:
         """``state_seconds``: the dwell of a mapping's transitional states (0 settles at once; tests that
-        do not test waits use 0). ``clock`` drives record ages and the dwell alike."""
+        do not test waits use 0). ``clock`` drives record ages, the dwell, metric timestamps and alarm
+        evaluation alike. ``metrics_interval``: how often metrics are published and alarms evaluated."""
         self.port = port
         self.region = region
         self.latency_ms = latency_ms
@@ -154,6 +158,11 @@ class Sandbox:
         self._patcher = Patcher()
         self._server: _Server | None = None
         self._emulator: MappingEmulator | None = None
+        self.monitoring = Monitoring(
+            clock=clock,
+            client=lambda service, region: self.client(service, region),
+            interval=metrics_interval,
+        )
         self._clients: dict[tuple[str, str], Any] = {}
         self._saved_lambda_config: Any = None
 
@@ -191,6 +200,7 @@ class Sandbox:
         install_lambda(self._patcher, self.registry, self.model, self.dwell)
         install_redeploy(self._patcher, self.registry)
         install_invocation_log(self._patcher)
+        self.monitoring.install(self._patcher)  # after the invocation log: it chains to it
         install_sns(self._patcher)
         install_s3_conditional(self._patcher)
         server = _Server(self.port, self.latency_ms)
@@ -202,8 +212,10 @@ class Sandbox:
             invoke=lambda arn, body: invoke_function(self.registry, arn, body),
             destinations=Destinations(self.client),
             poll_interval=self.poll_interval,
+            on_batch=self.monitoring.publisher.on_batch,
         )
         self._emulator.start()
+        self.monitoring.start()
         for name, handler in self._initial_handlers.items():
             self.register_handler(name, handler)
 
@@ -216,6 +228,7 @@ class Sandbox:
         from moto.core.config import default_user_config
 
         try:
+            self.monitoring.stop()
             if self._emulator is not None:
                 self._emulator.stop()
             if self._server is not None:
@@ -280,6 +293,22 @@ class Sandbox:
             Timeout=30,
         )
         return str(created["FunctionArn"])
+
+    def split_shard(self, table_name: str, *, region: str | None = None) -> tuple[str, str]:
+        """Split the table's open stream shard now: ``(parent id, child id)``.
+
+        The parent closes (``EndingSequenceNumber`` set) and keeps its records; new writes go to the
+        child, listed by DescribeStream with ``ParentShardId``. The mapping emulator reads the child only
+        once it has finished the parent, as Lambda does. ``ValueError`` when the table has no enabled
+        stream.
+        """
+        from moto.dynamodb.models import dynamodb_backends
+
+        tables = dynamodb_backends[ACCOUNT_ID][region or self.region].tables
+        if table_name not in tables:
+            raise ValueError(f"no table {table_name} in the sandbox")
+        parent, child = self.model.split(tables[table_name])
+        return parent.id, child.id
 
     def _role_arn(self) -> str:
         iam = self.client("iam")

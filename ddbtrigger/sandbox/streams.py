@@ -1,9 +1,11 @@
 """DynamoDB Streams as AWS has them, on top of moto's tables.
 
 moto keeps one shard per table with a fixed id, breaks writes after a stream is disabled, refuses to
-re-enable it, and never trims. Here every enable makes a new stream (new label, new ARN, a fresh shard
-with its own id), a disable closes the shard and leaves the old stream readable, and records older than
-the retention are trimmed: reading them raises ``TrimmedDataAccessException`` as AWS does.
+re-enable it, never splits and never trims. Here every enable makes a new stream (new label, new ARN, a
+fresh shard with its own id), a disable closes the shard and leaves the old stream readable, a split (on
+demand: ``Sandbox.split_shard``) closes the open shard and opens a child with ``ParentShardId``, and
+records older than the retention are trimmed: reading them raises ``TrimmedDataAccessException`` as AWS
+does.
 
 Iterators are stateless tokens (stream ARN, shard, position, issue time), so the server keeps no
 per-iterator state, and an iterator older than 15 minutes is refused as ``ExpiredIteratorException``.
@@ -47,8 +49,12 @@ class StreamsError(JsonRESTError):
 class SandboxShard(StreamShard):
     """One shard: records with increasing (non-contiguous) sequence numbers and arrival times."""
 
-    def __init__(self, model: StreamsModel, table: Any, stream: SandboxStream) -> None:
+    def __init__(
+        self, model: StreamsModel, table: Any, stream: SandboxStream, parent_shard_id: str | None = None
+    ) -> None:
         self.account_id = table.account_id
+        self.parent_shard_id = parent_shard_id
+        self.successor: SandboxShard | None = None  # the child a split opened: late writes go there
         self.table = table
         self.stream = stream
         self.model = model
@@ -70,26 +76,39 @@ class SandboxShard(StreamShard):
         seq_range = {"StartingSequenceNumber": str(self.starting_sequence_number)}
         if self.ending_sequence_number is not None:
             seq_range["EndingSequenceNumber"] = str(self.ending_sequence_number)
-        return {"ShardId": self.id, "SequenceNumberRange": seq_range}
+        shard: dict[str, Any] = {"ShardId": self.id, "SequenceNumberRange": seq_range}
+        if self.parent_shard_id is not None:
+            shard["ParentShardId"] = self.parent_shard_id
+        return shard
 
     def add(self, old: Any, new: Any) -> None:
-        """Record one change (called by moto's put/update/delete); never invokes anything."""
-        if not self.is_open:
-            return
-        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        """Record one change (called by moto's put/update/delete); never invokes anything.
+
+        Open is checked under the lock: a write that raced a split and finds its shard closed is
+        handed to the child the split opened (a closed shard without one, a disabled stream, drops it).
+        """
         with self.lock:
-            seq = self.model.next_sequence()
-            record = StreamRecord(self.table, self.stream.view_type, event_name, old, new, seq)
-            now = self.model.clock()
-            dynamodb = record.record["dynamodb"]
-            dynamodb["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(now), UTC)
-            _binaries_as_bytes(dynamodb)
-            dynamodb["SizeBytes"] = _size_bytes(dynamodb)
-            record.record["awsRegion"] = self.table.region_name
-            record.record["eventVersion"] = "1.1"
-            self.items.append(record)
-            self.sequence_numbers.append(seq)
-            self.arrivals.append(now)
+            if self.is_open:
+                self._append(old, new)
+                return
+            successor = self.successor
+        if successor is not None:
+            successor.add(old, new)
+
+    def _append(self, old: Any, new: Any) -> None:
+        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        seq = self.model.next_sequence()
+        record = StreamRecord(self.table, self.stream.view_type, event_name, old, new, seq)
+        now = self.model.clock()
+        dynamodb = record.record["dynamodb"]
+        dynamodb["ApproximateCreationDateTime"] = datetime.fromtimestamp(int(now), UTC)
+        _binaries_as_bytes(dynamodb)
+        dynamodb["SizeBytes"] = _size_bytes(dynamodb)
+        record.record["awsRegion"] = self.table.region_name
+        record.record["eventVersion"] = "1.1"
+        self.items.append(record)
+        self.sequence_numbers.append(seq)
+        self.arrivals.append(now)
 
     def close(self) -> None:
         with self.lock:
@@ -209,6 +228,26 @@ class StreamsModel:
         table.latest_stream_label = label
         table.stream_shard = stream.shards[0]
         return stream
+
+    def split(self, table: Any) -> tuple[SandboxShard, SandboxShard]:
+        """Close the table's open shard and open a child of it, as AWS does every few hours.
+
+        The child takes new writes from now on (a write racing the split lands in the parent before it
+        closes, or is handed to the child); the parent keeps its records, ends at its last sequence
+        number, and DescribeStream lists both, the child with ``ParentShardId``.
+        """
+        parent = getattr(table, "stream_shard", None)
+        stream = parent.stream if isinstance(parent, SandboxShard) else None
+        if not isinstance(parent, SandboxShard) or stream is None or not stream.enabled:
+            raise ValueError(f"table {table.name} has no enabled stream to split")
+        with parent.lock:  # no write lands in the parent meanwhile, so it ends below the child's start
+            child = SandboxShard(self, table, stream, parent_shard_id=parent.id)
+            stream.shards.append(child)
+            parent.successor = child
+            table.stream_shard = child
+            last = parent.sequence_numbers[-1] if parent.sequence_numbers else parent.starting_sequence_number
+            parent.ending_sequence_number = last
+        return parent, child
 
     def disable(self, table: Any) -> None:
         """Close the current stream's shards; the stream stays readable, writes stop being recorded."""

@@ -284,6 +284,13 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_limit(limit: int | None) -> None:
+    """Refuse a ``--limit`` no scan can honour before anything is read (the cap is the adapter's)."""
+    from ddbtrigger.aws.dlq import check_limit as check
+
+    check(limit)
+
+
 def inspect(
     factory: ClientFactory,
     triggers: list[TriggerSpec],
@@ -451,6 +458,7 @@ __all__ = [
     "Hydrator",
     "InspectReport",
     "age_text",
+    "check_limit",
     "expiry_text",
     "export",
     "follow",

@@ -14,8 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.core.desired import filled_defaults
 from ddbtrigger.core.lint import Finding, blocking, lint
-from ddbtrigger.core.plan import Change, Plan, plan, plan_destroy
-from ddbtrigger.errors import LintError, NotFound, PlanRefused
+from ddbtrigger.core.plan import (
+    REPLAY_WARNING,
+    Change,
+    Plan,
+    plan,
+    plan_destroy,
+    replay_probes,
+    with_replay_warnings,
+)
+from ddbtrigger.errors import DdbtError, LintError, NotFound, PlanRefused
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -57,13 +65,28 @@ def make_plan(factory: ClientFactory, spec: Spec, triggers: list[TriggerSpec]) -
 
     live = read_live(factory, triggers)
     check_live(triggers, live)
+    the_plan = plan(triggers, live, region=factory.region)
     return PlanResult(
-        plan=plan(triggers, live, region=factory.region),
+        plan=with_replay_warnings(the_plan, replaying(factory, replay_probes(the_plan, triggers, live))),
         triggers=triggers,
         live=live,
         findings=lint(spec, triggers),
         defaults={t.name: filled_defaults(t) for t in triggers},
     )
+
+
+def replaying(factory: ClientFactory, probes: dict[str, str]) -> dict[str, str]:
+    """Trigger name -> the replay warning, for each probed stream that holds records (one read per
+    stream; a stream that cannot be read is warned about too: the replay cannot be ruled out)."""
+    from ddbtrigger.aws.stream_probe import stream_holds_records
+
+    found: dict[str, str | None] = {}
+    for arn in dict.fromkeys(probes.values()):
+        try:
+            found[arn] = REPLAY_WARNING if stream_holds_records(factory, arn) else None
+        except DdbtError as e:
+            found[arn] = f"starts at TRIM_HORIZON; could not check the stream for records ({e.message})"
+    return {name: text for name, arn in probes.items() if (text := found[arn]) is not None}
 
 
 def refuse_lint(findings: list[Finding], *, strict: bool) -> None:
@@ -100,6 +123,13 @@ def execute(
     if progress is not None:
         executor.progress = progress
     return executor.run(the_plan)
+
+
+def change_label(change: Change) -> str:
+    """How the executor names a change in its progress and its summary (``trigger: action resource``)."""
+    from ddbtrigger.aws.executor import describe
+
+    return describe(change)
 
 
 def make_destroy_plan(

@@ -5,14 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_spec
+from ddbtrigger.aws.clients import AwsTarget
+from ddbtrigger.aws.clients import ClientFactory as ClientFactory  # what commands are handed (cli/options.py)
+from ddbtrigger.core.environments import SpecDocument, select_environment
+from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_document, resolve_environment
 from ddbtrigger.core.spec import Spec, TriggerSpec
 from ddbtrigger.errors import SpecError, UsageError
 
 
-def read_spec(path: Path) -> Spec:
-    """Load and validate the spec at ``path``; every problem becomes a ``SpecError`` line."""
+def read_spec(path: Path, env: str | None = None) -> Spec:
+    """Load and validate the spec at ``path`` (for a spec with environments, environment ``env``);
+    every problem becomes a ``SpecError`` line, a missing or unknown environment a ``UsageError``."""
+    document = read_document(path)
+    return resolve_environment(document, select_environment(document, env))
+
+
+def read_document(path: Path) -> SpecDocument:
+    """The spec file parsed, before an environment is chosen (``validate`` resolves each in turn)."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_SPEC_BYTES + 1)
@@ -31,7 +40,7 @@ def read_spec(path: Path) -> Spec:
             f"{path}: not UTF-8 text (byte {e.start})",
             details=[f"{path}:1:1: (top level): the file is not UTF-8 text"],
         ) from None
-    return load_spec(text, str(path))
+    return load_document(text, str(path))
 
 
 def select_triggers(spec: Spec, names: list[str] | None) -> list[TriggerSpec]:
@@ -50,6 +59,11 @@ class Workspace:
     spec: Spec
     triggers: list[TriggerSpec]
     factory: ClientFactory
+
+
+def connect(profile: str | None, region: str | None, endpoint_url: str | None) -> ClientFactory:
+    """Where a command without a spec (``export``, ``audit``) calls AWS: exactly the command line's."""
+    return ClientFactory(AwsTarget(profile, region, endpoint_url))
 
 
 def open_workspace(

@@ -1,19 +1,40 @@
-"""The executor's waits and retries, against fake clients with a fake clock (no AWS, no real sleep)."""
+"""The executor's waits and retries, against real boto3 clients answered by botocore's ``Stubber`` with a
+fake clock (no AWS, no real sleep).
+
+Every call is validated against the service model and compared with the exact parameters expected, so a
+wrong or misspelt parameter fails the test (a hand-written fake taking ``**kwargs`` would accept it).
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
+from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.aws.executor import Executor
-from ddbtrigger.core.plan import Change, Plan, Step
+from ddbtrigger.core.plan import (
+    Change,
+    CreateMapping,
+    DeleteMapping,
+    Output,
+    Plan,
+    Step,
+    UpdateMapping,
+    UpdateStream,
+    WaitMapping,
+    WaitMappingGone,
+)
 from ddbtrigger.errors import AwsError, Conflict, WaitTimeout
 
-
-def client_error(code: str, message: str = "") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message or code}}, "Op")
+STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+REASON = "USER_INITIATED: still creating"
+U1 = "11111111-1111-1111-1111-111111111111"  # Lambda's model wants 36-character UUIDs
+OLD = "22222222-2222-2222-2222-222222222222"
+NEW = "33333333-3333-3333-3333-333333333333"
 
 
 class FakeClock:
@@ -29,162 +50,214 @@ class FakeClock:
         self.now += seconds
 
 
-class FakeLambda:
-    """Scripted answers: a list of exceptions to raise before succeeding, and the states to report."""
+@functools.cache
+def session() -> boto3.Session:
+    """One session for the module: it loads each service model once (each test gets fresh clients)."""
+    return boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
 
-    def __init__(self, *, fail_first: list[Exception] | None = None, states: list[str] | None = None) -> None:
-        self.fail_first = list(fail_first or [])
-        self.states = list(states or ["Enabled"])
+
+SHORT = {
+    "UpdateEventSourceMapping": "update",
+    "CreateEventSourceMapping": "create",
+    "DeleteEventSourceMapping": "delete",
+}
+
+
+class Stubbed:
+    """A ``ClientFactory`` whose Lambda and DynamoDB clients are answered by ``Stubber``, in order.
+
+    ``calls`` records the Lambda operations asked for (``get <uuid>`` for GetEventSourceMapping).
+    botocore's own retries are off (one attempt) so only the executor's retries are seen.
+    """
+
+    def __init__(self) -> None:
+        target = AwsTarget(region="us-east-1", max_attempts=1)
+        self.factory = ClientFactory(target, session=session())
+        lam, ddb = self.factory.client("lambda"), self.factory.client("dynamodb")
+        self.lam, self.ddb = Stubber(lam), Stubber(ddb)
         self.calls: list[str] = []
+        lam.meta.events.register("before-parameter-build.lambda", self._record)
+        self.lam.activate()
+        self.ddb.activate()
 
-    def _maybe_fail(self, name: str) -> None:
-        self.calls.append(name)
-        if self.fail_first:
-            raise self.fail_first.pop(0)
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        name = model.name
+        self.calls.append(f"get {params['UUID']}" if name == "GetEventSourceMapping" else SHORT[name])
 
-    def update_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
-        self._maybe_fail("update")
-        return {}
+    def fail(self, method: str, code: str, params: dict[str, Any], message: str = "") -> None:
+        self.lam.add_client_error(method, code, message or code, http_status_code=400, expected_params=params)
 
-    def create_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
-        self._maybe_fail("create")
-        return {"UUID": "new"}
+    def update(self, *, error: str | None = None, message: str = "") -> None:
+        params = {"UUID": U1, "BatchSize": 5}
+        if error:
+            self.fail("update_event_source_mapping", error, params, message)
+        else:
+            self.lam.add_response("update_event_source_mapping", {"UUID": U1}, params)
 
-    def delete_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append("delete")
-        return {}
+    def create(self, *, error: str | None = None, message: str = "") -> None:
+        params = {"EventSourceArn": STREAM, "FunctionName": "fn", "StartingPosition": "LATEST"}
+        if error:
+            self.fail("create_event_source_mapping", error, params, message)
+        else:
+            self.lam.add_response("create_event_source_mapping", {"UUID": NEW}, params)
 
-    def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:
-        self.calls.append(f"get {UUID}")
-        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+    def state(self, uuid: str, state: str) -> None:
         if state == "gone":
-            raise client_error("ResourceNotFoundException")
-        return {"UUID": UUID, "State": state, "StateTransitionReason": "USER_INITIATED: still creating"}
+            self.fail("get_event_source_mapping", "ResourceNotFoundException", {"UUID": uuid})
+            return
+        answer = {"UUID": uuid, "State": state, "StateTransitionReason": REASON}
+        self.lam.add_response("get_event_source_mapping", answer, {"UUID": uuid})
 
+    def table(self, **fields: Any) -> None:
+        answer = {"Table": {"TableName": "orders", "TableStatus": "ACTIVE", **fields}}
+        self.ddb.add_response("describe_table", answer, {"TableName": "orders"})
 
-class FakeDynamo:
-    def describe_table(self, TableName: str) -> dict[str, Any]:
-        return {"Table": {"TableStatus": "ACTIVE", "LatestStreamArn": "arn:stream"}}
-
-
-class FakeFactory:
-    def __init__(self, lam: FakeLambda) -> None:
-        self.clients = {"lambda": lam, "dynamodb": FakeDynamo()}
-        self.region = "us-east-1"
-
-    def client(self, name: str) -> Any:
-        return self.clients[name]
+    def assert_all_used(self) -> None:
+        self.lam.assert_no_pending_responses()
+        self.ddb.assert_no_pending_responses()
 
 
 def one_change(*steps: Step, action: str = "update") -> Plan:
     return Plan((Change("t", "mapping", action, "why", {}, steps),))  # type: ignore[arg-type]
 
 
-def executor(lam: FakeLambda, clock: FakeClock, timeout: float = 600) -> Executor:
-    return Executor(FakeFactory(lam), timeout=timeout, sleep=clock.sleep, clock=clock.clock)  # type: ignore[arg-type]
+def executor(stubbed: Stubbed, clock: FakeClock, timeout: float = 600) -> Executor:
+    return Executor(stubbed.factory, timeout=timeout, sleep=clock.sleep, clock=clock.clock)
 
 
-UPDATE = Step("update_mapping", {"uuid": "u1", "params": {"BatchSize": 5}})
-WAIT = Step("wait_mapping", {"uuid": "u1"})
+UPDATE = UpdateMapping(U1, {"BatchSize": 5})
+WAIT = WaitMapping(U1)
 
 
 def test_busy_mapping_is_retried_with_backoff() -> None:
-    clock = FakeClock()
-    lam = FakeLambda(
-        fail_first=[client_error("ResourceInUseException"), client_error("ResourceConflictException")]
-    )
+    clock, lam = FakeClock(), Stubbed()
+    lam.update(error="ResourceInUseException")
+    lam.update(error="ResourceConflictException")
+    lam.update()
     done = executor(lam, clock).run(one_change(UPDATE))
     assert len(done) == 1
     assert lam.calls == ["update", "update", "update"]
     assert clock.sleeps == [0.5, 1.0]
+    lam.assert_all_used()
 
 
 def test_iam_propagation_is_retried_but_other_invalid_parameters_are_not() -> None:
-    clock = FakeClock()
-    iam = client_error(
-        "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda."
+    clock, lam = FakeClock(), Stubbed()
+    lam.update(
+        error="InvalidParameterValueException",
+        message="The role defined for the function cannot be assumed by Lambda.",
     )
-    lam = FakeLambda(fail_first=[iam])
+    lam.update()
     executor(lam, clock).run(one_change(UPDATE))
     assert lam.calls == ["update", "update"]
-    bad = FakeLambda(fail_first=[client_error("InvalidParameterValueException", "BatchSize out of range")])
+    bad = Stubbed()
+    bad.update(error="InvalidParameterValueException", message="BatchSize out of range")
     with pytest.raises(AwsError, match="BatchSize out of range"):
         executor(bad, FakeClock()).run(one_change(UPDATE))
     assert bad.calls == ["update"]
 
 
 def test_mapping_wait_polls_until_settled() -> None:
-    clock = FakeClock()
-    lam = FakeLambda(states=["Updating", "Updating", "Enabled"])
+    clock, lam = FakeClock(), Stubbed()
+    lam.update()
+    for state in ("Updating", "Updating", "Enabled"):
+        lam.state(U1, state)
     executor(lam, clock).run(one_change(UPDATE, WAIT))
-    assert lam.calls.count("get u1") == 3
+    assert lam.calls.count(f"get {U1}") == 3
     assert clock.sleeps == [0.5, 1.0]
+    lam.assert_all_used()
 
 
 def test_timeout_reports_state_transition_reason_and_what_was_not_done() -> None:
-    clock = FakeClock()
-    lam = FakeLambda(states=["Creating"])
+    clock, lam = FakeClock(), Stubbed()
+    lam.update()
+    for _ in range(10):  # 0.5 + 1 + 2 + 4 + 8 + 10 + ... reaches 30 s within ten polls
+        lam.state(U1, "Creating")
     with pytest.raises(WaitTimeout) as caught:
         executor(lam, clock, timeout=30).run(one_change(UPDATE, WAIT))
-    assert "USER_INITIATED: still creating" in caught.value.message
+    assert REASON in caught.value.message
     assert "Creating" in caught.value.message
     assert caught.value.exit_code == 1
     assert "not done: t: update mapping" in caught.value.details
     assert clock.now <= 30.0 + 1e-9  # never sleeps past the deadline
 
 
+CREATE = CreateMapping("orders", "fn", {"StartingPosition": "LATEST"})
+
+
 def test_replace_deletes_waits_until_gone_then_creates() -> None:
-    clock = FakeClock()
-    lam = FakeLambda(states=["Deleting", "gone", "Enabled"])
-    steps = (
-        Step("delete_mapping", {"uuid": "old"}),
-        Step("wait_mapping_gone", {"uuid": "old"}),
-        Step("create_mapping", {"table": "orders", "function": "fn", "params": {}}),
-        Step("wait_mapping", {"uuid": None}),
-    )
+    clock, lam = FakeClock(), Stubbed()
+    lam.lam.add_response("delete_event_source_mapping", {"UUID": OLD}, {"UUID": OLD})
+    lam.state(OLD, "Deleting")
+    lam.state(OLD, "gone")
+    lam.table(LatestStreamArn=STREAM)
+    lam.create()
+    lam.state(NEW, "Enabled")
+    create = CreateMapping("orders", "fn", {"StartingPosition": "LATEST"}, after_delete=True)
+    steps = (DeleteMapping(OLD), WaitMappingGone(OLD), create, WaitMapping(Output(create.output)))
     executor(lam, clock).run(one_change(*steps, action="replace"))
-    assert lam.calls == ["delete", "get old", "get old", "create", "get new"]
+    assert lam.calls == ["delete", f"get {OLD}", f"get {OLD}", "create", f"get {NEW}"]
+    lam.assert_all_used()
 
 
 def test_create_conflict_is_retried_in_a_replace_but_fails_fast_otherwise() -> None:
-    create = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}, "after_delete": True})
-    lam = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
+    create = CreateMapping("orders", "fn", {"StartingPosition": "LATEST"}, after_delete=True)
+    lam = Stubbed()
+    lam.table(LatestStreamArn=STREAM)
+    lam.create(error="ResourceConflictException", message="mapping already exists")
+    lam.create()
     executor(lam, FakeClock()).run(one_change(create, action="replace"))
     assert lam.calls == ["create", "create"]
-    other = FakeLambda(fail_first=[client_error("ResourceConflictException", "mapping already exists")])
-    alone = Step("create_mapping", {"table": "orders", "function": "fn", "params": {}})
+    other = Stubbed()
+    other.table(LatestStreamArn=STREAM)
+    other.create(error="ResourceConflictException", message="mapping already exists")
     with pytest.raises(Conflict, match="changed underneath"):
-        executor(other, FakeClock()).run(one_change(alone, action="create"))
+        executor(other, FakeClock()).run(one_change(CREATE, action="create"))
     assert other.calls == ["create"]
 
 
-class RacedDynamo:
+def test_a_wrong_parameter_fails_before_any_call() -> None:
+    """What a ``**kwargs`` fake let through: a misspelt parameter is refused by the service model."""
+    lam = Stubbed()
+    lam.lam.add_response("update_event_source_mapping", {"UUID": U1})  # what a fake would answer
+    wrong = UpdateMapping(U1, {"BatchSizes": 5})
+    with pytest.raises(AwsError, match="BatchSizes"):
+        executor(lam, FakeClock()).run(one_change(wrong))
+    assert lam.calls == ["update"]  # built, refused by validation, never answered
+
+
+def raced(lam: Stubbed, after: dict[str, Any]) -> None:
     """UpdateTable loses a race: another run enabled the stream between our read and our write."""
+    lam.table(StreamSpecification={"StreamEnabled": False})
+    params = {
+        "TableName": "orders",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    }
+    lam.ddb.add_client_error(
+        "update_table",
+        "ValidationException",
+        "Table already has an enabled stream",
+        http_status_code=400,
+        expected_params=params,
+    )
+    lam.table(StreamSpecification=after)
 
-    def __init__(self, *, after: dict[str, Any]) -> None:
-        self.reads = 0
-        self.after = after
 
-    def describe_table(self, TableName: str) -> dict[str, Any]:
-        self.reads += 1
-        spec = {"StreamEnabled": False} if self.reads == 1 else self.after
-        return {"Table": {"TableStatus": "ACTIVE", "StreamSpecification": spec}}
-
-    def update_table(self, **kwargs: Any) -> dict[str, Any]:
-        raise client_error("ValidationException", "Table already has an enabled stream")
-
-
-ENABLE = Step("update_stream", {"table": "orders", "enabled": True, "view_type": "KEYS_ONLY"})
+ENABLE = UpdateStream("orders", enabled=True, view_type="KEYS_ONLY")
 
 
 def test_stream_enabled_by_someone_else_as_wanted_is_done() -> None:
-    ex = executor(FakeLambda(), FakeClock())
-    ex.factory.clients["dynamodb"] = RacedDynamo(after={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})  # type: ignore[attr-defined]
-    assert len(ex.run(one_change(ENABLE, action="create"))) == 1
+    lam = Stubbed()
+    raced(lam, {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    assert len(executor(lam, FakeClock()).run(one_change(ENABLE, action="create"))) == 1
+    lam.assert_all_used()
 
 
 def test_stream_enabled_by_someone_else_differently_is_a_conflict() -> None:
-    ex = executor(FakeLambda(), FakeClock())
-    ex.factory.clients["dynamodb"] = RacedDynamo(after={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})  # type: ignore[attr-defined]
+    lam = Stubbed()
+    raced(lam, {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
     with pytest.raises(Conflict, match="changed underneath us"):
-        ex.run(one_change(ENABLE, action="create"))
+        executor(lam, FakeClock()).run(one_change(ENABLE, action="create"))
+    lam.assert_all_used()

@@ -94,5 +94,5 @@ def test_status_at_80_columns_keeps_drift_and_iterator_age(
         "status", "-f", str(path), "--endpoint-url", moto_server, "--metrics", env={"COLUMNS": "80"}
     )
     assert result.returncode == 0, result.stderr
-    assert "drift: no" in result.stdout and "iterator / age:" in result.stdout
+    assert "drift: no" in result.stdout and "iterator age:" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80

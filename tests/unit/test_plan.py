@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from ddbtrigger.core.desired import ArnContext, create_params, desired_mapping
 from ddbtrigger.core.live import LiveDestination, LiveMapping, LiveTable, LiveTrigger
-from ddbtrigger.core.plan import Plan, plan, plan_destroy
+from ddbtrigger.core.plan import (
+    CreateMapping,
+    DeleteMapping,
+    DestinationStep,
+    Plan,
+    TagMapping,
+    UntagMapping,
+    UpdateMapping,
+    UpdateStream,
+    plan,
+    plan_destroy,
+)
 from ddbtrigger.core.spec import TriggerSpec
 from ddbtrigger.errors import Conflict, NotFound
 
@@ -93,6 +104,16 @@ def ops(change: Any) -> list[str]:
     return [s.op for s in change.steps]
 
 
+S = TypeVar("S")
+
+
+def step(change: Any, index: int, kind: type[S]) -> S:
+    """The change's step at ``index``, which must be a ``kind`` (steps are typed values)."""
+    found = change.steps[index]
+    assert isinstance(found, kind)
+    return found
+
+
 def test_matching_live_state_is_no_op_everywhere() -> None:
     t = spec_trigger(mapping={"filters": [{"eventName": ["INSERT"]}], "tags": {"team": "payments"}})
     p = one(t, live_for(t))
@@ -114,7 +135,7 @@ def test_nothing_live_creates_destination_then_mapping_in_order() -> None:
     ]
     mapping = p.changes[2]
     assert ops(mapping) == ["create_mapping", "wait_mapping"]
-    params = mapping.steps[0].params["params"]
+    params = step(mapping, 0, CreateMapping).params
     assert params["DestinationConfig"] == {"OnFailure": {"Destination": QUEUE_ARN}}
     assert params["BisectBatchOnFunctionError"] is True
     assert params["MaximumRetryAttempts"] == 3
@@ -123,11 +144,11 @@ def test_nothing_live_creates_destination_then_mapping_in_order() -> None:
     assert params["StartingPosition"] == "TRIM_HORIZON"
     assert "FilterCriteria" not in params
     dest = p.changes[0]
-    assert dest.steps[0].params["attributes"] == {
+    assert step(dest, 0, DestinationStep).destination.attributes == {
         "MessageRetentionPeriod": "1209600",
         "SqsManagedSseEnabled": "true",
     }
-    assert dest.steps[0].params["tags"] == {"ddbtrigger:trigger": "orders-audit"}
+    assert step(dest, 0, DestinationStep).destination.tags == {"ddbtrigger:trigger": "orders-audit"}
 
 
 def test_stream_disabled_is_enabled_before_the_mapping() -> None:
@@ -139,7 +160,7 @@ def test_stream_disabled_is_enabled_before_the_mapping() -> None:
     stream = by_resource(p, "stream")[0]
     assert stream.action == "create"
     assert ops(stream) == ["wait_table", "update_stream", "wait_table"]
-    assert stream.steps[1].params == {"table": "orders", "enabled": True, "view_type": "NEW_AND_OLD_IMAGES"}
+    assert stream.steps[1] == UpdateStream("orders", enabled=True, view_type="NEW_AND_OLD_IMAGES")
     assert [c.resource for c in p.changes].index("stream") < [c.resource for c in p.changes].index("mapping")
 
 
@@ -149,7 +170,7 @@ def test_view_type_change_disables_enables_then_replaces_the_mapping() -> None:
     stream, mapping = by_resource(p, "stream")[0], by_resource(p, "mapping")[0]
     assert stream.action == "replace"
     assert stream.diff == {"view_type": ("NEW_AND_OLD_IMAGES", "KEYS_ONLY")}
-    assert [s.params.get("enabled") for s in stream.steps if s.op == "update_stream"] == [False, True]
+    assert [s.enabled for s in stream.steps if isinstance(s, UpdateStream)] == [False, True]
     assert mapping.action == "replace"
     assert ops(mapping) == ["delete_mapping", "wait_mapping_gone", "create_mapping", "wait_mapping"]
     assert p.replaces == (stream, mapping)
@@ -177,14 +198,14 @@ def test_one_drifted_field_updates_only_that_field(
     assert change.action == "update"
     assert list(change.diff) == [field]
     assert ops(change) == ["update_mapping", "wait_mapping"]
-    assert change.steps[0].params == {"uuid": "u-1", "params": {aws_param: sent}}
+    assert change.steps[0] == UpdateMapping("u-1", {aws_param: sent})
 
 
 def test_disabled_mapping_is_re_enabled() -> None:
     t = spec_trigger()
     change = by_resource(one(t, live_for(t, mapping=mapping_for(t, state="Disabled"))), "mapping")[0]
     assert change.diff == {"enabled": (False, True)}
-    assert change.steps[0].params["params"] == {"Enabled": True}
+    assert step(change, 0, UpdateMapping).params == {"Enabled": True}
 
 
 def test_filters_removed_from_spec_are_cleared_with_empty_filter_criteria() -> None:
@@ -192,14 +213,14 @@ def test_filters_removed_from_spec_are_cleared_with_empty_filter_criteria() -> N
     live = live_for(t, mapping=mapping_for(t, filters=({"eventName": ["REMOVE"]},)))
     change = by_resource(one(t, live), "mapping")[0]
     assert change.diff == {"filters": ([{"eventName": ["REMOVE"]}], [])}
-    assert change.steps[0].params["params"] == {"FilterCriteria": {}}
+    assert step(change, 0, UpdateMapping).params == {"FilterCriteria": {}}
 
 
 def test_changed_filters_are_sent_as_json_patterns() -> None:
     t = spec_trigger(mapping={"filters": [{"eventName": ["INSERT", "MODIFY"]}]})
     live = live_for(t, mapping=mapping_for(t, filters=()))
     change = by_resource(one(t, live), "mapping")[0]
-    assert change.steps[0].params["params"] == {
+    assert step(change, 0, UpdateMapping).params == {
         "FilterCriteria": {"Filters": [{"Pattern": '{"eventName":["INSERT","MODIFY"]}'}]}
     }
 
@@ -209,7 +230,7 @@ def test_destination_drift_points_the_mapping_back() -> None:
     other = f"arn:aws:sqs:us-east-1:{ACCOUNT}:someone-else"
     change = by_resource(one(t, live_for(t, mapping=mapping_for(t, destination_arn=other))), "mapping")[0]
     assert change.diff == {"destination": (other, QUEUE_ARN)}
-    assert change.steps[0].params["params"] == {
+    assert step(change, 0, UpdateMapping).params == {
         "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}}
     }
 
@@ -218,7 +239,7 @@ def test_destination_removed_from_spec_clears_destination_config_without_empty_o
     t = spec_trigger(on_failure=None)
     live = live_for(t, mapping=mapping_for(spec_trigger()), destination=None)
     change = by_resource(one(t, live), "mapping")[0]
-    assert change.steps[0].params["params"] == {"DestinationConfig": {}}
+    assert step(change, 0, UpdateMapping).params == {"DestinationConfig": {}}
 
 
 def test_read_back_sentinels_and_missing_fields_are_not_false_diffs() -> None:
@@ -251,8 +272,8 @@ def test_starting_position_change_is_a_delete_first_replace() -> None:
     assert "starting_position" in change.reason
     assert change.diff["starting_position"] == ("TRIM_HORIZON", "LATEST")
     assert ops(change) == ["delete_mapping", "wait_mapping_gone", "create_mapping", "wait_mapping"]
-    assert change.steps[0].params == {"uuid": "u-1"}
-    assert change.steps[2].params["params"]["StartingPosition"] == "LATEST"
+    assert change.steps[0] == DeleteMapping("u-1")
+    assert step(change, 2, CreateMapping).params["StartingPosition"] == "LATEST"
 
 
 def test_mapping_on_a_stale_stream_arn_is_replaced_onto_the_latest() -> None:
@@ -264,7 +285,7 @@ def test_mapping_on_a_stale_stream_arn_is_replaced_onto_the_latest() -> None:
     assert OLD_STREAM in change.reason
     assert change.diff["event_source_arn"][0] == OLD_STREAM
     assert ops(change)[:2] == ["delete_mapping", "wait_mapping_gone"]
-    assert change.steps[2].params["table"] == "orders"  # bound at run time to LatestStreamArn
+    assert step(change, 2, CreateMapping).table == "orders"  # bound at run time to LatestStreamArn
 
 
 def test_extra_mapping_on_an_old_stream_is_shown_and_removed() -> None:
@@ -273,7 +294,7 @@ def test_extra_mapping_on_an_old_stream_is_shown_and_removed() -> None:
     p = one(t, live_for(t, stale_mappings=(stale,)))
     mappings = by_resource(p, "mapping")
     assert [c.action for c in mappings] == ["no-op", "delete"]
-    assert mappings[1].steps[0].params == {"uuid": "u-old"}
+    assert mappings[1].steps[0] == DeleteMapping("u-old")
     assert p.summary()["delete"] == 1
 
 
@@ -284,8 +305,8 @@ def test_tags_change_through_tag_and_untag_steps_not_update() -> None:
     assert change.action == "update"
     assert list(change.diff) == ["tags"]
     assert ops(change) == ["untag_mapping", "tag_mapping"]
-    assert change.steps[0].params["keys"] == ["stale"]
-    assert change.steps[1].params["tags"] == {"team": "payments", "env": "prod"}
+    assert step(change, 0, UntagMapping).keys == ("stale",)
+    assert step(change, 1, TagMapping).tags == {"team": "payments", "env": "prod"}
 
 
 def test_managed_destination_attribute_drift_is_updated_and_retagged() -> None:
@@ -297,17 +318,17 @@ def test_managed_destination_attribute_drift_is_updated_and_retagged() -> None:
     assert change.action == "update"
     assert change.diff["MessageRetentionPeriod"] == ("1209600", "86400")
     assert ops(change) == ["update_destination", "tag_destination"]
-    assert change.steps[0].params["attributes"] == {"MessageRetentionPeriod": "86400"}
+    assert step(change, 0, DestinationStep).destination.attributes == {"MessageRetentionPeriod": "86400"}
 
 
 def test_kms_encrypted_destinations_ask_for_their_key() -> None:
     t = spec_trigger(on_failure={"type": "sns", "name": "orders-topic"})
     live = live_for(t, destination=None, mapping=None)
     dest = by_resource(one(t, live), "on_failure")[0]
-    assert dest.steps[0].params["attributes"] == {"KmsMasterKeyId": "alias/aws/sns"}
+    assert step(dest, 0, DestinationStep).destination.attributes == {"KmsMasterKeyId": "alias/aws/sns"}
     t3 = spec_trigger(on_failure={"type": "s3", "name": "orders-failures", "kms_key": "alias/mine"})
     dest3 = by_resource(one(t3, live_for(t3, destination=None, mapping=None)), "on_failure")[0]
-    assert dest3.steps[0].params["attributes"] == {
+    assert step(dest3, 0, DestinationStep).destination.attributes == {
         "SSEAlgorithm": "aws:kms",
         "PublicAccessBlock": "true",
         "KMSMasterKeyID": "alias/mine",
@@ -359,7 +380,7 @@ def test_destroy_deletes_mappings_and_only_empty_managed_destinations() -> None:
     assert "3 failure" in kept.changes[2].reason
     forced = plan_destroy([t], live, depths={t.name: 3}, force=True, disable_stream=True)
     assert [c.action for c in forced.changes] == ["delete", "delete", "delete", "delete"]
-    assert [s.params.get("enabled") for s in forced.changes[3].steps if s.op == "update_stream"] == [False]
+    assert [s.enabled for s in forced.changes[3].steps if isinstance(s, UpdateStream)] == [False]
 
 
 def test_destroy_never_touches_arn_or_foreign_destinations() -> None:
@@ -415,7 +436,7 @@ def test_a_mapping_still_deleting_is_waited_for_then_created_without_a_replace()
     change = by_resource(one(t, live_for(t, mapping=mapping_for(t, state="Deleting"))), "mapping")[0]
     assert change.action == "create"
     assert ops(change) == ["wait_mapping_gone", "create_mapping", "wait_mapping"]
-    assert change.steps[1].params["after_delete"] is True
+    assert step(change, 1, CreateMapping).after_delete is True
 
 
 def test_a_torn_read_during_another_apply_is_a_conflict_not_a_replace() -> None:
@@ -424,3 +445,43 @@ def test_a_torn_read_during_another_apply_is_a_conflict_not_a_replace() -> None:
     torn = live_for(t, table=table(stream_enabled=False, view_type=None, latest_stream_arn=None))
     with pytest.raises(Conflict, match="changed underneath us"):
         one(t, torn)
+
+
+# --- issue 13: the replay warning, one line per resource, the failures a forced destroy deletes ----
+
+
+def test_replay_probes_only_mappings_created_at_trim_horizon_on_a_kept_stream() -> None:
+    from ddbtrigger.core.plan import REPLAY_WARNING, replay_probes, with_replay_warnings
+
+    new, latest = (
+        spec_trigger(),
+        spec_trigger(name="b", function="fb", mapping={"starting_position": "LATEST"}),
+    )
+    live = [live_for(new, mapping=None), live_for(latest, mapping=None)]
+    p = plan([new, latest], live, region="us-east-1")
+    assert replay_probes(p, [new, latest], live) == {"orders-audit": STREAM}
+    disabled = [live_for(new, mapping=None, table=table(stream_enabled=False, latest_stream_arn=None))]
+    assert replay_probes(plan([new], disabled, region="us-east-1"), [new], disabled) == {}
+    kept = [live_for(new)]
+    assert replay_probes(plan([new], kept, region="us-east-1"), [new], kept) == {}
+    warned = with_replay_warnings(p, {"orders-audit": REPLAY_WARNING})
+    (change,) = [c for c in warned.changes if c.warnings]
+    assert (change.resource, change.action) == ("mapping", "create")
+    assert warned.as_json()["warnings"] == [f"orders-audit: mapping: {REPLAY_WARNING}"]
+
+
+def test_destroy_disables_a_shared_stream_once() -> None:
+    a, b = spec_trigger(), spec_trigger(name="b", function="fb", on_failure=None)
+    p = plan_destroy([a, b], [live_for(a), live_for(b)], depths={}, disable_stream=True)
+    streams = [(c.trigger, c.action) for c in p.changes if c.resource == "stream"]
+    assert streams == [("orders-audit", "delete"), ("b", "no-op")]
+
+
+def test_failures_deleted_counts_per_destination() -> None:
+    from ddbtrigger.core.plan import failures_deleted
+
+    t = spec_trigger()
+    assert failures_deleted(plan_destroy([t], [live_for(t)], depths={t.name: 44}, force=True)) == {
+        "sqs orders-audit-dlq": 44
+    }
+    assert failures_deleted(plan_destroy([t], [live_for(t)], depths={t.name: 0}, force=True)) == {}

@@ -34,7 +34,7 @@ EXAMPLE_NAMES = ("orders", "orders-audit", "orders-archive", "orders-audit-dlq",
 
 
 def example_spec() -> Spec:
-    return load_spec((ROOT / "config.example.yaml").read_text(), "config.example.yaml")
+    return load_spec((ROOT / "examples" / "single-account.yaml").read_text(), "single-account.yaml")
 
 
 def spec_of(*triggers: dict[str, Any], region: str | None = "eu-west-1") -> Spec:
@@ -52,7 +52,16 @@ def every_policy(policies: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 @pytest.fixture(scope="module")
 def example_json() -> dict[str, Any]:
     result = CliRunner().invoke(
-        app, ["policy", "-f", str(ROOT / "config.example.yaml"), "--account-id", ACCOUNT, "-o", "json"]
+        app,
+        [
+            "policy",
+            "-f",
+            str(ROOT / "examples" / "single-account.yaml"),
+            "--account-id",
+            ACCOUNT,
+            "-o",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.stdout)
@@ -130,7 +139,9 @@ S3_READ = {
     "s3:GetBucketTagging",
     "s3:GetBucketPublicAccessBlock",
 }
-PLAN = {"dynamodb:DescribeTable"} | READ_MAPPINGS | SQS_READ | S3_READ
+READ_LIVE = {"dynamodb:DescribeTable"} | READ_MAPPINGS | SQS_READ | S3_READ
+# plan (and apply, which plans) read the stream to warn that a TRIM_HORIZON mapping would replay it
+PLAN = READ_LIVE | {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
 PEEK = {
     "dynamodb:DescribeTable",
     "dynamodb:DescribeStream",
@@ -162,7 +173,7 @@ EXPECTED = {
         "s3:PutBucketPublicAccessBlock",
         "s3:PutBucketTagging",
     },
-    "destroy": PLAN
+    "destroy": READ_LIVE
     | {
         "dynamodb:UpdateTable",
         "lambda:DeleteEventSourceMapping",
@@ -170,7 +181,7 @@ EXPECTED = {
         "s3:DeleteBucket",
         "s3:DeleteObject",
     },
-    "status": PLAN | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
+    "status": READ_LIVE | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
     "inspect-dlq": PEEK,
     "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
 }
@@ -363,7 +374,7 @@ def test_unknown_command_is_refused() -> None:
 
 
 def test_cli_for_and_trigger_select_one_policy() -> None:
-    spec = str(ROOT / "config.example.yaml")
+    spec = str(ROOT / "examples" / "single-account.yaml")
     result = CliRunner().invoke(
         app, ["policy", "-f", spec, "--for", "function-role", "-t", "orders-audit", "-o", "json"]
     )
@@ -380,7 +391,7 @@ def test_cli_for_and_trigger_select_one_policy() -> None:
 
 
 def test_cli_table_output_and_errors(tmp_path: Path) -> None:
-    spec = str(ROOT / "config.example.yaml")
+    spec = str(ROOT / "examples" / "single-account.yaml")
     result = CliRunner().invoke(app, ["policy", "-f", spec, "--for", "redrive"])
     assert result.exit_code == 0
     assert "operator: ddbtrigger redrive" in result.stdout
@@ -512,7 +523,7 @@ def test_policy_makes_no_aws_call_and_never_loads_the_sdk() -> None:
         "import sys, json\n"
         "from typer.testing import CliRunner\n"
         "from ddbtrigger.cli.app import app\n"
-        f"r = CliRunner().invoke(app, ['policy', '-f', {str(ROOT / 'config.example.yaml')!r}, '-o', 'json'])\n"
+        f"r = CliRunner().invoke(app, ['policy', '-f', {str(ROOT / 'examples' / 'single-account.yaml')!r}, '-o', 'json'])\n"
         "json.loads(r.stdout)\n"
         "print(r.exit_code, sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
     )

@@ -134,3 +134,20 @@ def test_confirm_asks_on_a_terminal(monkeypatch: pytest.MonkeyPatch, answer: str
 def test_progress_is_hidden_when_stderr_is_not_a_terminal() -> None:
     progress = Output().progress()
     assert progress.disable is True
+
+
+def test_a_long_question_is_wrapped_at_words_for_the_terminal() -> None:
+    """Issue 13: prompts wrapped mid-word at 80 columns. The prompt is written raw, so the question is
+    wrapped here: every line but the last printed, the last left for the prompt and its [y/N] suffix."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    out = Output(err=Console(file=buffer, width=80, no_color=True))
+    question = (
+        "Redrive 12 failure(s) of orders-audit, payments-sync to each trigger's function, deleting each "
+        "failure once its records are delivered?"
+    )
+    last = out.prompt_line(question)
+    printed = buffer.getvalue().splitlines()
+    assert all(len(line) <= 72 for line in [*printed, last])
+    assert " ".join([*printed, last]) == question  # nothing lost, no word split

@@ -81,7 +81,7 @@ def test_models_are_strict_and_frozen() -> None:
 
 
 def test_select_and_unknown_triggers() -> None:
-    spec = read_spec(ROOT / "config.example.yaml")
+    spec = read_spec(ROOT / "config.example.yaml", env="dev")
     assert isinstance(spec, Spec)
     assert [t.name for t in spec.select(None)] == ["orders-audit", "orders-archive"]
     assert [t.name for t in spec.select(["orders-archive"])] == ["orders-archive"]
@@ -92,7 +92,7 @@ def test_select_and_unknown_triggers() -> None:
 
 
 def test_example_spec_loads_with_every_documented_key() -> None:
-    spec = read_spec(ROOT / "config.example.yaml")
+    spec = read_spec(ROOT / "config.example.yaml", env="dev")
     audit, archive = spec.triggers
     assert spec.region == "us-east-1"
     assert audit.mapping.filters == [{"eventName": ["INSERT", "MODIFY"]}]

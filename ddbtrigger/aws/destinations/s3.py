@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ddbtrigger.aws.destinations.base import (
     Depth,
@@ -24,6 +24,13 @@ from ddbtrigger.core.failures import Held
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3.literals import BucketLocationConstraintType, ServerSideEncryptionType
+    from mypy_boto3_s3.type_defs import (
+        ObjectIdentifierTypeDef,
+        PublicAccessBlockConfigurationTypeDef,
+        ServerSideEncryptionByDefaultTypeDef,
+    )
+
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
     from ddbtrigger.aws.dlq import Scan
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
     from ddbtrigger.core.spec import OnFailureSpec
 
 S3_MISSING = {"NoSuchBucket", "404", "NotFound"}
-PUBLIC_ACCESS_BLOCK = {
+PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
     "BlockPublicPolicy": True,
@@ -156,13 +163,16 @@ class S3Adapter:
         return S3Scan(s3, bucket, ref.prefix, limit=options.limit, leases=leases, skip=options.skip)
 
     def create(self, p: Mapping[str, Any]) -> str:
-        name, region = p["name"], self.factory.region
-        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        unless_missing(  # "already owned by you": a concurrent apply made it, fine
-            lambda: self.factory.client("s3").create_bucket(Bucket=name, **extra),
-            {"BucketAlreadyOwnedByYou"},
-            f"create s3 bucket {name}",
-        )
+        name, region, s3 = p["name"], self.factory.region, self.factory.client("s3")
+        if region == "us-east-1":  # the one region that refuses a LocationConstraint
+            make = lambda: s3.create_bucket(Bucket=name)  # noqa: E731
+        else:
+            location = cast("BucketLocationConstraintType", region)
+            make = lambda: s3.create_bucket(  # noqa: E731
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": location}
+            )
+        # "already owned by you": a concurrent apply made it, fine
+        unless_missing(make, {"BucketAlreadyOwnedByYou"}, f"create s3 bucket {name}")
         self.update(p)
         self.tag(p)
         return f"arn:aws:s3:::{name}"
@@ -171,7 +181,8 @@ class S3Adapter:
         name, attrs, s3 = p["name"], dict(p["attributes"]), self.factory.client("s3")
         with translate_errors(f"configure s3 bucket {name}"):
             if "SSEAlgorithm" in attrs or "KMSMasterKeyID" in attrs:
-                default = {"SSEAlgorithm": attrs.get("SSEAlgorithm", "aws:kms")}
+                algorithm = cast("ServerSideEncryptionType", attrs.get("SSEAlgorithm", "aws:kms"))
+                default: ServerSideEncryptionByDefaultTypeDef = {"SSEAlgorithm": algorithm}
                 if attrs.get("KMSMasterKeyID"):
                     default["KMSMasterKeyID"] = attrs["KMSMasterKeyID"]
                 s3.put_bucket_encryption(
@@ -181,9 +192,7 @@ class S3Adapter:
                     },
                 )
             if attrs.get("PublicAccessBlock") == "true":
-                s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=dict(PUBLIC_ACCESS_BLOCK)
-                )
+                s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
 
     def tag(self, p: Mapping[str, Any]) -> None:
         """PutBucketTagging replaces every tag: merge ours into those already there."""
@@ -199,7 +208,7 @@ class S3Adapter:
         name, s3 = p["name"], self.factory.client("s3")
         with translate_errors(f"delete s3 bucket {name}"):
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                keys: list[ObjectIdentifierTypeDef] = [{"Key": o["Key"]} for o in page.get("Contents", [])]
                 if keys:
                     s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
             s3.delete_bucket(Bucket=name)

@@ -29,13 +29,15 @@ from ddbtrigger.core.live import MANAGED_TAG
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
+    from mypy_boto3_sns.type_defs import TagTypeDef
+
     from ddbtrigger.core.live import LiveDestination
     from ddbtrigger.core.spec import OnFailureSpec
 
 SNS_MISSING = {"NotFound", "NotFoundException"}
 
 
-def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def _tags(tags: Mapping[str, str]) -> list[TagTypeDef]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 

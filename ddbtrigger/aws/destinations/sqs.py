@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ddbtrigger.aws.destinations.base import (
     Depth,
@@ -26,6 +26,8 @@ from ddbtrigger.core.failures import Held
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.aws.dlq import Scan
     from ddbtrigger.core.live import LiveDestination
@@ -33,7 +35,10 @@ if TYPE_CHECKING:
 
 SQS_MISSING = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 SQS_ATTRIBUTES = ("MessageRetentionPeriod", "SqsManagedSseEnabled", "KmsMasterKeyId")
-DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+DEPTH_ATTRIBUTES: list[QueueAttributeNameType] = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+]
 
 
 def name_or_arn(on_failure: Any) -> str:
@@ -103,9 +108,8 @@ def queue_depth(factory: ClientFactory, url: str, *, seen: QueueAttributeTap | N
     attrs = seen.get(url) if seen else None
     if attrs is None or not all(name in attrs for name in DEPTH_ATTRIBUTES):
         with translate_errors("read the failure queue's depth (sqs get-queue-attributes)"):
-            attrs = factory.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=DEPTH_ATTRIBUTES)[
-                "Attributes"
-            ]
+            read = factory.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=DEPTH_ATTRIBUTES)
+        attrs = {str(name): value for name, value in read["Attributes"].items()}
     return Depth(
         visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
         in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
@@ -161,7 +165,8 @@ class QueueReads:
 def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
     sqs = factory.client("sqs")
     with translate_errors(f"create sqs queue {name}"):
-        url = sqs.create_queue(QueueName=name, Attributes=dict(attrs), tags=dict(tags))["QueueUrl"]
+        attributes = cast("dict[QueueAttributeNameType, str]", dict(attrs))  # names checked by the spec
+        url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=dict(tags))["QueueUrl"]
         return str(
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         )

@@ -1,0 +1,241 @@
+"""The AWS side of ``apply``/``destroy``: one method per kind of plan step (``executor.StepGateway``).
+
+Calls go through the typed clients of ``ClientFactory`` (boto3 stubs: mypy checks every parameter).
+Busy errors are retried until the deadline; the asynchronous ones (a mapping's create/update/delete, a
+stream change) are waited out by polling with backoff. Destination steps go through one seam,
+``destination``, to ``aws.destinations``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ddbtrigger.aws import destinations as dest
+from ddbtrigger.aws.errors import error_code, error_message, translate_errors
+from ddbtrigger.aws.waiters import BUSY_CODES, Deadline, Sleep, poll, retry_busy
+from ddbtrigger.core.live import SETTLED_STATES
+from ddbtrigger.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef
+    from mypy_boto3_lambda import LambdaClient
+
+    from ddbtrigger.aws.clients import ClientFactory
+    from ddbtrigger.core.plan import CreateMapping, DestinationStep, UpdateMapping, UpdateStream
+
+T = TypeVar("T")
+Say = Callable[[str], None]
+
+
+class AwsStepGateway:
+    """``StepGateway`` over boto3: ``sleep`` paces retries and polls, ``timeout`` is only quoted."""
+
+    def __init__(self, factory: ClientFactory, *, sleep: Sleep = time.sleep, timeout: float = 600.0) -> None:
+        self.factory = factory
+        self.sleep = sleep
+        self.timeout = timeout
+
+    def _lambda(self) -> LambdaClient:
+        return self.factory.client("lambda")
+
+    def _retry(
+        self, action: str, call: Callable[[], T], deadline: Deadline, busy: frozenset[str] = BUSY_CODES
+    ) -> T:
+        with translate_errors(action):
+            return retry_busy(call, deadline=deadline, sleep=self.sleep, busy=busy)
+
+    # --- stream -------------------------------------------------------------------------------------
+
+    def wait_table(self, table: str, *, deadline: Deadline, say: Say) -> None:
+        ddb = self.factory.client("dynamodb")
+        last: dict[str, str] = {}
+
+        def active() -> bool | None:
+            with translate_errors(f"describe table {table}"):
+                found = ddb.describe_table(TableName=table)["Table"]
+            last["status"] = found.get("TableStatus", "")
+            say(f"waiting for table {table} to be ACTIVE ({last['status']})")
+            return True if last["status"] == "ACTIVE" else None
+
+        poll(
+            active,
+            deadline=deadline,
+            sleep=self.sleep,
+            timeout_message=lambda: (
+                f"timed out waiting for table {table} to be ACTIVE (it is {last.get('status')})"
+            ),
+        )
+
+    def update_stream(self, step: UpdateStream, *, deadline: Deadline, say: Say) -> None:
+        spec: StreamSpecificationTypeDef = {"StreamEnabled": step.enabled}
+        if step.view_type is not None:
+            spec["StreamViewType"] = step.view_type
+        verb = "enable" if step.enabled else "disable"
+        ddb = self.factory.client("dynamodb")
+        if self._stream_is(step.table, spec):
+            return  # already so (another apply got there first): nothing to do
+        action = f"{verb} the stream of table {step.table}"
+        say(action)
+        try:
+            retry_busy(
+                lambda: ddb.update_table(TableName=step.table, StreamSpecification=spec),
+                deadline=deadline,
+                sleep=self.sleep,
+            )
+        except Exception as e:
+            # Someone changed the stream between our read and our write ("Table already has an enabled
+            # stream"): done if it is now as wanted, else a conflict, never a raw ValidationException.
+            if error_code(e) != "ValidationException":
+                with translate_errors(action):
+                    raise
+            if not self._stream_is(step.table, spec):
+                raise Conflict(f"changed underneath us: could not {action}: {error_message(e)}") from e
+
+    def _stream_is(self, table: str, spec: StreamSpecificationTypeDef) -> bool:
+        with translate_errors(f"describe table {table}"):
+            found = self.factory.client("dynamodb").describe_table(TableName=table)["Table"]
+        current = found.get("StreamSpecification") or {"StreamEnabled": False}
+        if not spec["StreamEnabled"]:
+            return not current.get("StreamEnabled")
+        return bool(current.get("StreamEnabled")) and current.get("StreamViewType") == spec.get(
+            "StreamViewType"
+        )
+
+    def _latest_stream(self, table: str) -> str:
+        with translate_errors(f"describe table {table}"):
+            found = self.factory.client("dynamodb").describe_table(TableName=table)["Table"]
+        arn = found.get("LatestStreamArn")
+        if not arn:
+            raise NotFound(f"table {table} has no stream to map")
+        return str(arn)
+
+    # --- mapping ------------------------------------------------------------------------------------
+
+    def create_mapping(self, step: CreateMapping, *, deadline: Deadline, say: Say) -> str:
+        stream = self._latest_stream(step.table)
+        say(f"create the mapping {step.function} <- {step.table}")
+        # A conflict right after our delete (replace) is the old mapping still going: wait. Otherwise it
+        # is someone else's mapping on this stream: fail ("changed underneath us"), never wait it out.
+        busy = BUSY_CODES if step.after_delete else frozenset({"ResourceInUseException"})
+        params: dict[str, Any] = dict(step.params)
+        created = self._retry(
+            f"create the event source mapping of {step.function} on table {step.table}",
+            lambda: self._lambda().create_event_source_mapping(
+                EventSourceArn=stream, FunctionName=step.function, **params
+            ),
+            deadline,
+            busy,
+        )
+        return str(created["UUID"])
+
+    def update_mapping(self, step: UpdateMapping, *, deadline: Deadline, say: Say) -> None:
+        say(f"update mapping {step.uuid}")
+        params: dict[str, Any] = dict(step.params)
+        self._retry(
+            f"update event source mapping {step.uuid}",
+            lambda: self._lambda().update_event_source_mapping(UUID=step.uuid, **params),
+            deadline,
+        )
+
+    def delete_mapping(self, uuid: str, *, deadline: Deadline, say: Say) -> None:
+        say(f"delete mapping {uuid}")
+        with contextlib.suppress(NotFound):  # already gone: what we wanted
+            self._retry(
+                f"delete event source mapping {uuid}",
+                lambda: self._lambda().delete_event_source_mapping(UUID=uuid),
+                deadline,
+            )
+
+    def _get_mapping(self, uuid: str) -> Mapping[str, Any] | None:
+        try:
+            return self._lambda().get_event_source_mapping(UUID=uuid)
+        except Exception as e:
+            if error_code(e) == "ResourceNotFoundException":
+                return None
+            with translate_errors(f"get event source mapping {uuid}"):
+                raise
+        return None  # pragma: no cover
+
+    def wait_mapping(self, uuid: str, *, deadline: Deadline, say: Say) -> None:
+        last: dict[str, Any] = {}
+
+        def settled() -> bool | None:
+            found = self._get_mapping(uuid)
+            if found is None:
+                raise NotFound(f"event source mapping {uuid} disappeared while waiting for it to settle")
+            last.update(found)
+            say(f"waiting for mapping {uuid} to settle ({found.get('State')})")
+            return True if found.get("State") in SETTLED_STATES else None
+
+        poll(
+            settled,
+            deadline=deadline,
+            sleep=self.sleep,
+            timeout_message=lambda: (
+                f"timed out after {self.timeout:g}s waiting for mapping {uuid} to be Enabled/Disabled: it is "
+                f"{last.get('State')}; StateTransitionReason: {last.get('StateTransitionReason') or '(none)'}"
+            ),
+        )
+
+    def wait_mapping_gone(self, uuid: str, *, deadline: Deadline, say: Say) -> None:
+        last: dict[str, Any] = {}
+
+        def gone() -> bool | None:
+            found = self._get_mapping(uuid)
+            last.update(found or {})
+            say(f"waiting for mapping {uuid} to be deleted")
+            return True if found is None else None
+
+        poll(
+            gone,
+            deadline=deadline,
+            sleep=self.sleep,
+            timeout_message=lambda: (
+                f"timed out after {self.timeout:g}s waiting for mapping {uuid} to be deleted: it is "
+                f"{last.get('State')}; StateTransitionReason: {last.get('StateTransitionReason') or '(none)'}"
+            ),
+        )
+
+    def mapping_arn(self, uuid: str) -> str:
+        return str((self._get_mapping(uuid) or {}).get("EventSourceMappingArn", ""))
+
+    def tag_mapping(self, arn: str, tags: Mapping[str, str], *, deadline: Deadline) -> None:
+        self._retry(
+            "tag the event source mapping",
+            lambda: self._lambda().tag_resource(Resource=arn, Tags=dict(tags)),
+            deadline,
+        )
+
+    def untag_mapping(self, arn: str, keys: tuple[str, ...], *, deadline: Deadline) -> None:
+        self._retry(
+            "untag the event source mapping",
+            lambda: self._lambda().untag_resource(Resource=arn, TagKeys=list(keys)),
+            deadline,
+        )
+
+    # --- failure destination: the one seam to the destination adapters ------------------------------
+
+    def destination(self, step: DestinationStep, *, say: Say) -> None:
+        where = step.destination
+        if step.action != "tag":
+            say(f"{step.action} {where.type} {where.name}")
+        params = {
+            "type": where.type,
+            "name": where.name,
+            "trigger": where.trigger,
+            "arn": where.arn,
+            "url": where.url,
+            "inspect_queue": where.inspect_queue,
+            "attributes": where.attributes,
+            "tags": where.tags,
+        }
+        write = {
+            "create": dest.create_destination,
+            "update": dest.update_destination,
+            "tag": dest.tag_destination,
+            "delete": dest.delete_destination,
+        }[step.action]
+        write(self.factory, params)
