@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.failures import STREAM_RETENTION
 from ddbtrigger.core.live import SETTLED_STATES
 from ddbtrigger.core.timetext import human_duration
@@ -200,7 +201,7 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         age = max(now - facts.oldest_failure_at, timedelta(0))
         left = STREAM_RETENTION - age
         message += f", the oldest {human_duration(age)} old"
-        if facts.destination_type == "s3":
+        if facts.destination_type and not destination_kind(facts.destination_type).holds_pointers:
             message += " (S3 keeps its records)"
         elif left > timedelta(0):
             message += f"; its records are trimmed from the stream within {human_duration(left)}"
