@@ -96,7 +96,7 @@ def replay(
     until: UntilOpt = None,
     event: EventOpt = None,
     key: KeyOpt = None,
-    filter: FilterOpt = None,  # noqa: A002 - the option's name
+    filter: FilterOpt = None,
     to_function: ToFunctionOpt = None,
     dry_run: DryRunOpt = False,
     engine: EngineOpt = Engine.local,

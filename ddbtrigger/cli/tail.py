@@ -50,7 +50,7 @@ def tail(
     follow: FollowOpt = False,
     event: EventOpt = None,
     key: KeyOpt = None,
-    filter: FilterOpt = None,  # noqa: A002 - the option's name
+    filter: FilterOpt = None,
     show_images: ShowImagesOpt = False,
     out: Output,
 ) -> None:

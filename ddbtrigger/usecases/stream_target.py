@@ -42,19 +42,24 @@ def one_trigger(triggers: Sequence[TriggerSpec], command: str) -> TriggerSpec:
 def from_spec(factory: ClientFactory, trigger: TriggerSpec) -> StreamTarget:
     """The trigger's table stream (it must exist and be enabled) and its live mapping's batch size (the
     spec's when the mapping is not there)."""
-    from ddbtrigger.aws.live import read_trigger
+    from ddbtrigger.aws.live import list_mappings, read_table
+    from ddbtrigger.core.live import same_function
 
-    live = read_trigger(factory, trigger)
-    if live.table is None:
+    table = read_table(factory, trigger.table_name)
+    if table is None:
         raise UsageError(f"trigger {trigger.name}: table {trigger.table_name} does not exist")
-    if not live.table.stream_enabled or not live.table.latest_stream_arn:
+    stream = table.latest_stream_arn
+    if not table.stream_enabled or not stream:
         raise UsageError(f"trigger {trigger.name}: table {trigger.table_name} has no enabled stream")
-    batch_size = (live.mapping.batch_size if live.mapping else None) or trigger.mapping.batch_size
+    mapping = next(
+        (m for m in list_mappings(factory, source=stream) if same_function(trigger.function, m.function_arn)),
+        None,
+    )
     return StreamTarget(
         name=trigger.name,
         table=trigger.table_name,
-        stream_arn=live.table.latest_stream_arn,
+        stream_arn=stream,
         function=trigger.function,
-        batch_size=batch_size,
-        mapping_uuid=live.mapping.uuid if live.mapping else None,
+        batch_size=(mapping.batch_size if mapping else None) or trigger.mapping.batch_size,
+        mapping_uuid=mapping.uuid if mapping else None,
     )

@@ -45,7 +45,9 @@ class Logger:
         with self.lock:
             self.batches.append([r["dynamodb"]["SequenceNumber"] for r in event["Records"]])
             for r in event["Records"]:
-                self.records.append((r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"], r["eventSourceARN"]))
+                self.records.append(
+                    (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"], r["eventSourceARN"])
+                )
 
     @property
     def seqs(self) -> list[str]:
@@ -115,9 +117,13 @@ def stream_records(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     streams, arn = world["streams"], world["stream"]
     out: dict[str, list[tuple[str, str]]] = {}
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+        it = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )
         recs = streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
-        out[shard["ShardId"]] = [(r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in recs]
+        out[shard["ShardId"]] = [
+            (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in recs
+        ]
     return out
 
 
@@ -156,10 +162,14 @@ def test_replay_delivers_exactly_the_window_in_order(world: dict[str, Any]) -> N
 
 
 def test_replay_dry_run_and_key_selection_send_nothing_or_only_the_key(world: dict[str, Any]) -> None:
-    dry = run(world, "replay", "--since", world["since"], "--until", world["until"], "--dry-run", "-o", "json")
+    dry = run(
+        world, "replay", "--since", world["since"], "--until", world["until"], "--dry-run", "-o", "json"
+    )
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["not_attempted"] == 12 and world["logger"].records == []
-    one = run(world, "replay", "--since", world["since"], "--until", world["until"], "--key", "pk=late2", "--yes")
+    one = run(
+        world, "replay", "--since", world["since"], "--until", world["until"], "--key", "pk=late2", "--yes"
+    )
     assert one.returncode == 0, one.stderr
     assert [k for k, _, _ in world["logger"].records] == ["late2"]
 
@@ -172,9 +182,22 @@ def test_replay_without_terminal_or_yes_refuses(world: dict[str, Any]) -> None:
 
 def test_sigkill_then_rerun_resends_nothing_acknowledged(world: dict[str, Any]) -> None:
     world["logger"].delay = 0.2
-    args = [*ddbtrigger_executable(), "replay", "--since", world["since"], "--until", world["until"],
-            "--yes", "--concurrency", "1", "-o", "json"]
-    victim = subprocess.Popen(args, cwd=world["cwd"], env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    args = [
+        *ddbtrigger_executable(),
+        "replay",
+        "--since",
+        world["since"],
+        "--until",
+        world["until"],
+        "--yes",
+        "--concurrency",
+        "1",
+        "-o",
+        "json",
+    ]
+    victim = subprocess.Popen(
+        args, cwd=world["cwd"], env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     checkpoints = world["cwd"] / ".ddbtrigger"
 
     def saved() -> dict[str, str]:
@@ -191,14 +214,73 @@ def test_sigkill_then_rerun_resends_nothing_acknowledged(world: dict[str, Any]) 
     positions = saved()
     before = list(world["logger"].seqs)
     assert len(before) < 12, "the run finished before it could be killed"
-    rerun = subprocess.run(args, cwd=world["cwd"], env=world["env"], capture_output=True, text=True, timeout=120)
+    rerun = subprocess.run(
+        args, cwd=world["cwd"], env=world["env"], capture_output=True, text=True, timeout=120
+    )
     assert rerun.returncode == 0, rerun.stderr
     doc = json.loads(rerun.stdout)
     assert doc["skipped_by_checkpoint"] >= 3
     assert doc["delivered"] + doc["skipped_by_checkpoint"] == 12
     expected = window_records(world)
     assert {s for recs in expected.values() for _, s in recs} <= set(world["logger"].seqs)  # at least once
-    resent = world["logger"].seqs[len(before):]
+    resent = world["logger"].seqs[len(before) :]
     for shard, seq in positions.items():  # nothing acknowledged before the last checkpoint again
         acked = {s for _, s in expected[shard] if int(s) <= int(seq)}
         assert not acked & set(resent)
+
+
+def test_tail_history_json_lines_oldest_first(world: dict[str, Any]) -> None:
+    result = run(world, "tail", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in lines]
+    assert keys[:5] == [f"before{i}" for i in range(5)] and len(keys) == 22
+    assert all("NewImage" not in r["dynamodb"] for r in lines)
+    shown = run(
+        world,
+        "tail",
+        "--since",
+        world["since"],
+        "--until",
+        world["until"],
+        "--show-images",
+        "--event",
+        "INSERT",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.count("INSERT") == 12 and "NewImage" in shown.stdout
+
+
+def test_tail_follow_shows_new_records_and_a_child_shard(world: dict[str, Any]) -> None:
+    args = [*ddbtrigger_executable(), "tail", "--follow", "-o", "json"]
+    proc = subprocess.Popen(
+        args, cwd=world["cwd"], env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    seen: list[str] = []
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(json.loads(line)["dynamodb"]["Keys"]["pk"]["S"])
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    ddb = world["sb"].client("dynamodb")
+    try:
+        # until the tail is reading (LATEST from its start), keep writing probes
+        n = 0
+        while not seen:
+            ddb.put_item(TableName="orders", Item={"pk": {"S": f"probe{n}"}})
+            n += 1
+            time.sleep(0.2)
+            assert n < 150, "tail --follow never showed a new record"
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "new-parent"}})
+        world["sb"].split_shard("orders")
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "new-child"}})
+        wait_until(lambda: "new-child" in seen, "the child shard's record", timeout=40)
+        assert "new-parent" in seen and seen.index("new-parent") < seen.index("new-child")
+        assert not any(k.startswith(("before", "in", "late", "after")) for k in seen)  # only what was new
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 130
