@@ -23,7 +23,16 @@ from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
 
 PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
 PLACEHOLDER_REGION = "${AWS::Region}"
-OPERATOR_COMMANDS: tuple[str, ...] = ("plan", "apply", "destroy", "status", "inspect-dlq", "redrive")
+OPERATOR_COMMANDS: tuple[str, ...] = (
+    "plan",
+    "apply",
+    "destroy",
+    "status",
+    "inspect-dlq",
+    "redrive",
+    "tail",
+    "replay",
+)
 UNSCOPABLE_ACTIONS = frozenset(
     {
         "lambda:ListEventSourceMappings",
@@ -382,6 +391,11 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
         if command == "redrive":
             grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
             grants += _destination_grants(dest, "consume") if dest else []
+        return grants
+    if command in ("tail", "replay"):  # the trigger's live mapping (its batch size), then the stream
+        grants = [table, *_mapping_grants(arns, write=()), Grant("ReadStreams", STREAM_READ, (arns.stream,))]
+        if command == "replay":
+            grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
         return grants
     raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
 
