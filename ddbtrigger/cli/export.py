@@ -34,7 +34,7 @@ def export(
     from ddbtrigger.usecases.export import export_spec
 
     result = export_spec(aws.factory, table=table, function=function)
-    for warning in result.warnings:
+    for warning in [*result.skipped, *result.warnings]:
         out.warn(warning)
 
     def draw(console: Console) -> None:

@@ -59,6 +59,8 @@ class Workspace:
     spec: Spec
     triggers: list[TriggerSpec]
     factory: ClientFactory
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about how the triggers were found (spec-less targeting)."""
 
     @property
     def env(self) -> str | None:
@@ -116,6 +118,25 @@ def open_workspaces(
     return [
         _open(resolve_environment(document, name), names, base) for name in select_environments(document, env)
     ]
+
+
+def open_live_workspace(
+    *,
+    mapping: str | None,
+    table: str | None,
+    function: str | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+) -> Workspace:
+    """A workspace without a spec file: the trigger(s) of ``--mapping UUID`` or ``--table T
+    [--function F]``, read from the live mapping(s) as ``export`` reads them, on the command line's
+    connection."""
+    from ddbtrigger.usecases.export import live_spec
+
+    factory = connect(profile, region, endpoint_url)
+    spec, warnings = live_spec(factory, mapping=mapping, table=table, function=function)
+    return Workspace(spec, spec.triggers, factory, tuple(warnings))
 
 
 def _open(spec: Spec, names: list[str] | None, base: AwsTarget) -> Workspace:
