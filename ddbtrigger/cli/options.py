@@ -263,7 +263,7 @@ def _command_line_params() -> set[str] | None:
         from typer._click.globals import get_current_context
     except ImportError:  # an older typer on the real click
         from click import get_current_context  # type: ignore[no-redef]
-        from click.core import ParameterSource  # type: ignore[no-redef,assignment]
+        from click.core import ParameterSource  # type: ignore[assignment]
 
     ctx = get_current_context(silent=True)
     if ctx is None:

@@ -65,6 +65,15 @@ def export_spec(factory: ClientFactory, *, table: str, function: str | None = No
     return result
 
 
+def into_environment(result: Export, env: str, entry: dict[str, Any]) -> Export:
+    """``export --env NAME``: the same triggers in a spec whose ``environments:`` holds NAME's entry
+    (its connection) instead of a top-level region; the names and ARNs stay as AWS holds them (no
+    ``${env}`` is guessed back), so ``plan --env NAME`` on it shows no changes."""
+    document = {k: v for k, v in result.document.items() if k != "region"}
+    document = {"version": document.pop("version"), "environments": {env: entry}, **document}
+    return Export(document, result.warnings, result.skipped)
+
+
 def _table_mappings(
     factory: ClientFactory, table: LiveTable, function: str | None, warnings: list[str]
 ) -> list[LiveMapping]:
@@ -110,7 +119,11 @@ def export_mapping(factory: ClientFactory, uuid: str) -> Export:
 
 
 def live_spec(
-    factory: ClientFactory, *, mapping: str | None = None, table: str | None = None, function: str | None = None
+    factory: ClientFactory,
+    *,
+    mapping: str | None = None,
+    table: str | None = None,
+    function: str | None = None,
 ) -> tuple[Spec, list[str]]:
     """Spec-less targeting: the trigger(s) of ``--mapping UUID`` or ``--table T [--function F]`` as the
     spec ``export`` would write, so ``status``, ``inspect-dlq`` and ``redrive`` work them exactly as
@@ -120,7 +133,11 @@ def live_spec(
 
     from ddbtrigger.core.spec import Spec
 
-    result = export_mapping(factory, mapping) if mapping else export_spec(factory, table=table or "", function=function)
+    result = (
+        export_mapping(factory, mapping)
+        if mapping
+        else export_spec(factory, table=table or "", function=function)
+    )
     try:
         spec = Spec.model_validate(result.document)
     except ValidationError as e:

@@ -143,7 +143,9 @@ def test_redrive_by_mapping_keeps_a_declared_triggers_guarantees(world: World) -
     assert len(first) == len(PILLS) - 1 and first == sorted(first, key=int)  # shard order
     assert world.depth() == 1  # only the held failure is left
 
-    sqs.change_message_visibility(QueueUrl=world.url, ReceiptHandle=held[0]["ReceiptHandle"], VisibilityTimeout=0)
+    sqs.change_message_visibility(
+        QueueUrl=world.url, ReceiptHandle=held[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
     done = world.json(*base, "--handler", "fixed.py:handler")
     assert done["redriven"] == 1 and done["held"] == 0
     assert world.depth() == 0

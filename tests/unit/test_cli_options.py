@@ -103,7 +103,9 @@ def _probe(args: list[str], seen: dict[str, Any] | None = None) -> Any:
     return CliRunner().invoke(_app({} if seen is None else seen), ["probe", *args])
 
 
-def test_live_targeting_needs_no_spec_file_and_names_what_it_targets(tmp_path: Path, monkeypatch: Any) -> None:
+def test_live_targeting_needs_no_spec_file_and_names_what_it_targets(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
     monkeypatch.chdir(tmp_path)  # no ddbtrigger.yaml here
     monkeypatch.setenv("DDBTRIGGER_ENV", "prod")  # a shell default, not a choice: ignored
     seen: dict[str, Any] = {}
