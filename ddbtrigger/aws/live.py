@@ -175,3 +175,11 @@ def _pattern(text: str) -> dict[str, Any]:
     except ValueError:
         return {"__unparsed__": text}
     return value if isinstance(value, dict) else {"__unparsed__": text}
+
+
+def read_mapping(factory: ClientFactory, uuid: str) -> LiveMapping:
+    """GetEventSourceMapping, with its tags: one mapping by UUID (``--mapping``). A UUID that does not
+    exist raises ``NotFound`` with AWS's own message."""
+    with translate_errors(f"get event source mapping {uuid}"):
+        raw = factory.client("lambda").get_event_source_mapping(UUID=uuid)
+    return with_tags(factory, mapping_from_aws(raw))

@@ -33,12 +33,13 @@ from ddbtrigger.core.audit import (
     stream_table_name,
 )
 from ddbtrigger.core.live import LiveMapping, LiveTable, function_ref, stream_table_arn
-from ddbtrigger.errors import DdbtError, NotFound
+from ddbtrigger.errors import AwsError, DdbtError, NotFound
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.aws.destinations import Depth
     from ddbtrigger.core.spec import TriggerSpec
+    from ddbtrigger.usecases.spec_file import Workspace
 
 FactoryFor = Callable[[str | None, str | None], "ClientFactory"]
 MAX_REGION_WORKERS = 8
@@ -82,6 +83,40 @@ def run_audit(
         if listed:
             read.add(region)
     return AuditReport(tuple(sort_audits(audits)), tuple(sorted(read)), tuple(unreadable))
+
+
+def audit_environment(ws: Workspace, *, regions: Sequence[str], all_regions: bool) -> AuditReport:
+    """``audit --env``: one environment of a spec audited on its own connection (its profile, region
+    and role; ``regions`` instead of its region when given). Only the connection is taken from the
+    spec: every mapping there is audited, declared or not. Read-only, so the account guard never has
+    a call to stop."""
+    from ddbtrigger.aws.clients import ClientFactory
+
+    target = ws.factory.target
+
+    def factory_for(profile: str | None, region: str | None) -> ClientFactory:
+        return ClientFactory(
+            replace(target, profile=profile or target.profile, region=region or target.region)
+        )
+
+    return require_some(
+        run_audit(factory_for, profiles=[target.profile], regions=regions, all_regions=all_regions)
+    )
+
+
+def require_some(report: AuditReport) -> AuditReport:
+    """The report, unless nothing at all could be read: then an ``AwsError`` listing why."""
+    if not report.regions and report.unreadable:
+        raise AwsError(
+            "nothing could be audited: no region could be read",
+            details=[unreadable_line(u) for u in report.unreadable],
+        )
+    return report
+
+
+def unreadable_line(u: Unreadable) -> str:
+    where = f"profile {u.profile}" if u.profile else "the default credentials"
+    return f"not audited ({where}, region {u.region}): {u.reason}"
 
 
 def _targets(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -401,12 +401,14 @@ def redrive_command(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    target: Sequence[str] = (),
 ) -> str:
-    """The exact ``ddbtrigger redrive`` command for the triggers that have failures."""
-    parts = ["ddbtrigger", "redrive"]
-    if file is not None and str(file) != "ddbtrigger.yaml":
+    """The exact ``ddbtrigger redrive`` command for the triggers that have failures (``target``: the
+    spec-less ``--mapping``/``--table`` options, which stand for the spec and its triggers)."""
+    parts = ["ddbtrigger", "redrive", *target]
+    if not target and file is not None and str(file) != "ddbtrigger.yaml":
         parts += ["-f", str(file)]
-    for name in sorted(set(triggers)):
+    for name in sorted(set(triggers)) if not target else ():
         parts += ["--trigger", name]
     for option, value in (("--profile", profile), ("--region", region), ("--endpoint-url", endpoint_url)):
         if value:
