@@ -162,3 +162,13 @@ def test_bad_targets_are_clear_errors(world: World) -> None:
 
     mixed = world.run("redrive", "--table", "orders", "--trigger", "x", "--yes")
     assert mixed.returncode == 2 and "cannot be combined with --trigger" in " ".join(mixed.stderr.split())
+
+
+def test_tail_and_replay_work_a_mapping_no_spec_declares(world: World) -> None:
+    """Issue 15 lists tail and replay among the commands that take --mapping/--table."""
+    lines = world.run("tail", "--mapping", world.uuid, "--since", "1h", "-o", "json")
+    assert lines.returncode == 0, lines.stderr
+    keys = [json.loads(line)["dynamodb"]["Keys"]["pk"]["S"] for line in lines.stdout.splitlines()]
+    assert keys == [f"k{i}" for i in range(10)]
+    replayed = world.json("replay", "--table", "orders", "--since", "1h", "--dry-run", "--yes")
+    assert replayed["selected"] == 10 and replayed["delivered"] == 0
