@@ -236,8 +236,12 @@ class AwsStepGateway:
         cloudwatch = self.factory.client("cloudwatch")
         for start in range(0, len(names), 100):
             chunk = list(names[start : start + 100])
+
+            def delete(chunk: list[str] = chunk) -> object:
+                return cloudwatch.delete_alarms(AlarmNames=chunk)
+
             with contextlib.suppress(NotFound):  # already gone: what we wanted
-                self._retry("delete alarms", lambda: cloudwatch.delete_alarms(AlarmNames=chunk), deadline)
+                self._retry("delete alarms", delete, deadline)
 
     # --- failure destination: the one seam to the destination adapters ------------------------------
 

@@ -165,6 +165,9 @@ def status_view(report: StatusReport, *, width: int = 120, wide: bool = False) -
 
     table = status_table(report, width=width, wide=wide)
     parts: list[RenderableType] = [table, Text(""), Text.from_markup("\n".join(id_lines(report)))]
+    alarms = alarm_lines(report)
+    if alarms:
+        parts += [Text(""), Text.from_markup("\n".join(alarms))]
     lines = hint_lines(report)
     if lines:
         parts += [Text(""), Text.from_markup("\n".join(lines))]
@@ -223,6 +226,32 @@ def id_lines(report: StatusReport) -> list[str]:
         label = stream.split("/stream/", 1)[-1] if stream else DASH
         lines.append(f"[dim]{escape(t.name.ljust(width))}  mapping {escape(uuid)}  stream {escape(label)}[/]")
     return lines
+
+
+ALARM_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "dim"}
+
+
+def alarm_lines(report: StatusReport) -> list[str]:
+    """Per trigger, each alarm's state and threshold (``orders  iterator-age  ALARM  > 300``)."""
+    from ddbtrigger.usecases.status import alarm_json
+
+    found = [(t.name, alarm_json(a)) for t in report.triggers for a in t.alarms]
+    width = max((len(name) for name, _ in found), default=0)
+    lines = []
+    for name, alarm in found:
+        short = alarm["name"].removeprefix(f"ddbtrigger-{name}-")
+        style = ALARM_STYLE.get(alarm["state"], "")
+        lines.append(
+            f"{escape_text(name.ljust(width))}  alarm {escape_text(short)}  [{style}]{alarm['state']}[/]"
+            f"  threshold {alarm['threshold']}"
+        )
+    return lines
+
+
+def escape_text(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def hint_lines(report: StatusReport) -> list[str]:

@@ -441,7 +441,11 @@ def _alarm_grants(command: str, arns: TriggerArns) -> list[Grant]:
     TagResource). DescribeAlarms reads every trigger's alarms in one call by the prefix ``ddbtrigger-``,
     so it is granted on that prefix."""
     home = arns.function_home
-    grants = [Grant("DescribeAlarms", ("cloudwatch:DescribeAlarms",), (home.arn("cloudwatch", "alarm:ddbtrigger-*"),))]
+    grants = [
+        Grant(
+            "DescribeAlarms", ("cloudwatch:DescribeAlarms",), (home.arn("cloudwatch", "alarm:ddbtrigger-*"),)
+        )
+    ]
     if command in _ALARM_WRITE:
         mine = home.arn("cloudwatch", f"alarm:ddbtrigger-{arns.trigger}-*")
         grants.append(Grant("ChangeAlarms", _ALARM_WRITE[command], (mine,)))

@@ -184,7 +184,11 @@ class AlarmSetting(_Model):
 
     @model_validator(mode="after")
     def _datapoints(self) -> AlarmSetting:
-        if self.datapoints_to_alarm and self.evaluation_periods and self.datapoints_to_alarm > self.evaluation_periods:
+        if (
+            self.datapoints_to_alarm
+            and self.evaluation_periods
+            and self.datapoints_to_alarm > self.evaluation_periods
+        ):
             raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
         return self
 

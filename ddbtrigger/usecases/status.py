@@ -23,8 +23,9 @@ from ddbtrigger.aws.status_reads import (
     oldest_message_query,
     read_metrics,
 )
+from ddbtrigger.core.alarms import observed_alarm
 from ddbtrigger.core.health import HealthFacts, Hint, attention, hints
-from ddbtrigger.core.live import LiveMapping, LiveTrigger
+from ddbtrigger.core.live import LiveAlarm, LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
 
@@ -83,6 +84,7 @@ class TriggerStatus:
     hints: tuple[Hint, ...] = ()
     attention: tuple[str, ...] = ()
     """Why a person must look (exit 3); empty when all is well."""
+    alarms: tuple[LiveAlarm, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The PRODUCT.md shape (plus ``function``, ``hints``, ``readers``, ``iterator_age_ms``)."""
@@ -99,6 +101,7 @@ class TriggerStatus:
             "iterator_age_ms": self.iterator_age_ms,
             "hints": [h.as_json() for h in self.hints],
             "attention": list(self.attention),
+            "alarms": [alarm_json(a) for a in self.alarms],
         }
 
 
@@ -346,6 +349,7 @@ def _assemble(read: _Read, values: dict[str, float | None], now: datetime) -> Tr
         shards=read.shards,
         readers=read.readers,
         iterator_age_ms=age_ms,
+        alarms=live.alarms,
     )
     return _with_hints(status, live, now)
 
@@ -382,9 +386,20 @@ def _with_hints(status: TriggerStatus, live: LiveTrigger, now: datetime) -> Trig
         oldest_failure_at=dest.oldest_at if dest else None,
         drift=status.drift,
         iterator_age=timedelta(milliseconds=status.iterator_age_ms) if status.iterator_age_ms else None,
+        alarms_firing=tuple(a.name for a in live.alarms if a.state == "ALARM"),
     )
     found = tuple(hints(facts, now))
     return TriggerStatus(**{**status.__dict__, "hints": found, "attention": tuple(attention(facts))})
+
+
+def alarm_json(alarm: LiveAlarm) -> dict[str, Any]:
+    """``{name, metric, state, threshold}``: metric is the spec key, threshold in spec units."""
+    return {
+        "name": alarm.name,
+        "metric": alarm.key,
+        "state": alarm.state,
+        "threshold": observed_alarm(alarm)["threshold"],
+    }
 
 
 def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any] | None:
