@@ -202,9 +202,12 @@ def _see_alarm(demo: Demo, state: str, why: str) -> None:
     """Wait until the iterator-age alarm is in ``state`` and its notification reached the topic."""
     demo.wait(f"alarm {ALARM} to be {state}", lambda: _alarm_state(demo) == state)
     pages: list[str] = []
-    demo.wait(
-        f"the {state} notification on {TOPIC}", lambda: state in pages or bool(pages.extend(_pages(demo)))
-    )
+
+    def paged() -> bool:
+        pages.extend(_pages(demo))
+        return state in pages
+
+    demo.wait(f"the {state} notification on {TOPIC}", paged)
     demo.echo(f"   alarm {ALARM}: {state} ({why}); {TOPIC} was notified")
 
 
