@@ -21,7 +21,14 @@ from ddbtrigger.aws.alarms import read_alarms
 from ddbtrigger.aws.destinations import read_destination
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.desired import ArnContext, tags_managed
-from ddbtrigger.core.live import LiveMapping, LiveTable, LiveTrigger, same_function, stream_table_arn
+from ddbtrigger.core.live import (
+    LiveAlarm,
+    LiveMapping,
+    LiveTable,
+    LiveTrigger,
+    same_function,
+    stream_table_arn,
+)
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
@@ -34,8 +41,16 @@ if TYPE_CHECKING:
 MAX_WORKERS = 8
 
 
-def read_live(factory: ClientFactory, triggers: Sequence[TriggerSpec]) -> list[LiveTrigger]:
-    """Live state of each trigger, in the order given. Raises our errors (AccessDenied, Throttled, ...)."""
+def read_live(
+    factory: ClientFactory,
+    triggers: Sequence[TriggerSpec],
+    *,
+    alarms: Mapping[str, tuple[LiveAlarm, ...]] | None = None,
+) -> list[LiveTrigger]:
+    """Live state of each trigger, in the order given. Raises our errors (AccessDenied, Throttled, ...).
+
+    ``alarms``: the triggers' alarms when the caller already read them (``status`` reads all its
+    triggers' alarms once, then each trigger in its own worker)."""
     if not triggers:
         return []
     if len(triggers) == 1:
@@ -44,8 +59,9 @@ def read_live(factory: ClientFactory, triggers: Sequence[TriggerSpec]) -> list[L
         factory.client("dynamodb"), factory.client("lambda")  # build shared clients before the threads
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(triggers))) as pool:
             found = list(pool.map(lambda t: read_trigger(factory, t), triggers))
-    alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
-    return [replace(lt, alarms=alarms[lt.trigger]) for lt in found]
+    if alarms is None:
+        alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
+    return [replace(lt, alarms=alarms.get(lt.trigger, ())) for lt in found]
 
 
 def read_trigger(factory: ClientFactory, trigger: TriggerSpec) -> LiveTrigger:

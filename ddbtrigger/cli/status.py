@@ -254,7 +254,7 @@ def alarm_lines(report: StatusReport) -> list[str]:
         style = ALARM_STYLE.get(alarm["state"], "")
         lines.append(
             f"{escape_text(name.ljust(width))}  alarm {escape_text(short)}  [{style}]{alarm['state']}[/]"
-            f"  threshold {alarm['threshold']}"
+            f"  threshold {alarm['threshold']}{' s' if str(alarm['metric']).endswith('_seconds') else ''}"
         )
     return lines
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ddbtrigger.aws.alarms import read_alarms
 from ddbtrigger.aws.status_reads import (
     Depth,
     MetricQuery,
@@ -159,13 +160,16 @@ def read_status(
     ``hours`` as series), then compute the hints."""
     list_all = len(triggers) > LIST_ALL_ABOVE
     readers = _ReaderCounter(factory, list_all=list_all)
-    for service in ("dynamodb", "lambda", "sqs"):
+    for service in ("dynamodb", "lambda", "sqs", "cloudwatch"):
         factory.client(service)  # build shared clients before the threads
     workers = max(1, min(MAX_WORKERS, len(triggers)))
+    alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
     with QueueAttributeTap(factory) as seen, ThreadPoolExecutor(max_workers=workers) as pool:
         if list_all:
             pool.submit(readers.count, "")  # start the one listing alongside the first reads
-        reads = list(pool.map(lambda t: _read_one(factory, t, readers, seen, shards=shards), triggers))
+        reads = list(
+            pool.map(lambda t: _read_one(factory, t, readers, seen, alarms, shards=shards), triggers)
+        )
     now = clock()
     values = _read_metric_values(factory, reads, now) if metrics else {}
     window = Window.of_hours(hours, now) if metrics else None
@@ -212,12 +216,13 @@ def _read_one(
     spec: TriggerSpec,
     readers: _ReaderCounter,
     seen: QueueAttributeTap,
+    alarms: Mapping[str, tuple[LiveAlarm, ...]],
     *,
     shards: bool,
 ) -> _Read:
     from ddbtrigger.aws.live import read_live
 
-    (live,) = read_live(factory, [spec])
+    (live,) = read_live(factory, [spec], alarms=alarms)
     mapping = _shown_mapping(live)
     stream_arn = (
         mapping.event_source_arn if mapping else (live.table.latest_stream_arn if live.table else None)

@@ -154,6 +154,7 @@ def test_status_metrics_reads_every_triggers_series_in_one_call(sandbox: Any, tm
     counter.reset()
     report = read_status(factory, triggers, shards=False, metrics=True, hours=1)
     assert counter.calls.count("GetMetricData") == 2  # the 15-minute values, and every series
+    assert counter.calls.count("DescribeAlarms") == 1  # every trigger's alarms at once
     assert report.window is not None and report.window.count <= 48
     for t in report.triggers:
         assert set(t.series) == {"iterator_age_ms", "invocations", "errors", "failures_waiting"}

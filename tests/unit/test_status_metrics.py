@@ -81,7 +81,7 @@ def test_status_metrics_at_80_columns_matches_golden() -> None:
     assert report.window is not None and len(spark) == report.window.count  # every period drawn, none cut
     assert spark.endswith(BLOCKS[-1] + BLOCKS[0] + BLOCKS[0]) and spark.startswith(NO_DATA)
     assert "max 10m" in lines["iterator"] and "total 75" in lines["invocations"]
-    assert "orders-audit  alarm iterator-age  ALARM  threshold 300" in text
+    assert "orders-audit  alarm iterator-age  ALARM  threshold 300 s" in text
 
 
 def test_status_json_carries_the_series_the_window_and_the_alarms() -> None:
