@@ -1,4 +1,7 @@
-"""``python -m bench all [--quick]`` or ``python -m bench NAME ...``: run, print the table, save JSON."""
+"""``python -m bench all [--quick]`` or ``python -m bench NAME ...``: run, print the table, save JSON.
+
+``python -m bench compare BASE HEAD`` compares two commits instead (``bench/compare.py``).
+"""
 
 from __future__ import annotations
 
@@ -97,7 +100,12 @@ def run_one(name: str, ctx: Ctx) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["compare"]:  # python -m bench compare BASE HEAD: two commits, see bench/compare.py
+        from bench.compare import main as compare
+
+        return compare(argv[1:])
+    args = parse(argv)
     names = list(BENCHES) if "all" in args.names else list(dict.fromkeys(args.names))
     ctx = Ctx(quick=args.quick, repeats=args.repeats or (1 if args.quick else 3), server=args.server)
     started, load_before = time.perf_counter(), os.getloadavg()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_ATTENTION = 3
@@ -49,6 +48,13 @@ class LintError(DdbtError):
     """A lint rule at level error (or a warning under ``--strict``) refused the spec."""
 
     code = "lint_failed"
+    exit_code = EXIT_USAGE
+
+
+class WrongAccount(DdbtError):
+    """The credentials belong to another account than the environment's ``account_id`` guard."""
+
+    code = "wrong_account"
     exit_code = EXIT_USAGE
 
 
@@ -103,7 +109,3 @@ class OperationIncomplete(DdbtError):
     """The work ran but left something undone (a redrive that left failures)."""
 
     code = "incomplete"
-
-
-class SandboxUnavailable(DdbtError):
-    code = "sandbox_unavailable"

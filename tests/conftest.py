@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.aws.conftest_sandbox import POLL, FakeClock
+
 REGION = "us-east-1"
 FAKE_KEY_ID = "AKIAFAKEDDBTRIGGER01"
 FAKE_SECRET = "fakeSecretDdbtrigger0000000000000000000000"
@@ -31,6 +33,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ENDPOINT_URL",
         "AWS_SESSION_TOKEN",
         "DDBTRIGGER_FILE",
+        "DDBTRIGGER_ENV",
         "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
     ):
@@ -44,6 +47,21 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The sandbox's clock: real time plus an offset a test moves forward."""
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(clock: FakeClock) -> Iterator[Any]:
+    """A fresh sandbox per test, polling fast, mapping states settling at once."""
+    from ddbtrigger.sandbox import Sandbox
+
+    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0) as sb:
+        yield sb
 
 
 def _silence_moto_stream_invokes(monkeypatch: pytest.MonkeyPatch) -> None:

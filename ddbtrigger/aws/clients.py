@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ddbtrigger.aws.errors import translate_errors
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
+    from ddbtrigger.aws.identity import AccountGuard
+
 RetryMode = Literal["standard", "adaptive", "legacy"]
 
 
@@ -48,19 +50,34 @@ class AwsTarget:
     max_attempts: int = 8  # total attempts, the first included (botocore's total_max_attempts)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    assume_role: str | None = None  # a role ARN to assume (STS) with the profile's credentials
+    account_id: str | None = None  # the guard: nothing changes unless the caller is this account
+    label: str | None = None  # the environment's name, for messages
 
     def with_default_region(self, region: str | None) -> AwsTarget:
         """The spec's region applies only when the command line gave none."""
         if self.region or not region:
             return self
-        return AwsTarget(
-            self.profile,
-            region,
-            self.endpoint_url,
-            self.retry_mode,
-            self.max_attempts,
-            self.connect_timeout,
-            self.read_timeout,
+        return replace(self, region=region)
+
+    def with_environment(
+        self,
+        name: str,
+        *,
+        profile: str | None,
+        region: str | None,
+        assume_role: str | None,
+        account_id: str | None,
+    ) -> AwsTarget:
+        """An environment's connection: its profile and region unless the command line gave one
+        (``--profile``/``--region`` win), its role and its account guard."""
+        return replace(
+            self,
+            profile=self.profile or profile,
+            region=self.region or region,
+            assume_role=assume_role,
+            account_id=account_id,
+            label=name,
         )
 
 
@@ -72,6 +89,13 @@ class ClientFactory:
         self._session = session
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._guard: AccountGuard | None = None
+        if target.account_id:
+            from ddbtrigger.aws.identity import AccountGuard, caller_account
+
+            self._guard = AccountGuard(
+                target.account_id, lambda: caller_account(self.client("sts")), label=target.label
+            )
 
     @property
     def session(self) -> boto3.Session:
@@ -79,8 +103,22 @@ class ClientFactory:
             import boto3
 
             with translate_errors("open the AWS session"):
-                self._session = boto3.Session(profile_name=self.target.profile)
+                session = boto3.Session(profile_name=self.target.profile)
+                if self.target.assume_role:
+                    from ddbtrigger.aws.identity import assumed_session
+
+                    session = assumed_session(
+                        session, self.target.assume_role, endpoint_url=self.target.endpoint_url
+                    )
+                self._session = session
         return self._session
+
+    def check_account(self) -> None:
+        """The ``account_id`` guard: one ``GetCallerIdentity``, then ``WrongAccount`` (exit 2) when the
+        credentials belong to another account. Every client also checks it before its first call that
+        is not a read, so a use case that forgets still changes nothing in the wrong account."""
+        if self._guard is not None:
+            self._guard.check()
 
     @property
     def region(self) -> str:
@@ -128,6 +166,9 @@ class ClientFactory:
         )
         session: Any = self.session  # boto3-stubs only types literal service names
         with translate_errors(f"create the {service} client"):
-            return session.client(
+            client = session.client(
                 service, region_name=self.region, endpoint_url=self.target.endpoint_url, config=config
             )
+        if self._guard is not None and service != "sts":
+            client.meta.events.register("before-call.*.*", self._guard.before_call)
+        return client

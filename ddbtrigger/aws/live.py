@@ -131,13 +131,6 @@ def find_function(factory: ClientFactory, function: str) -> str | None:
     return arn
 
 
-def require_function(factory: ClientFactory, function: str) -> str:
-    arn = find_function(factory, function)
-    if arn is None:
-        raise NotFound(f"function {function} does not exist: deploy it first")
-    return arn
-
-
 def list_mappings(
     factory: ClientFactory, *, function: str | None = None, source: str | None = None
 ) -> list[LiveMapping]:
@@ -156,17 +149,6 @@ def list_mappings(
     except NotFound:
         return []  # ListEventSourceMappings of a function that does not exist
     return found
-
-
-def get_mapping(factory: ClientFactory, uuid: str) -> LiveMapping | None:
-    try:
-        raw = factory.client("lambda").get_event_source_mapping(UUID=uuid)
-    except Exception as e:
-        if error_code(e) == "ResourceNotFoundException":
-            return None
-        with translate_errors(f"get event source mapping {uuid}"):
-            raise
-    return mapping_from_aws(raw)
 
 
 def with_tags(factory: ClientFactory, mapping: LiveMapping) -> LiveMapping:

@@ -1,7 +1,7 @@
 """The AWS side of a redrive: shared shard readers, the invoke, and deletes in batches of ten.
 
 Built on the shared readers (``aws.stream_records.ShardReader``, ``aws.dlq`` scans). What this module
-adds is what only redrive needs: one reader per shard created on first use (thread-safe), a Lambda
+adds is what only redrive needs: the readers of every shard it touches (``ShardReaders``), a Lambda
 client that waits out the longest function, and deletes sent ten at a time (``DeleteMessageBatch``,
 ``DeleteObjects``) so a failure costs about one Invoke and a tenth of a delete. A delete is only ever
 asked for after delivery; buffering it means a killed run may deliver a failure twice, never lose one.
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.dlq import SQS_BATCH, S3Scan, SqsScan
 from ddbtrigger.aws.errors import translate_errors
-from ddbtrigger.aws.invoke import Handler, invoke_factory, invoke_function, invoke_local
-from ddbtrigger.aws.stream_records import ShardReader, describe_shards
+from ddbtrigger.aws.invoke import invoke_factory, invoke_function
+from ddbtrigger.aws.stream_records import ShardReaders, describe_shards
 from ddbtrigger.core.redrive import Fetched, InvokeResponse, ShardKey
 from ddbtrigger.errors import AwsError, NotFound
 
@@ -139,6 +139,11 @@ def _as_batch_scan(scan: SqsScan) -> RedriveSqsScan:
     raise TypeError("redrive needs a RedriveSqsScan to delete in batches")
 
 
+LocalDelivery = Callable[[str, Mapping[str, Any]], InvokeResponse]
+"""``--handler``: deliver an event to a local handler instead of Lambda (the use case builds it from the
+local runtime, so this adapter knows nothing of it)."""
+
+
 class AwsRedriveGateway:
     """``usecases.redrive.RedriveGateway`` over real AWS (or anything that speaks its APIs)."""
 
@@ -148,19 +153,19 @@ class AwsRedriveGateway:
         scans: Mapping[str, Scan],
         *,
         reads_per_second: float = 4.0,
-        handler: Handler | None = None,
+        deliver_local: LocalDelivery | None = None,
         warn: Warn = lambda _: None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.scans = dict(scans)
-        self.handler = handler
+        self.deliver_local = deliver_local
         self.reads_per_second = reads_per_second
         self.sleep = sleep
         self.streams = factory.client("dynamodbstreams")
-        self.invoker = None if handler is not None else invoke_factory(factory)
+        self.invoker = None if deliver_local is not None else invoke_factory(factory)
         self.deleter = BatchDeleter(warn=warn)
-        self._readers: dict[ShardKey, ShardReader] = {}
-        self._lock = threading.Lock()
+        streams = self.streams
+        self.readers = ShardReaders(lambda _arn: streams, max_calls_per_second=reads_per_second, sleep=sleep)
 
     def shard_parents(self, stream_arns: set[str]) -> Mapping[ShardKey, str | None]:
         """DescribeStream lineage of each stream (a stream that is gone has no lineage to keep)."""
@@ -176,28 +181,16 @@ class AwsRedriveGateway:
 
     def fetch(self, failure: Failure) -> Fetched:
         """The failure's records from its shard's reader; an unfinished read is an error, not a success."""
-        result = self._reader(ShardKey(failure.stream_arn, failure.shard_id)).records_for(
+        result = self.readers.get(failure.stream_arn, failure.shard_id).records_for(
             failure.start_sequence_number, failure.end_sequence_number, batch_size=failure.batch_size
         )
         if not result.complete and not result.expired:
             raise AwsError(result.reason or "the stream did not return the whole range")
         return Fetched(result.records, expired=result.expired, extra=result.extra_records)
 
-    def _reader(self, key: ShardKey) -> ShardReader:
-        with self._lock:
-            if key not in self._readers:
-                self._readers[key] = ShardReader(
-                    self.streams,
-                    key.stream_arn,
-                    key.shard_id,
-                    max_calls_per_second=self.reads_per_second,
-                    sleep=self.sleep,
-                )
-            return self._readers[key]
-
     def deliver(self, function: str, event: Mapping[str, Any]) -> InvokeResponse:
-        if self.handler is not None:
-            return invoke_local(self.handler, event, function_name=function)
+        if self.deliver_local is not None:
+            return self.deliver_local(function, event)
         assert self.invoker is not None
         return invoke_function(self.invoker, function, event)
 
@@ -209,5 +202,4 @@ class AwsRedriveGateway:
 
     @property
     def get_records_calls(self) -> int:
-        with self._lock:
-            return sum(r.calls for r in self._readers.values())
+        return self.readers.calls

@@ -4,7 +4,12 @@ Shared by ``redrive`` (which delivers them again) and ``inspect-dlq --hydrate`` 
 The stream allows about two readers per shard before AWS throttles, and the mapping is already one, so
 a ``ShardReader`` is the one extra reader of its shard: it reads forward once, serving the failures of
 the shard in start-sequence order from the same GetRecords pages (a page holds up to 1,000 records), at
-a limited rate, and backs off when throttled.
+a limited rate.
+
+Retries are botocore's: the client factory's config (standard mode, ``AwsTarget.max_attempts``)
+retries throttles and transient errors with backoff, so a throttle that outlasts them is final here
+(``Throttled``). The reader adds only what botocore cannot do: a fresh iterator when one expires, a
+page budget, and pacing.
 
 Reading rules (AWS-NOTES.md): start AT_SEQUENCE_NUMBER, page until a sequence number passes the end
 (compared as integers), tolerate empty pages within a budget, take a fresh iterator when one expires
@@ -13,23 +18,15 @@ Reading rules (AWS-NOTES.md): start AT_SEQUENCE_NUMBER, page until a sequence nu
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.events import sequence_key
-from ddbtrigger.errors import Throttled
 
-THROTTLE_CODES = {
-    "LimitExceededException",
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "Throttling",
-}
 GONE_CODES = {"TrimmedDataAccessException"}
 MISSING_CODES = {"ResourceNotFoundException"}
 EXPIRED_ITERATOR = "ExpiredIteratorException"
@@ -69,30 +66,6 @@ def describe_shards(streams_client: Any, stream_arn: str) -> list[dict[str, Any]
             kwargs["ExclusiveStartShardId"] = last
 
 
-def lineage_order(shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Shards with every parent before its children (parents no longer listed count as done)."""
-    by_id = {s["ShardId"]: s for s in shards}
-    ordered: list[dict[str, Any]] = []
-    seen: set[str] = set()
-
-    def visit(shard: dict[str, Any]) -> None:
-        stack = [shard]
-        while stack:
-            current = stack[-1]
-            parent = current.get("ParentShardId")
-            if parent in by_id and parent not in seen and by_id[parent] not in stack:
-                stack.append(by_id[parent])
-                continue
-            stack.pop()
-            if current["ShardId"] not in seen:
-                seen.add(current["ShardId"])
-                ordered.append(current)
-
-    for shard in shards:
-        visit(shard)
-    return ordered
-
-
 class ShardReader:
     """The one reader of one shard: serves ``records_for`` calls from shared, rate-limited reads.
 
@@ -111,7 +84,6 @@ class ShardReader:
         clock: Callable[[], float] = time.monotonic,
         page_budget: int = 200,
         empty_page_budget: int = 20,
-        max_throttle_retries: int = 8,
         page_limit: int | None = None,
     ) -> None:
         self.client = streams_client
@@ -120,7 +92,6 @@ class ShardReader:
         self.min_interval = 1.0 / max_calls_per_second if max_calls_per_second > 0 else 0.0
         self.sleep, self.clock = sleep, clock
         self.page_budget, self.empty_page_budget = page_budget, empty_page_budget
-        self.max_throttle_retries = max_throttle_retries
         self.page_limit = page_limit
         self.calls = 0
         """GetRecords calls made (tests and benchmarks read it)."""
@@ -145,6 +116,32 @@ class ShardReader:
         self._buffer = [r for r in self._buffer if _seq(r) >= start]
         self._covered_from = max(self._covered_from or start, start)
         return self._judge(records, start, batch_size, complete)
+
+    def open(self, position: str = "TRIM_HORIZON") -> None:
+        """Read the shard forward from ``position`` (``TRIM_HORIZON`` or ``LATEST``) with ``read_page``
+        (``tail`` and ``replay``: the whole shard, not a failure's range)."""
+        self._reset()
+        try:
+            self._iterator = self._shard_iterator(position)
+        except _Gone:
+            self._shard_end = True
+        if self._iterator is None:
+            self._shard_end = True
+
+    def read_page(self) -> tuple[list[dict[str, Any]], bool]:
+        """The next GetRecords page read forward (paced, boto3's shape), and whether the shard has
+        ended (closed and read to its end, or gone). Opens at ``TRIM_HORIZON`` on first use."""
+        if self._iterator is None and not self._shard_end:
+            self.open()
+        if self._shard_end:
+            return [], True
+        try:
+            self._next_page()
+        except _Gone:  # trimmed under us: what is left starts at the trim horizon; a gone shard ends
+            self.open()
+            return [], self._shard_end
+        records, self._buffer = self._buffer, []
+        return records, self._shard_end
 
     def _judge(
         self, records: list[dict[str, Any]], start: int, batch_size: int | None, complete: bool
@@ -209,38 +206,27 @@ class ShardReader:
         return len(records)
 
     def _get_records(self) -> dict[str, Any]:
-        for attempt in range(self.max_throttle_retries + 1):
+        """One GetRecords page (botocore retries throttles); an expired iterator is renewed once."""
+        for renewed in (False, True):
             self._pace()
+            kwargs: dict[str, Any] = {"ShardIterator": self._iterator}
+            if self.page_limit:
+                kwargs["Limit"] = self.page_limit
+            self.calls += 1
             try:
-                kwargs: dict[str, Any] = {"ShardIterator": self._iterator}
-                if self.page_limit:
-                    kwargs["Limit"] = self.page_limit
-                self.calls += 1
                 return dict(self.client.get_records(**kwargs))
             except Exception as e:
-                self._on_read_error(e, attempt)
-        raise Throttled(
-            f"GetRecords on {self.shard_id} stayed throttled after {self.max_throttle_retries} retries"
-        )
-
-    def _on_read_error(self, exc: Exception, attempt: int) -> None:
-        code = error_code(exc)
-        if code in THROTTLE_CODES and attempt < self.max_throttle_retries:
-            self.sleep(min(5.0, 0.25 * 2**attempt))
-        elif code == EXPIRED_ITERATOR:
-            self._iterator = self._fresh_iterator()
-        elif code in GONE_CODES:
-            raise _Gone("the stream has trimmed these records (TrimmedDataAccessException)") from exc
-        elif code in MISSING_CODES:
-            raise _Gone("the stream no longer exists") from exc
-        else:
-            with translate_errors(f"read records from {self.shard_id}"):
-                raise exc
+                if error_code(e) != EXPIRED_ITERATOR or renewed:
+                    _raise_read_error(e, f"read records from {self.shard_id}")
+                self._iterator = self._fresh_iterator()
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _fresh_iterator(self) -> str | None:
         """After 15 minutes an iterator expires: continue right after the last record read."""
         if self._read_to is not None:
             return self._shard_iterator("AFTER_SEQUENCE_NUMBER", str(self._read_to))
+        if self._covered_from is None:  # reading forward from the start (``open``): nothing read yet
+            return self._shard_iterator("TRIM_HORIZON")
         return self._shard_iterator("AT_SEQUENCE_NUMBER", str(self._covered_from))
 
     def _shard_iterator(self, kind: str, sequence: str | None = None) -> str | None:
@@ -251,20 +237,10 @@ class ShardReader:
         }
         if sequence is not None:
             kwargs["SequenceNumber"] = sequence
-        for attempt in range(self.max_throttle_retries + 1):
-            try:
-                return self.client.get_shard_iterator(**kwargs).get("ShardIterator")  # type: ignore[no-any-return]
-            except Exception as e:
-                if error_code(e) in THROTTLE_CODES and attempt < self.max_throttle_retries:
-                    self.sleep(min(5.0, 0.25 * 2**attempt))
-                    continue
-                if error_code(e) in GONE_CODES:
-                    raise _Gone("the stream has trimmed these records (TrimmedDataAccessException)") from e
-                if error_code(e) in MISSING_CODES:
-                    raise _Gone("the stream or shard no longer exists") from e
-                with translate_errors(f"get a shard iterator for {self.shard_id}"):
-                    raise
-        raise Throttled(f"GetShardIterator on {self.shard_id} stayed throttled")
+        try:
+            return self.client.get_shard_iterator(**kwargs).get("ShardIterator")  # type: ignore[no-any-return]
+        except Exception as e:
+            _raise_read_error(e, f"get a shard iterator for {self.shard_id}")
 
     def _pace(self) -> None:
         """At most ``max_calls_per_second`` GetRecords calls on this shard."""
@@ -300,6 +276,53 @@ class ShardReader:
                 return _seq(response["Records"][0])
             iterator = response.get("NextShardIterator")
         return None
+
+
+class ShardReaders:
+    """One ``ShardReader`` per (stream, shard), created on first use (thread-safe): every failure of a
+    shard is read through the same reader, whoever asks. ``client_for(stream_arn)`` gives the Streams
+    client for a stream (a pointer may name another region)."""
+
+    def __init__(
+        self,
+        client_for: Callable[[str], Any],
+        *,
+        max_calls_per_second: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client_for, self.max_calls_per_second, self.sleep = client_for, max_calls_per_second, sleep
+        self._readers: dict[tuple[str, str], ShardReader] = {}
+        self._lock = threading.Lock()
+
+    def get(self, stream_arn: str, shard_id: str) -> ShardReader:
+        with self._lock:
+            key = (stream_arn, shard_id)
+            if key not in self._readers:
+                self._readers[key] = ShardReader(
+                    self.client_for(stream_arn),
+                    stream_arn,
+                    shard_id,
+                    max_calls_per_second=self.max_calls_per_second,
+                    sleep=self.sleep,
+                )
+            return self._readers[key]
+
+    @property
+    def calls(self) -> int:
+        """GetRecords calls made by every reader."""
+        with self._lock:
+            return sum(r.calls for r in self._readers.values())
+
+
+def _raise_read_error(exc: Exception, action: str) -> NoReturn:
+    """Trimmed records or a vanished stream end the range (``_Gone``); anything else is our error."""
+    code = error_code(exc)
+    if code in GONE_CODES:
+        raise _Gone("the stream has trimmed these records (TrimmedDataAccessException)") from exc
+    if code in MISSING_CODES:
+        raise _Gone("the stream or shard no longer exists") from exc
+    with translate_errors(action):
+        raise exc
 
 
 def _seq(record: dict[str, Any]) -> int:

@@ -15,8 +15,10 @@ from ddbtrigger.cli import (
     policy,
     provision,
     redrive,
+    replay,
     sandbox,
     status,
+    tail,
     validate,
 )
 from ddbtrigger.cli.boundary import set_debug
@@ -72,7 +74,19 @@ def root(
     set_debug(debug)
 
 
-for module in (validate, provision, status, inspect_dlq, redrive, export, policy, sandbox, audit):
+for module in (
+    validate,
+    provision,
+    status,
+    inspect_dlq,
+    redrive,
+    tail,
+    replay,
+    export,
+    policy,
+    sandbox,
+    audit,
+):
     module.register(app)
 
 

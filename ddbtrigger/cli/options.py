@@ -1,8 +1,8 @@
 """Shared options, declared once: ``Annotated`` aliases, and the groups a command asks for by type.
 
-A command takes ``out: Output`` for ``--output``, ``ws: Workspace`` for the spec, its triggers and where
-to call AWS (``--file``, ``--trigger``, ``--profile``, ``--region``, ``--endpoint-url``), ``spec:
-SpecChoice`` for the first two alone, ``aws: Connection`` for the last three. ``boundary.command`` puts
+A command takes ``out: Output`` for ``--output``, ``ws: Workspace`` for the spec, its environment, its
+triggers and where to call AWS (``--file``, ``--env``, ``--trigger``, ``--profile``, ``--region``,
+``--endpoint-url``), ``choice: SpecChoice`` for the first three alone, ``aws: Connection`` for the last three. ``boundary.command`` puts
 the group's options where that parameter stands (so ``--help`` lists them there) and hands the command
 the group built from their values, as sqlite-utils' ``output_options`` and SAM's ``aws_creds_options``.
 """
@@ -43,15 +43,30 @@ FileOpt = Annotated[
 TriggerOpt = Annotated[
     list[str] | None, typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).")
 ]
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        envvar="DDBTRIGGER_ENV",
+        help="The spec's environment to work on (required when it declares environments).",
+        metavar="NAME",
+    ),
+]
+# No envvar: boto3 reads AWS_PROFILE itself, after an environment's own profile (the spec is explicit).
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", envvar="AWS_PROFILE", help="AWS named profile.", rich_help_panel=AWS_PANEL),
+    typer.Option(
+        "--profile",
+        help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+        rich_help_panel=AWS_PANEL,
+    ),
 ]
 RegionOpt = Annotated[
     str | None,
     typer.Option(
         "--region",
-        help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+        help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
         rich_help_panel=AWS_PANEL,
     ),
 ]
@@ -86,9 +101,11 @@ DEFAULT_SPEC = Path("ddbtrigger.yaml")
 
 @dataclass(frozen=True)
 class SpecChoice:
-    """``--file`` and ``--trigger``: which spec, and which of its triggers (None: all)."""
+    """``--file``, ``--env`` and ``--trigger``: which spec, which of its environments (None: the spec
+    declares none, or ``DDBTRIGGER_ENV`` is unset) and which of its triggers (None: all)."""
 
     file: Path
+    env: str | None
     trigger: list[str] | None
 
 
@@ -122,8 +139,34 @@ class Workspace(SpecChoice):
         from ddbtrigger.usecases.spec_file import open_workspace
 
         return open_workspace(
-            self.file, self.trigger, profile=self.profile, region=self.region, endpoint_url=self.endpoint_url
+            self.file,
+            self.trigger,
+            env=self.env,
+            profile=self.profile,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
         )
+
+    def every(self) -> list[Opened]:
+        """One opened workspace per environment ``--env`` names: ``all`` is each declared one (each
+        with its own client factory); any other value (or none) is the one ``opened`` would be."""
+        from ddbtrigger.usecases.spec_file import open_workspaces
+
+        return open_workspaces(
+            self.file,
+            self.trigger,
+            env=self.env,
+            profile=self.profile,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+        )
+
+    @property
+    def all_environments(self) -> bool:
+        """``--env all``: the command reports per environment."""
+        from ddbtrigger.core.spec import ALL_ENVIRONMENTS
+
+        return self.env == ALL_ENVIRONMENTS
 
     @property
     def spec(self) -> Spec:
@@ -142,7 +185,11 @@ def _option(name: str, alias: Any, default: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=alias, default=default)
 
 
-_SPEC = (_option("file", FileOpt, DEFAULT_SPEC), _option("trigger", TriggerOpt, None))
+_SPEC = (
+    _option("file", FileOpt, DEFAULT_SPEC),
+    _option("env", EnvOpt, None),
+    _option("trigger", TriggerOpt, None),
+)
 _AWS = (
     _option("profile", ProfileOpt, None),
     _option("region", RegionOpt, None),

@@ -70,16 +70,22 @@ def policy(
     """Print least-privilege IAM policies: the function role's, and the operator's for each command.
 
     Actions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec:
-    it is read-only and account-wide). Makes no AWS call.
+    it is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id
+    and region fill in --account-id and --region.
     """
     from ddbtrigger.core.policy import build_policies
-
-    if only is PolicyFor.audit:
-        _audit_policy(out, account_id, region)
-        return
     from ddbtrigger.usecases.spec_file import read_spec, select_triggers
 
-    spec = read_spec(choice.file)
+    if only is PolicyFor.audit:
+        if choice.env is not None:  # no spec needed, but an environment names its account and region
+            env_spec = read_spec(choice.file, choice.env)
+            account_id = account_id or (env_spec.environment.account_id if env_spec.environment else None)
+            region = region or env_spec.region
+        _audit_policy(out, account_id, region)
+        return
+    spec = read_spec(choice.file, choice.env)
+    if account_id is None and spec.environment is not None:
+        account_id = spec.environment.account_id
     selected = select_triggers(spec, choice.trigger)
     policies = build_policies(spec, selected, account_id=account_id, region=region)
     document = policies.as_json()

@@ -195,9 +195,16 @@ def plan(
     detailed_exitcode: DetailedExitOpt = False,
     strict: StrictOpt = False,
 ) -> None:
-    """Compare the spec with what is live and print the changes. Changes nothing."""
+    """Compare the spec with what is live and print the changes. Changes nothing.
+
+    With --env all, every environment is planned at once and reported under its name; with
+    --detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned).
+    """
     from ddbtrigger.usecases.provision import make_plan, refuse_lint
 
+    if ws.all_environments:
+        plan_every_environment(ws, out, detailed_exitcode=detailed_exitcode, strict=strict)
+        return
     result = make_plan(ws.factory, ws.spec, ws.triggers)
     if out.json:  # one document on stdout: the refusal's error document, or the plan
         refuse_lint(result.findings, strict=strict)
@@ -220,6 +227,7 @@ def apply(
     """Make live AWS match the spec, in a safe order, waiting for each resource to settle."""
     from ddbtrigger.usecases.provision import execute, make_plan, refuse_lint, refuse_replace
 
+    ws.factory.check_account()  # the environment's account_id guard, before anything is read or asked
     result = make_plan(ws.factory, ws.spec, ws.triggers)
     if not out.json:
         draw_plan(out.out, result, result.plan)
@@ -246,6 +254,7 @@ def destroy(
     """Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."""
     from ddbtrigger.usecases.provision import execute, make_destroy_plan
 
+    ws.factory.check_account()  # the environment's account_id guard, before anything is read or asked
     the_plan, _ = make_destroy_plan(ws.factory, ws.triggers, force=force, disable_stream=disable_stream)
     if not out.json:
         draw_plan(out.out, None, the_plan)
@@ -259,6 +268,43 @@ def destroy(
         with spinners(out) as report:
             done = execute(ws.factory, the_plan, timeout=timeout, progress=report)
     _finish(out, the_plan, done, verb="destroyed")
+
+
+def plan_every_environment(ws: Workspace, out: Output, *, detailed_exitcode: bool, strict: bool) -> None:
+    """``plan --env all``: each environment planned in parallel with its own connection; tables under
+    one heading per environment, JSON keyed by environment. A lint refusal or an AWS error is that
+    environment's error; the others are still shown. Exit 1 if any errored, else 2 (with
+    ``--detailed-exitcode``) if any has changes."""
+    from ddbtrigger.usecases.every_env import for_each
+    from ddbtrigger.usecases.provision import make_plan, refuse_lint
+
+    def one(opened: Any) -> PlanResult:
+        result = make_plan(opened.factory, opened.spec, opened.triggers)
+        refuse_lint(result.findings, strict=strict)
+        return result
+
+    outcomes = for_each(ws.every(), one)
+    document = {
+        "environments": {
+            env: o.value.as_json() if o.value is not None else o.error_json() for env, o in outcomes.items()
+        }
+    }
+
+    def draw(console: Console) -> None:
+        for env, o in outcomes.items():
+            console.rule(f"environment {env}", align="left")
+            if o.value is not None:
+                draw_plan(console, o.value, o.value.plan)
+            elif o.error is not None:
+                console.print(f"[red]error:[/] {escape(o.error.message)}")
+                for line in o.error.details:
+                    console.print(f"  {escape(line)}")
+
+    out.result(document, draw)
+    if any(o.error is not None for o in outcomes.values()):
+        raise typer.Exit(1)
+    if detailed_exitcode and any(o.value is not None and o.value.plan.pending for o in outcomes.values()):
+        raise typer.Exit(2)
 
 
 def confirm_failures_deleted(out: Output, the_plan: Plan, *, yes: bool) -> bool:

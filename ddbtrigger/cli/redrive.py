@@ -169,6 +169,7 @@ def redrive(
         delete_on_success=delete_on_success,
         reads_per_second=reads_per_second,
     )
+    ws.factory.check_account()  # the environment's account_id guard: leases, deletes and invokes follow
     session = None
     try:
         with open_redrive(

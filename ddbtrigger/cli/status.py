@@ -90,6 +90,11 @@ def status(
         raise UsageError(f"unexpected argument {seconds:g}: an interval is given as --watch SECONDS")
     if watch and out.json:
         raise UsageError("--watch draws a live table; it cannot be combined with --output json")
+    if ws.all_environments:
+        if watch:
+            raise UsageError("--watch follows one environment: choose it with --env NAME")
+        status_every_environment(ws, out, shards=shards, metrics=metrics, wide=wide)
+        return
     selected, factory = ws.triggers, ws.factory
     show_shards = shards if shards is not None else len(selected) == 1
 
@@ -104,6 +109,45 @@ def status(
     report = read()
     out.result(report.as_json(), lambda console: draw(console, report, wide=wide))
     if report.needs_attention:
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def status_every_environment(
+    ws: Workspace, out: Output, *, shards: bool | None, metrics: bool, wide: bool
+) -> None:
+    """``status --env all``: every environment read in parallel, each with its own connection; a
+    heading per environment, JSON keyed by environment. Exit 1 if any could not be read, else 3 if
+    any needs attention."""
+    from ddbtrigger.cli.render import widen
+    from ddbtrigger.errors import EXIT_ATTENTION, EXIT_FAILED
+    from ddbtrigger.usecases.every_env import for_each
+    from ddbtrigger.usecases.status import read_status
+
+    def one(opened: Any) -> StatusReport:
+        show = shards if shards is not None else len(opened.triggers) == 1
+        return read_status(opened.factory, opened.triggers, shards=show, metrics=metrics)
+
+    outcomes = for_each(ws.every(), one)
+    document = {
+        "environments": {
+            env: o.value.as_json() if o.value is not None else o.error_json() for env, o in outcomes.items()
+        }
+    }
+
+    def draw_all(console: Console) -> None:
+        for env, o in outcomes.items():
+            console.rule(f"environment {env}", align="left")
+            if o.value is not None:
+                draw(console, o.value, wide=wide)
+            elif o.error is not None:
+                console.print(f"error: {o.error.message}", markup=False)
+
+    if wide:
+        widen(out.out)
+    out.result(document, draw_all)
+    if any(o.error is not None for o in outcomes.values()):
+        raise typer.Exit(EXIT_FAILED)
+    if any(o.value is not None and o.value.needs_attention for o in outcomes.values()):
         raise typer.Exit(EXIT_ATTENTION)
 
 
@@ -278,8 +322,8 @@ def sparkline_lines(report: StatusReport) -> list[str]:
     2 + 14 + 48 + 2 + 14 columns, so it reads whole at 80."""
     from datetime import timedelta
 
-    from ddbtrigger.core.health import human_duration
     from ddbtrigger.core.sparkline import NO_DATA, sparkline
+    from ddbtrigger.core.timetext import human_duration
 
     window = report.window
     assert window is not None
@@ -393,7 +437,7 @@ def _forever(value: int | None, *, sentinel: int, duration: bool = False) -> str
     if duration:
         from datetime import timedelta
 
-        from ddbtrigger.core.health import human_duration
+        from ddbtrigger.core.timetext import human_duration
 
         return human_duration(timedelta(seconds=value))
     return str(value)
@@ -423,7 +467,7 @@ def _duration_ms(value: float | None) -> str:
         return DASH
     from datetime import timedelta
 
-    from ddbtrigger.core.health import human_duration
+    from ddbtrigger.core.timetext import human_duration
 
     return human_duration(timedelta(milliseconds=value)) if value >= 1000 else f"{value:.0f} ms"
 

@@ -59,6 +59,10 @@ def validate(*, choice: SpecChoice, strict: StrictOpt = False, out: Output) -> N
         if not out.json:
             raise
         _refuse_json(out, e, {"valid": False, "errors": e.details or [e.message], "findings": []})
+    if choice.env is not None:  # checked like every command's (a known name), though all are validated
+        from ddbtrigger.core.environments import select_environments
+
+        select_environments(document, choice.env)
     if document.environment_names:
         _validate_environments(out, document, file=file, trigger=trigger, strict=strict)
     else:

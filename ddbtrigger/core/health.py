@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.failures import STREAM_RETENTION
+from ddbtrigger.core.live import SETTLED_STATES
+from ddbtrigger.core.timetext import human_duration
 
 Level = Literal["error", "warning", "info"]
 
 MAX_READERS_PER_SHARD = 2
 ITERATOR_AGE_WARNING = timedelta(hours=1)
-SETTLED_STATES = frozenset({"Enabled", "Disabled"})
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         age = max(now - facts.oldest_failure_at, timedelta(0))
         left = STREAM_RETENTION - age
         message += f", the oldest {human_duration(age)} old"
-        if facts.destination_type == "s3":
+        if facts.destination_type and not destination_kind(facts.destination_type).holds_pointers:
             message += " (S3 keeps its records)"
         elif left > timedelta(0):
             message += f"; its records are trimmed from the stream within {human_duration(left)}"
@@ -236,18 +238,3 @@ def _drift_hints(facts: HealthFacts) -> list[Hint]:
     if not facts.drift or not facts.mapping_present:
         return []
     return [Hint("drift", "info", "live differs from the spec: `ddbtrigger plan` shows how")]
-
-
-def human_duration(span: timedelta) -> str:
-    """A short, rounded-down duration: ``45s``, ``12m``, ``5h 12m``, ``2d 3h``."""
-    seconds = max(int(span.total_seconds()), 0)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"

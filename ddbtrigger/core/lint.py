@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.filters import INVALID_PATTERN, format_path, never_matching, pattern_problems
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX, Spec, TriggerSpec
 
@@ -83,7 +84,7 @@ def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
 
 
 def _ddbt006(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if t.on_failure is not None and t.on_failure.type in ("sqs", "sns"):
+    if t.on_failure is not None and destination_kind(t.on_failure.type).holds_pointers:
         yield (
             "DDBT006",
             "info",

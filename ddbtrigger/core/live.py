@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-DestinationKind = Literal["sqs", "sns", "s3"]
+from ddbtrigger.core.destinations import DestinationType
+
+DestinationKind = DestinationType
 MANAGED_TAG = "ddbtrigger:trigger"
 SETTLED_STATES = frozenset({"Enabled", "Disabled"})
 

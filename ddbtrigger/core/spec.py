@@ -23,9 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from ddbtrigger.core.destinations import KINDS, DestinationType
+
 ViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
-DestinationType = Literal["sqs", "sns", "s3"]
 LintCode = Annotated[str, Field(pattern=r"^DDBT\d{3}$")]
 
 TRIGGER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -89,7 +90,7 @@ class MappingSpec(_Model):
         return value
 
 
-_TYPE_ONLY = {"message_retention_seconds": "sqs", "inspect_queue": "sns", "prefix": "s3"}
+_TYPE_ONLY = {field: k.type for k in KINDS.values() for field in k.spec_fields}
 
 
 class OnFailureSpec(_Model):

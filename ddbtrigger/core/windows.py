@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ddbtrigger.core import timetext
 from ddbtrigger.core.events import epoch_seconds
-from ddbtrigger.core.failures import iso as failures_iso
 
 _DURATION = re.compile(r"(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m)?(?:(\d{1,9})s)?")
 _UNIT_SECONDS = (86400, 3600, 60, 1)
@@ -117,5 +117,5 @@ def parse_window(since: str | None, until: str | None, *, now: float) -> TimeWin
 
 
 def iso(moment: float) -> str:
-    """Epoch seconds as ISO 8601 in UTC (``Z``), the house format (``core.failures.iso``)."""
-    return failures_iso(datetime.fromtimestamp(moment, UTC))
+    """Epoch seconds as ISO 8601 in UTC (``Z``), the house format (``core.timetext.iso``)."""
+    return timetext.iso(datetime.fromtimestamp(moment, UTC))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ddbtrigger.core.timetext import iso
+
 log = logging.getLogger("ddbtrigger.sandbox")
 
 
@@ -35,13 +37,9 @@ class FailedBatch:
 
 
 def _iso(value: Any, *, millis: bool = False) -> str:
+    """Lambda's record times: a datetime or epoch seconds, to the second (or millisecond)."""
     moment = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    if millis:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(moment, timespec="milliseconds" if millis else "seconds")
 
 
 def invocation_record(batch: FailedBatch, *, now: float) -> dict[str, Any]:

@@ -9,6 +9,9 @@ function through the same path as the Invoke API. Failures follow AWS: retries u
 retry), partial batch responses (checkpoint at the lowest failed sequence number; a malformed response
 fails the whole batch), and on giving up the invocation record goes to the on-failure destination.
 ``Enabled: false`` pauses a poller where it stands; deleting the mapping stops it.
+
+``progress()`` counts the supervisor's scans and each running poller's looks at its shard, so a test
+can assert that nothing happened while the emulator really looked (rather than for a wall-clock window).
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ class MappingEmulator:
         self.poll_interval = poll_interval
         self.stopping = threading.Event()
         self._pollers: dict[tuple[str, str], threading.Thread] = {}
+        self._looking: dict[tuple[str, str], ShardPoller] = {}
+        self.scans = 0
         self.live: set[int] = set()
         self._thread: threading.Thread | None = None
 
@@ -114,7 +119,15 @@ class MappingEmulator:
                 self._scan()
             except Exception:  # a moto reset mid-scan; look again next time
                 log.debug("mapping scan failed", exc_info=True)
+            self.scans += 1
             self.stopping.wait(self.poll_interval)
+
+    def progress(self) -> tuple[int, dict[tuple[str, str], int]]:
+        """The supervisor's scans so far, and the looks of each running poller (mapping uuid, shard)."""
+        running = {
+            key: poller.looks for key, poller in list(self._looking.items()) if self._pollers[key].is_alive()
+        }
+        return self.scans, running
 
     def _scan(self) -> None:
         from moto.dynamodb.models import dynamodb_backends
@@ -135,7 +148,7 @@ class MappingEmulator:
                     parent = self._pollers.get((esm.uuid, shard.parent_shard_id or ""))
                     poller = ShardPoller(self, backend, esm, shard, parent=parent)
                     thread = threading.Thread(target=poller.run, name=f"poller-{esm.uuid[:8]}", daemon=True)
-                    self._pollers[key] = thread
+                    self._pollers[key], self._looking[key] = thread, poller
                     thread.start()
 
 
@@ -158,6 +171,8 @@ class ShardPoller:
         self.esm = esm
         self.shard = shard
         self.window_started: float | None = None
+        self.looks = 0
+        """How many times this poller looked at its mapping's state or its shard (``progress()``)."""
         if esm.starting_position == "LATEST" and shard.id in runtime_of(esm).latest_positions:
             self.position = runtime_of(esm).latest_positions[shard.id]
         else:
@@ -179,6 +194,7 @@ class ShardPoller:
         while self.alive():
             if polls(self.esm):  # Enabled (or Updating); not yet while Creating/Enabling
                 return True
+            self.looks += 1
             self.emulator.stopping.wait(self.emulator.poll_interval)
         return False
 
@@ -207,6 +223,7 @@ class ShardPoller:
     def step(self) -> bool:
         """One batch (or one idle wait); False when the shard is done for this poller."""
         batch, next_position = self.gather()
+        self.looks += 1
         if batch is None:
             if not self.shard.is_open and self.position >= len(self.shard.items):
                 return False
@@ -275,6 +292,7 @@ class ShardPoller:
                 return True
             last = self.attempt(batch)
             invokes += 1
+            self.looks += 1
             if last.ok:
                 return True
             if last.failed_from:  # the checkpoint moved: the rest is a new batch, with a fresh count

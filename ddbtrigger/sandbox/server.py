@@ -3,6 +3,12 @@
     with Sandbox(handlers={"orders-audit": handle}) as sb:
         os.environ["AWS_ENDPOINT_URL"] = sb.endpoint_url
 
+Several accounts: moto picks the account of a request by its access key id, so
+``sb.environment(account="111111111111")`` (or ``sb.credentials(account)``, ``sb.client(service,
+account=...)``, ``sb.write_profiles(path, {"dev": "111111111111"})``) gives keys of that account; the
+default keys are account ``ACCOUNT_ID``. A role assumed through the sandbox's STS is in the role ARN's
+account, so an environment's ``assume_role`` lands in its account as it would on AWS.
+
 moto keeps its state in process-wide backends, and the sandbox patches moto's classes, so one sandbox
 runs per process at a time; every patch is undone when it stops, and moto's state is reset on start and
 stop.
@@ -163,7 +169,8 @@ class Sandbox:
             client=lambda service, region: self.client(service, region),
             interval=metrics_interval,
         )
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._keys: dict[str, tuple[str, str]] = {}
         self._saved_lambda_config: Any = None
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -219,6 +226,12 @@ class Sandbox:
         for name, handler in self._initial_handlers.items():
             self.register_handler(name, handler)
 
+    def mapping_progress(self) -> tuple[int, dict[tuple[str, str], int]]:
+        """The mapping emulator's scans and each running poller's looks (see ``MappingEmulator``)."""
+        if self._emulator is None:
+            raise RuntimeError("the sandbox is not running")
+        return self._emulator.progress()
+
     def stop(self) -> None:
         if self._server is None and self._emulator is None:
             return
@@ -238,6 +251,8 @@ class Sandbox:
                     self._server.stop()
         finally:
             self._emulator, self._server = None, None
+            self._keys.clear()  # moto's reset forgot them, and the clients holding them are stale
+            self._clients = {k: v for k, v in self._clients.items() if k[2] == ACCOUNT_ID}
             self._patcher.restore()
             if self._saved_lambda_config is not None:
                 default_user_config["lambda"] = self._saved_lambda_config
@@ -250,26 +265,63 @@ class Sandbox:
             response.read()
 
     # -- clients and handlers -----------------------------------------------------------------
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A boto3 client aimed at the sandbox, with the sandbox's fake credentials."""
-        key = (service, region or self.region)
+    def client(self, service: str, region: str | None = None, *, account: str | None = None) -> Any:
+        """A boto3 client aimed at the sandbox, with the sandbox's fake credentials (``account``'s
+        keys when given: see ``credentials``)."""
+        key = (service, region or self.region, account or ACCOUNT_ID)
         with _session_lock:
             if key not in self._clients:
                 from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 
                 target = AwsTarget(region=key[1], endpoint_url=self.endpoint_url, max_attempts=3)
-                self._clients[key] = ClientFactory(target, session=_shared_session()).client(service)
+                if account is None:
+                    session = _shared_session()
+                else:
+                    import boto3
+
+                    key_id, secret = self.credentials(account)
+                    session = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret)
+                self._clients[key] = ClientFactory(target, session=session).client(service)
             return self._clients[key]
 
-    def environment(self) -> dict[str, str]:
-        """The variables that point boto3 (and ddbtrigger) at the sandbox."""
+    def credentials(self, account: str) -> tuple[str, str]:
+        """An access key id and secret that moto attributes to ``account`` (12 digits), made once per
+        sandbox run (moto forgets its keys when the sandbox starts or stops)."""
+        if account == ACCOUNT_ID:
+            return ACCESS_KEY_ID, SECRET_ACCESS_KEY
+        if not (len(account) == 12 and account.isdigit()):
+            raise ValueError(f"an account id is 12 digits, not {account!r}")
+        with _session_lock:
+            if account not in self._keys:
+                from moto.iam.models import iam_backends
+
+                made = iam_backends[account]["aws"].create_temp_access_key()
+                self._keys[account] = (made.access_key_id, made.secret_access_key)
+            return self._keys[account]
+
+    def environment(self, account: str | None = None) -> dict[str, str]:
+        """The variables that point boto3 (and ddbtrigger) at the sandbox (as ``account``, when given)."""
+        key_id, secret = self.credentials(account) if account else (ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_ACCESS_KEY_ID": key_id,
+            "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
+
+    def write_profiles(self, path: Any, accounts: Mapping[str, str]) -> None:
+        """A shared credentials file (``AWS_SHARED_CREDENTIALS_FILE``) with a profile per account:
+        ``{"dev": "111111111111", "prod": "222222222222"}``, for a spec's environments' profiles."""
+        import configparser
+        from pathlib import Path
+
+        parser = configparser.ConfigParser()
+        for profile, account in accounts.items():
+            key_id, secret = self.credentials(account)
+            parser[profile] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
+        with Path(path).open("w", encoding="utf-8") as handle:
+            parser.write(handle)
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run ``handler`` for ``function_name`` from now on; creates the function if it is missing."""

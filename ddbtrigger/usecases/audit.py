@@ -37,7 +37,7 @@ from ddbtrigger.errors import DdbtError, NotFound
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.status_reads import Depth
+    from ddbtrigger.aws.destinations import Depth
     from ddbtrigger.core.spec import TriggerSpec
 
 FactoryFor = Callable[[str | None, str | None], "ClientFactory"]
@@ -197,19 +197,19 @@ def _destination_key(mapping: LiveMapping) -> tuple[str, str]:
 
 
 def _destination(factory: ClientFactory, key: tuple[str, str], trigger: TriggerSpec | None) -> _Destination:
-    from ddbtrigger.aws.locate import resolve_destination
-    from ddbtrigger.aws.status_reads import destination_depth
+    from ddbtrigger.aws.destinations import adapter_for, locate
     from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
 
     if trigger is None or trigger.on_failure is None:
         return _Destination(None, None)
     try:
-        ref = resolve_destination(factory, trigger.on_failure)
+        ref = locate(factory, trigger.on_failure)
     except NotFound:
         return _Destination(False, None)
-    if ref.type == "s3":
+    adapter = adapter_for(ref, factory)
+    if not adapter.kind.holds_pointers:  # a bucket: this mapping's failures sit under its UUID
         ref = replace(ref, prefix=f"{LAMBDA_S3_PREFIX}{key[1]}/")
-    depth: Depth | None = destination_depth(factory, ref)
+    depth: Depth | None = adapter.depth(ref)
     return _Destination(True, depth.total if depth else None)
 
 

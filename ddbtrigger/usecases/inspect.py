@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ddbtrigger.core.failures import Failure, Held, Malformed, iso
+from ddbtrigger.core.destinations import kind as destination_kind
+from ddbtrigger.core.failures import Failure, Held, Malformed
 from ddbtrigger.core.spec import TriggerSpec
+from ddbtrigger.core.timetext import human_duration, iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.locate import DestinationRef
+    from ddbtrigger.aws.destinations import DestinationRef
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def locate_destinations(
     factory: ClientFactory, triggers: Iterable[TriggerSpec]
 ) -> tuple[list[Destination], list[str]]:
     """The destinations of ``triggers`` (shared ones once), and the triggers that have none."""
-    from ddbtrigger.aws.locate import resolve_destination
+    from ddbtrigger.aws.destinations import locate
 
     found: dict[str, tuple[DestinationRef, list[TriggerSpec]]] = {}
     without: list[str] = []
@@ -145,32 +147,29 @@ def locate_destinations(
         if trigger.on_failure is None:
             without.append(trigger.name)
             continue
-        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        ref = locate(factory, trigger.on_failure, trigger=trigger.name)
         found.setdefault(ref.arn, (ref, []))[1].append(trigger)
     return [Destination(ref, tuple(ts)) for ref, ts in found.values()], without
 
 
 def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
-    """Which trigger a message belongs to when triggers share a destination: by table, then function."""
+    """Which trigger a message belongs to when triggers share a destination (``core.owner``'s rule,
+    the one redrive follows); one no trigger of the spec wrote is listed under the first."""
+    from ddbtrigger.core.owner import owning_trigger
+
     if len(triggers) == 1 or not isinstance(item, Failure):
         return triggers[0].name
-    table = item.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
-    by_table = [t for t in triggers if t.table_name == table]
-    function = item.function_arn.split(":function:", 1)[-1].split(":", 1)[0]
-    by_function = [
-        t for t in by_table or triggers if t.function.rsplit(":function:", 1)[-1].split(":", 1)[0] == function
-    ]
-    return (by_function or by_table or list(triggers))[0].name
+    return (owning_trigger(item.stream_arn, item.function_arn, triggers) or triggers[0]).name
 
 
 def held_at(factory: ClientFactory, destinations: list[Destination], *, now: datetime) -> Held:
     """What other readers hold in these destinations; read before scanning, so our own hold is not
     counted."""
-    from ddbtrigger.aws.status_reads import held_failures
+    from ddbtrigger.aws.destinations import adapter_for
 
     total = Held()
     for dest in destinations:
-        total = total + held_failures(factory, dest.ref, now=now)
+        total = total + adapter_for(dest.ref, factory).held(dest.ref)
     return total
 
 
@@ -184,7 +183,7 @@ def scan(
     held: Held | None = None,
 ) -> Iterator[Entry]:
     """Every message of every destination, as read. Each SQS scan releases its messages when done."""
-    from ddbtrigger.aws.dlq import open_scan
+    from ddbtrigger.aws.destinations import open_scan
 
     remaining = limit
     for dest in destinations:
@@ -208,15 +207,15 @@ class Hydrator:
     ) -> None:
         self.factory, self.show_images = factory, show_images
         self.max_calls_per_second = max_calls_per_second
-        self._readers: dict[tuple[str, str], Any] = {}
         self._factories: dict[str, ClientFactory] = {}
+        self._readers: Any = None
 
     def hydrate(self, failure: Failure) -> Hydration:
         if failure.records is not None:
             return Hydration(
                 [summarize(r, show_images=self.show_images) for r in failure.records], origin="s3"
             )
-        reader = self._reader(failure)
+        reader = self._shard_readers().get(failure.stream_arn, failure.shard_id)
         result = reader.records_for(
             failure.start_sequence_number, failure.end_sequence_number, batch_size=failure.batch_size
         )
@@ -227,18 +226,12 @@ class Hydrator:
             extra_records=result.extra_records,
         )
 
-    def _reader(self, failure: Failure) -> Any:
-        from ddbtrigger.aws.stream_records import ShardReader
+    def _shard_readers(self) -> Any:
+        if self._readers is None:
+            from ddbtrigger.aws.stream_records import ShardReaders
 
-        key = (failure.stream_arn, failure.shard_id)
-        if key not in self._readers:
-            self._readers[key] = ShardReader(
-                self._streams(failure.stream_arn),
-                failure.stream_arn,
-                failure.shard_id,
-                max_calls_per_second=self.max_calls_per_second,
-            )
-        return self._readers[key]
+            self._readers = ShardReaders(self._streams, max_calls_per_second=self.max_calls_per_second)
+        return self._readers
 
     def _streams(self, stream_arn: str) -> Any:
         """A DynamoDB Streams client in the stream's own region (a pointer may name another region)."""
@@ -423,24 +416,15 @@ def redrive_command(
 
 def age_text(delta: timedelta) -> str:
     """``3h12m`` / ``2d4h`` / ``45s``: compact enough for a table cell."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
-    return f"{secs}s"
+    return human_duration(delta, compact=True)
 
 
 def expiry_text(entry: Entry, now: datetime) -> str:
     """``expired``, a countdown for a pointer, or ``kept in S3`` for a failure that carries its records."""
     failure = _failure(entry)
     if not failure.can_expire:
-        return "kept in S3" if failure.source == "s3" else "kept"
+        kind = destination_kind(failure.source)
+        return "kept" if kind.holds_pointers else f"kept in {kind.type.upper()}"
     if entry.expired(now):
         return "expired"
     return f"expires in {age_text(failure.time_left(now))}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ddbtrigger.aws.clients import AwsTarget
 from ddbtrigger.aws.clients import ClientFactory as ClientFactory  # what commands are handed (cli/options.py)
-from ddbtrigger.core.environments import SpecDocument, select_environment
+from ddbtrigger.core.environments import SpecDocument, select_environment, select_environments
 from ddbtrigger.core.loader import MAX_SPEC_BYTES, load_document, resolve_environment
 from ddbtrigger.core.spec import Spec, TriggerSpec
 from ddbtrigger.errors import SpecError, UsageError
@@ -60,18 +60,63 @@ class Workspace:
     triggers: list[TriggerSpec]
     factory: ClientFactory
 
+    @property
+    def env(self) -> str | None:
+        """The environment's name (None for a spec without environments)."""
+        return self.spec.env_name
+
 
 def connect(profile: str | None, region: str | None, endpoint_url: str | None) -> ClientFactory:
     """Where a command without a spec (``export``, ``audit``) calls AWS: exactly the command line's."""
     return ClientFactory(AwsTarget(profile, region, endpoint_url))
 
 
+def target_for(spec: Spec, base: AwsTarget) -> AwsTarget:
+    """Where to call AWS for ``spec``: the command line's ``base`` first (``--profile``/``--region``
+    win), then the environment's profile, region, role and account guard, then the spec's region."""
+    env = spec.environment
+    if env is not None and spec.env_name is not None:
+        base = base.with_environment(
+            spec.env_name,
+            profile=env.profile,
+            region=env.region,
+            assume_role=env.assume_role,
+            account_id=env.account_id,
+        )
+    return base.with_default_region(spec.region)
+
+
 def open_workspace(
-    path: Path, names: list[str] | None, *, profile: str | None, region: str | None, endpoint_url: str | None
+    path: Path,
+    names: list[str] | None,
+    *,
+    env: str | None = None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
 ) -> Workspace:
-    """Read the spec, select ``--trigger`` names, and aim a client factory (the spec's region applies
-    only when the command line gave none)."""
-    spec = read_spec(path)
-    triggers = select_triggers(spec, names)
-    target = AwsTarget(profile, region, endpoint_url).with_default_region(spec.region)
-    return Workspace(spec, triggers, ClientFactory(target))
+    """Read the spec (environment ``env``), select ``--trigger`` names, and aim a client factory."""
+    return _open(read_spec(path, env), names, AwsTarget(profile, region, endpoint_url))
+
+
+def open_workspaces(
+    path: Path,
+    names: list[str] | None,
+    *,
+    env: str | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+) -> list[Workspace]:
+    """``open_workspace`` for every environment ``env`` names (``all``: each declared one, in the
+    file's order; a spec without environments: the one spec), each with its own client factory. Every
+    environment is resolved before any is used, so one bad name or trigger stops them all."""
+    document = read_document(path)
+    base = AwsTarget(profile, region, endpoint_url)
+    return [
+        _open(resolve_environment(document, name), names, base) for name in select_environments(document, env)
+    ]
+
+
+def _open(spec: Spec, names: list[str] | None, base: AwsTarget) -> Workspace:
+    return Workspace(spec, select_triggers(spec, names), ClientFactory(target_for(spec, base)))

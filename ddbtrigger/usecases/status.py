@@ -16,20 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.alarms import read_alarms
-from ddbtrigger.aws.status_reads import (
-    Depth,
-    MetricQuery,
-    QueueAttributeTap,
-    iterator_age_queries,
-    oldest_message_query,
-    read_metrics,
-)
+from ddbtrigger.aws.destinations import Depth
+from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
+from ddbtrigger.aws.status_reads import MetricQuery, iterator_age_queries, oldest_message_query, read_metrics
 from ddbtrigger.core.alarms import observed_alarm
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.health import HealthFacts, Hint, attention, hints
 from ddbtrigger.core.live import LiveAlarm, LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
 from ddbtrigger.core.sparkline import Window
-from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
+from ddbtrigger.core.timetext import iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
@@ -63,7 +59,7 @@ class DestinationStatus:
             "visible": depth.visible if depth else None,
             "in_flight": depth.in_flight if depth else None,
             "held": depth.held.as_json() if depth else None,
-            "oldest_failure_at": _iso(self.oldest_at),
+            "oldest_failure_at": iso(self.oldest_at) if self.oldest_at else None,
         }
 
 
@@ -127,8 +123,8 @@ class StatusReport:
         doc = {"triggers": [t.as_json() for t in self.triggers], "attention": self.needs_attention}
         if self.window is not None:
             doc["window"] = {
-                "start": _iso(self.window.start),
-                "end": _iso(self.window.end),
+                "start": iso(self.window.start),
+                "end": iso(self.window.end),
                 "period_seconds": self.window.period,
             }
         return doc
@@ -320,37 +316,12 @@ def _destination(
         )
     if not found.exists:
         return DestinationStatus(found.type, found.arn, found.name, exists=False)
-    depth = _depth(factory, spec, found.type, found.url, found.name, seen)
+    from ddbtrigger.aws.destinations import depth_of
+
+    depth = depth_of(factory, found, spec.on_failure, seen=seen)
     return DestinationStatus(
         found.type, found.arn, found.name, depth=depth, oldest_at=depth.oldest_at if depth else None
     )
-
-
-def _depth(
-    factory: ClientFactory, spec: TriggerSpec, kind: str, url: str | None, name: str, seen: QueueAttributeTap
-) -> Depth | None:
-    from ddbtrigger.aws.status_reads import s3_depth, sqs_depth
-
-    on_failure = spec.on_failure
-    if kind == "sqs" and url:
-        return sqs_depth(factory, url, seen=seen)
-    if kind == "s3":
-        from ddbtrigger.aws.status_reads import s3_held
-
-        prefix = on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX
-        depth, held = s3_depth(factory, name, prefix), s3_held(factory, name, prefix)
-        # a leased failure is still an object: counted once, as held
-        return Depth(max(0, depth.visible - held.count), held.count, depth.oldest_at, held.reappear_by)
-    if kind == "sns" and on_failure is not None:
-        from ddbtrigger.aws.locate import resolve_destination
-        from ddbtrigger.errors import NotFound
-
-        try:  # an SNS topic is counted through its inspect queue; without one, its depth is unknown
-            tap = resolve_destination(factory, on_failure, trigger=spec.name).read_queue_url
-        except NotFound:
-            return None
-        return sqs_depth(factory, tap) if tap else None
-    return None
 
 
 def _read_metric_values(factory: ClientFactory, reads: list[_Read], now: datetime) -> dict[str, float | None]:
@@ -370,10 +341,11 @@ def _read_metric_values(factory: ClientFactory, reads: list[_Read], now: datetim
 def _queue_name(read: _Read) -> str | None:
     """The SQS queue whose oldest message is the oldest failure (the queue, or the SNS topic's tap)."""
     dest = read.destination
-    if dest is None or dest.depth is None or dest.type == "s3":
+    if dest is None or dest.depth is None:
         return None
-    if dest.type == "sqs":
-        return dest.name
+    reads_from = destination_kind(dest.type).reads_from
+    if reads_from != "inspect_queue":
+        return dest.name if reads_from == "self" else None
     tap = read.spec.on_failure.inspect_queue if read.spec.on_failure else None
     return tap.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if tap else None
 
@@ -479,7 +451,3 @@ def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any]
         "function_arn": mapping.function_arn,
         "stale_stream": stale,
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

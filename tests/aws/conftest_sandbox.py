@@ -1,14 +1,15 @@
-"""Helpers for the sandbox's tests: a fresh sandbox per test, a fake clock, and small AWS shortcuts."""
+"""Helpers for the sandbox's tests: a fake clock, polling with a deadline, and small AWS shortcuts.
+
+The ``sandbox`` and ``clock`` fixtures that use them are in ``tests/conftest.py`` (every test tree
+sees them without importing anything)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 POLL = 0.02
 
@@ -67,27 +68,21 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str =
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def stays_false(predicate: Callable[[], Any], *, window: float = 0.4) -> bool:
-    """A negative check: ``predicate`` stays false for ``window`` seconds (20 poll intervals)."""
-    deadline = time.monotonic() + window
-    while time.monotonic() < deadline:
-        if predicate():
-            return False
+def stays_false(predicate: Callable[[], Any], sb: Any, *, looks: int = 3, timeout: float = 10.0) -> bool:
+    """A negative check that tells the truth under any load: ``predicate`` stays false while the
+    sandbox's mapping emulator scans its mappings ``looks`` times and every poller running by then
+    looks at its shard ``looks`` times. Not a wall-clock window: a slow machine makes it wait longer, a
+    fast one shorter. An emulator that makes no progress for ``timeout`` seconds fails the test."""
+    scans_before, before = sb.mapping_progress()
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        scans, now = sb.mapping_progress()
+        if scans - scans_before >= looks and all(n - before.get(k, 0) >= looks for k, n in now.items()):
+            return not predicate()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the mapping emulator did not look {looks} times within {timeout}s")
         time.sleep(POLL)
-    return True
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Iterator[Any]:
-    from ddbtrigger.sandbox import Sandbox
-
-    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0) as sb:
-        yield sb
+    return False
 
 
 def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:

@@ -25,6 +25,7 @@ from ddbtrigger.errors import (
     RegionError,
     Throttled,
 )
+from tests.aws.conftest_botocore import throttling_response
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
 
 DENIED = (
@@ -99,19 +100,6 @@ def test_not_found_and_conflict() -> None:
     )
     assert isinstance(busy, Conflict)
     assert busy.message == "changed underneath us: could not delete the mapping: in use"
-
-
-def throttling_response(request: Any, **_: Any) -> AWSResponse:
-    body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
-    return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, _Raw(body))
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self.body
 
 
 def test_throttling_is_retried_then_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

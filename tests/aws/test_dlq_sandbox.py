@@ -9,14 +9,12 @@ import pytest
 
 from ddbtrigger.core.spec import TriggerSpec
 from ddbtrigger.usecases import inspect as uc
-from tests.aws.conftest_sandbox import (  # noqa: F401  (fixtures)
+from tests.aws.conftest_sandbox import (
     Recorder,
-    clock,
     create_mapping,
     make_queue,
     make_table,
     put,
-    sandbox,
     stream_sequence_numbers,
     wait_for,
 )
@@ -61,7 +59,7 @@ def poisoned(sb: Any, destination: str) -> tuple[str, list[str]]:
     return stream, seqs
 
 
-def test_sqs_pointer_hydrates_then_expires(sandbox: Any, clock: Any) -> None:  # noqa: F811
+def test_sqs_pointer_hydrates_then_expires(sandbox: Any, clock: Any) -> None:
     url, arn = make_queue(sandbox, "orders-dlq")
     _, seqs = poisoned(sandbox, arn)
     factory = factory_for(sandbox)
@@ -88,7 +86,7 @@ def test_sqs_pointer_hydrates_then_expires(sandbox: Any, clock: Any) -> None:  #
     )
 
 
-def test_s3_failure_carries_its_records(sandbox: Any) -> None:  # noqa: F811
+def test_s3_failure_carries_its_records(sandbox: Any) -> None:
     sandbox.client("s3").create_bucket(Bucket="orders-failures")
     poisoned(sandbox, "arn:aws:s3:::orders-failures")
     factory = factory_for(sandbox)

@@ -12,7 +12,7 @@ from ddbtrigger.core.loader import load_spec
 from ddbtrigger.errors import PlanRefused
 from ddbtrigger.usecases.provision import PlanResult, execute, make_plan, refuse_replace
 from tests.aws.conftest_provision import spec_text, trigger
-from tests.aws.conftest_sandbox import clock, make_table, sandbox  # noqa: F401  (fixtures)
+from tests.aws.conftest_sandbox import make_table
 
 
 def factory_for(sb: Any) -> ClientFactory:
@@ -35,7 +35,7 @@ def latest_stream(sb: Any) -> str:
 
 
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path) -> tuple[Any, ClientFactory, Path]:  # noqa: F811
+def applied(sandbox: Any, tmp_path: Path) -> tuple[Any, ClientFactory, Path]:
     make_table(sandbox, "orders")
     sandbox.register_handler("orders-fn", lambda event, context: None)
     path = tmp_path / "s.yaml"

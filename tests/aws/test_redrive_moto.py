@@ -359,7 +359,7 @@ def test_failures_stay_invisible_while_a_long_run_works(
             messages = world.sqs.receive_message(QueueUrl=world.queue_url, MaxNumberOfMessages=10)
             seen_by_others.append(len(messages.get("Messages", [])))
 
-    monkeypatch.setattr("ddbtrigger.aws.invoke.load_handler", lambda reference: slow)
+    monkeypatch.setattr("ddbtrigger.usecases.redrive.load_local_handler", lambda reference: slow)
     options = RedriveOptions(handler="slow:handler", delete_on_success=True)
     with open_redrive(world.factory, spec_triggers(), options, hold_seconds=2) as session:
         report = session.run()

@@ -17,14 +17,12 @@ import pytest
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.redrive import Status
 from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
-from tests.aws.conftest_sandbox import (  # noqa: F401  (fixtures)
+from tests.aws.conftest_sandbox import (
     FakeClock,
-    clock,
     create_mapping,
     make_queue,
     make_table,
     put,
-    sandbox,
     wait_for,
 )
 from tests.aws.test_redrive_moto import AWS_DOCS_EVENT, json_type
@@ -133,7 +131,7 @@ class World:
 
 
 @pytest.fixture
-def world(sandbox: Any) -> World:  # noqa: F811
+def world(sandbox: Any) -> World:
     return World(sandbox)
 
 
@@ -188,7 +186,7 @@ def test_dry_run_changes_nothing(world: World) -> None:
     assert (world.depth(), len(world.fn.events)) == before and world.visible() == 2
 
 
-def test_expired_records_are_kept_then_dropped_on_request(world: World, clock: FakeClock) -> None:  # noqa: F811
+def test_expired_records_are_kept_then_dropped_on_request(world: World, clock: FakeClock) -> None:
     world.fn.mode = "fixed"
     clock.advance(86400 + 60)
     report = world.redrive()

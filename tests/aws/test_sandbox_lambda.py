@@ -10,15 +10,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws import conftest_sandbox
 from tests.aws.conftest_sandbox import (
     create_mapping,
     make_table,
     wait_for,
 )
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture
 
 
 def _boom(event: Any, context: Any) -> Any:

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from ddbtrigger.core.failures import Failure, parse_failure
-from tests.aws import conftest_sandbox
 from tests.aws.conftest_sandbox import (
     Recorder,
     create_mapping,
@@ -18,9 +17,6 @@ from tests.aws.conftest_sandbox import (
     stream_sequence_numbers,
     wait_for,
 )
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture
 
 
 def _setup(
@@ -171,16 +167,26 @@ def test_disabled_mapping_pauses_and_resumes_where_it_stood(sandbox: Any) -> Non
     recorder = Recorder()
     stream, seqs, _, _ = _setup(sandbox, recorder, records=2, poison_at=None)
     mapping = create_mapping(sandbox, stream, "orders-audit", BatchSize=10, Enabled=False)
-    assert stays_false(lambda: recorder.batches)
+    assert stays_false(lambda: recorder.batches, sandbox)
     lam = sandbox.client("lambda")
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
     wait_for(lambda: recorder.delivered == seqs)
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
     put(sandbox, "later")
-    assert stays_false(lambda: len(recorder.delivered) > 2)
+    assert stays_false(lambda: len(recorder.delivered) > 2, sandbox)
     lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
     wait_for(lambda: len(recorder.delivered) == 3)
     assert len(recorder.batches) == 2
+
+
+def test_stays_false_sees_a_delivery_the_emulator_makes(sandbox: Any) -> None:
+    """The negative check itself can fail: it lasts until the pollers really looked, not a window."""
+    recorder = Recorder()
+    stream, _, _, _ = _setup(sandbox, recorder, records=1, poison_at=None)
+    create_mapping(sandbox, stream, "orders-audit")
+    assert not stays_false(lambda: recorder.batches, sandbox)
+    scans, looks = sandbox.mapping_progress()
+    assert scans >= 3 and looks and all(n >= 1 for n in looks.values())
 
 
 def test_deleting_the_mapping_stops_delivery(sandbox: Any) -> None:
@@ -190,7 +196,7 @@ def test_deleting_the_mapping_stops_delivery(sandbox: Any) -> None:
     wait_for(lambda: len(recorder.delivered) == 1)
     sandbox.client("lambda").delete_event_source_mapping(UUID=mapping["UUID"])
     put(sandbox, "after-delete")
-    assert stays_false(lambda: len(recorder.delivered) > 1)
+    assert stays_false(lambda: len(recorder.delivered) > 1, sandbox)
 
 
 def test_filters_drop_records_before_batching(sandbox: Any) -> None:
@@ -220,7 +226,7 @@ def test_filters_drop_records_before_batching(sandbox: Any) -> None:
     sandbox.client("dynamodb").delete_item(TableName="orders", Key={"pk": {"S": "2"}})
     seqs = stream_sequence_numbers(sandbox, stream)
     wait_for(lambda: len(recorder.delivered) == 2)
-    assert stays_false(lambda: len(recorder.delivered) > 2, window=0.2)
+    assert stays_false(lambda: len(recorder.delivered) > 2, sandbox)
     assert recorder.delivered == [seqs[0], seqs[3]]
 
 
@@ -248,7 +254,7 @@ def test_batching_window_gathers_records_written_apart(sandbox: Any) -> None:
     stream, _, _, _ = _setup(sandbox, recorder, records=0)
     create_mapping(sandbox, stream, "orders-audit", BatchSize=100, MaximumBatchingWindowInSeconds=1)
     put(sandbox, "a")
-    assert stays_false(lambda: recorder.batches, window=0.2)  # the window holds the first record back
+    assert stays_false(lambda: recorder.batches, sandbox)  # the window holds the first record back
     put(sandbox, "b")
     wait_for(lambda: len(recorder.delivered) == 2, timeout=5)
     assert [len(b) for b in recorder.batches] == [2]

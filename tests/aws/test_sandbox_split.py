@@ -8,11 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws import conftest_sandbox
 from tests.aws.conftest_sandbox import create_mapping, make_table, put, wait_for
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture
 
 
 def _shards(sb: Any, arn: str) -> list[dict[str, Any]]:

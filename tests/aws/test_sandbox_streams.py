@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws import conftest_sandbox
 from tests.aws.conftest_sandbox import (
     make_table,
     put,
     stream_sequence_numbers,
 )
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture
 
 
 def _shard(sb: Any, arn: str) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ddbtrigger.aws.stream_records import ShardReader, describe_shards, lineage_order
+from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+from ddbtrigger.aws.stream_records import ShardReader, ShardReaders, describe_shards
 from ddbtrigger.errors import AwsError, Throttled
+from tests.aws.conftest_botocore import json_response, throttling_response
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
 SHARD = "shardId-1"
@@ -133,21 +136,59 @@ def test_rate_limit_spaces_calls() -> None:
     assert t.sleeps == [0.25, 0.25, 0.25]
 
 
-def test_throttling_backs_off_then_reads() -> None:
-    client = FakeStreams(list(range(1, 11)))
-    client.errors = ["LimitExceededException", "ThrottlingException"]
-    r, t = reader(client, max_calls_per_second=0)
-    result = r.records_for("3", "5", batch_size=3)
-    assert _seqs(result) == [3, 4, 5]
-    assert t.sleeps == [0.25, 0.5]
-
-
-def test_throttled_for_good_raises_our_error() -> None:
+def test_a_throttle_left_after_botocores_retries_is_our_error_at_once() -> None:
+    """Issue 14: the reader does not retry throttles itself (botocore already did, see below)."""
     client = FakeStreams(list(range(1, 11)))
     client.errors = ["LimitExceededException"] * 10
-    r, _ = reader(client, max_calls_per_second=0, max_throttle_retries=3)
-    with pytest.raises(Throttled):
+    r, t = reader(client, max_calls_per_second=0)
+    with pytest.raises(Throttled, match="read records from shardId-1"):
         r.records_for("3", "5")
+    assert client.get_records_calls == 1 and t.sleeps == []
+
+
+BIG = 10**20  # real sequence numbers and shard ids pass botocore's parameter validation
+LONG_SHARD = "shardId-00000001541626099285-f35f62ef"
+
+
+def _streams_client(
+    monkeypatch: pytest.MonkeyPatch, max_attempts: int, throttles: int
+) -> tuple[Any, list[str]]:
+    """A real botocore client (the factory's retry config) whose first ``throttles`` GetRecords
+    attempts are throttled, then a page of records; every attempt botocore sends is counted."""
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # botocore's backoff
+    client = ClientFactory(AwsTarget(region="us-east-1", max_attempts=max_attempts)).client("dynamodbstreams")
+    attempts: list[str] = []
+
+    def get_records(request: Any, **_: Any) -> Any:
+        attempts.append("GetRecords")
+        if len(attempts) <= throttles:
+            return throttling_response(request, code="LimitExceededException")
+        return json_response(
+            request, {"Records": [_record(BIG + 3), _record(BIG + 4)], "NextShardIterator": "it"}
+        )
+
+    client.meta.events.register("before-send.dynamodbstreams.GetRecords", get_records)
+    client.meta.events.register(
+        "before-send.dynamodbstreams.GetShardIterator",
+        lambda request, **_: json_response(request, {"ShardIterator": "it"}),
+    )
+    return client, attempts
+
+
+def test_botocore_retries_a_throttled_read_and_the_reader_adds_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The factory's retry config is the one retry layer: two throttles, then the page."""
+    client, attempts = _streams_client(monkeypatch, 3, throttles=2)
+    r = ShardReader(client, ARN, LONG_SHARD, max_calls_per_second=0)
+    assert _seqs(r.records_for(str(BIG + 3), str(BIG + 4), batch_size=2)) == [BIG + 3, BIG + 4]
+    assert len(attempts) == 3 and r.calls == 1
+
+
+def test_a_throttle_costs_botocores_attempts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    client, attempts = _streams_client(monkeypatch, 4, throttles=100)
+    r = ShardReader(client, ARN, LONG_SHARD, max_calls_per_second=0)
+    with pytest.raises(Throttled):
+        r.records_for(str(BIG + 3), str(BIG + 4))
+    assert len(attempts) == 4  # was 4 x 9 with the reader's own retry loop on top
 
 
 def test_expired_iterator_takes_a_fresh_one_after_the_last_record() -> None:
@@ -239,7 +280,12 @@ def test_lineage_order_puts_parents_first() -> None:
         {"ShardId": "a", "ParentShardId": "gone"},
         {"ShardId": "d"},
     ]
-    assert [s["ShardId"] for s in lineage_order(shards)] == ["a", "b", "c", "d"]
+    from ddbtrigger.core.shards import (
+        Shard,
+        ordered,
+    )  # the one lineage (was aws.stream_records.lineage_order)
+
+    assert [s.shard_id for s in ordered(Shard.from_aws(s) for s in shards)] == ["a", "b", "c", "d"]
 
 
 def test_describe_shards_pages() -> None:
@@ -285,3 +331,19 @@ def test_moto_round_trip(moto_aws: Any) -> None:
     assert second.records == written[20:21]
     assert not first.expired and not second.expired
     assert r.calls == 1
+
+
+def test_shard_readers_keep_one_reader_per_shard_and_count_every_call() -> None:
+    clients: list[str] = []
+    fake = FakeStreams(list(range(1, 11)))
+
+    def client_for(stream_arn: str) -> FakeStreams:
+        clients.append(stream_arn)
+        return fake
+
+    readers = ShardReaders(client_for, max_calls_per_second=0)
+    first = readers.get(ARN, SHARD)
+    assert readers.get(ARN, SHARD) is first and readers.get(ARN, "shardId-2") is not first
+    first.records_for("1", "2")
+    readers.get(ARN, "shardId-2").records_for("3", "4")
+    assert readers.calls == 2 and clients == [ARN, ARN]

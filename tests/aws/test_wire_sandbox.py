@@ -19,11 +19,9 @@ from ddbtrigger.core.attributes import record_size
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.redrive import Status
 from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
-from tests.aws.conftest_sandbox import (  # noqa: F401  (fixtures)
-    clock,
+from tests.aws.conftest_sandbox import (
     create_mapping,
     make_queue,
-    sandbox,
     wait_for,
 )
 from tests.unit.test_attributes import botocore_wire, from_wire, items
@@ -72,7 +70,7 @@ def sets_sorted(value: Any) -> Any:
     return value
 
 
-def test_any_item_reaches_the_function_in_lambdas_json(sandbox: Any) -> None:  # noqa: F811
+def test_any_item_reaches_the_function_in_lambdas_json(sandbox: Any) -> None:
     collector = Collector()
     collector.failing = False
     stream = binary_key_table(sandbox, "wire")
@@ -160,7 +158,7 @@ class BlobWorld:
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:  # noqa: F811
+def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:
     world = BlobWorld(sandbox)
     original = world.fn.records[bytes([2, 0xFF])]
     world.fn.failing, world.fn.events = False, []
@@ -177,7 +175,7 @@ def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:  # noq
     assert world.queued() == 0
 
 
-def test_hydrate_shows_binaries_as_base64(sandbox: Any) -> None:  # noqa: F811
+def test_hydrate_shows_binaries_as_base64(sandbox: Any) -> None:
     import json
     from datetime import UTC, datetime
 

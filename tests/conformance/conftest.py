@@ -2,12 +2,5 @@
 
 Each test names the recorded fact it proves (../shared/AWS-NOTES.md, last section, recorded by LocalStack's
 AWS-validated snapshot tests against real AWS); ``docs/sandbox.md`` lists every behaviour with its status.
-The sandbox fixtures are the ones the adapter tests use.
+The sandbox fixtures (``sandbox``, ``clock``) are the ones every test uses, from ``tests/conftest.py``.
 """
-
-from __future__ import annotations
-
-from tests.aws import conftest_sandbox
-
-clock = conftest_sandbox.clock  # a fixture
-sandbox = conftest_sandbox.sandbox  # a fixture

@@ -286,5 +286,5 @@ def test_empty_responses_are_successes(sandbox: Any, response: Any) -> None:
         lambda: lam.get_event_source_mapping(UUID=mapping["UUID"]).get("LastProcessingResult") == "OK",
         what="the batch to succeed",
     )
-    assert stays_false(lambda: sum(fn.deliveries.values()) > 1)
+    assert stays_false(lambda: sum(fn.deliveries.values()) > 1, sandbox)
     assert fn.deliveries == {"hello world": 1} and receive(sandbox, url) == []

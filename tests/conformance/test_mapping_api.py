@@ -188,12 +188,12 @@ def test_a_creating_mapping_does_not_poll_and_deleting_stops_it(
     )
     uuid = create_mapping(slow, stream, "orders-fn")["UUID"]
     put(slow, "a")
-    assert stays_false(lambda: seen)
+    assert stays_false(lambda: seen, slow)
     clock.advance(DWELL)
     wait_for(lambda: len(seen) == 1, what="the first record once Enabled")
     slow.client("lambda").delete_event_source_mapping(UUID=uuid)
     put(slow, "b")
-    assert stays_false(lambda: len(seen) > 1)
+    assert stays_false(lambda: len(seen) > 1, slow)
 
 
 # --- errors -----------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pytest
 
 from ddbtrigger.sandbox.server import ACCOUNT_ID
 from tests.aws.conftest_sandbox import create_mapping, make_queue, receive, wait_for
-from tests.conformance.conftest import clock, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
@@ -63,7 +62,7 @@ def run(sb: Any, view: str, *items: dict[str, Any], key: str = "my_partition_key
     return events
 
 
-def test_binary_attribute_is_base64_text(sandbox: Any) -> None:  # noqa: F811
+def test_binary_attribute_is_base64_text(sandbox: Any) -> None:
     """Recorded (test_dynamodb_event_source_mapping): an item holding ``binary_key`` = b"foobar" reaches
     the function as ``"NewImage": {"binary_key": {"B": "Zm9vYmFy"}, "my_partition_key": {"S": "hello
     world"}}``, ``"SizeBytes": 70``, ``"StreamViewType": "NEW_IMAGE"``."""
@@ -89,7 +88,7 @@ def test_binary_attribute_is_base64_text(sandbox: Any) -> None:  # noqa: F811
     )
 
 
-def test_binary_sets_and_nested_binaries_are_base64_text(sandbox: Any) -> None:  # noqa: F811
+def test_binary_sets_and_nested_binaries_are_base64_text(sandbox: Any) -> None:
     """Recorded fact (AWS-NOTES.md): Lambda's event is JSON: ``B`` values are base64 text, ``BS`` a list
     of base64 texts, also nested inside ``M`` and ``L``."""
     item = {
@@ -104,7 +103,7 @@ def test_binary_sets_and_nested_binaries_are_base64_text(sandbox: Any) -> None: 
     assert base64.b64decode(image["doc"]["M"]["raw"]["B"]) == b"foobar"
 
 
-def test_approximate_creation_date_time_is_a_float(sandbox: Any) -> None:  # noqa: F811
+def test_approximate_creation_date_time_is_a_float(sandbox: Any) -> None:
     """Recorded fact (AWS-NOTES.md): ``ApproximateCreationDateTime`` is a float (epoch seconds), not an int;
     the recorded date_time_conversion filter matches it as a number."""
     (record,) = run(sandbox, "NEW_IMAGE", HELLO).records
@@ -138,7 +137,7 @@ def test_approximate_creation_date_time_is_a_float(sandbox: Any) -> None:  # noq
     ids=["keys-and-new-image-54", "modify-old-and-new-46", "number-39", "bool-58"],
 )
 def test_size_bytes_is_dynamodbs_item_size(
-    sandbox: Any,  # noqa: F811
+    sandbox: Any,
     view: str,
     items: list[dict[str, Any]],
     name: str,
@@ -153,7 +152,7 @@ def test_size_bytes_is_dynamodbs_item_size(
 
 
 def test_a_record_that_cannot_be_encoded_fails_its_batch_not_the_poller(
-    sandbox: Any,  # noqa: F811
+    sandbox: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Issue 12, Done when: no poller ever stops on a record; a record the sandbox cannot encode is a

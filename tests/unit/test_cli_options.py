@@ -41,9 +41,10 @@ def _app(seen: dict[str, Any]) -> typer.Typer:
 def test_a_group_options_stand_where_its_parameter_stands() -> None:
     root: Any = get_command(_app({}))
     names = [p.name for p in root.commands["probe"].params]
-    assert names == ["first", "file", "trigger", "profile", "region", "endpoint_url", "output", "last"]
+    assert names == ["first", "file", "env", "trigger", "profile", "region", "endpoint_url", "output", "last"]
     assert [p.name for p in root.commands["other"].params] == [
         "file",
+        "env",
         "trigger",
         "profile",
         "region",
@@ -76,10 +77,10 @@ def test_the_workspace_opens_on_first_use_inside_the_boundary(tmp_path: Path) ->
 
 
 def test_smaller_groups_are_built_from_their_own_options(monkeypatch: Any) -> None:
-    for name in ("AWS_ENDPOINT_URL", "DDBTRIGGER_FILE"):
+    for name in ("AWS_ENDPOINT_URL", "DDBTRIGGER_FILE", "DDBTRIGGER_ENV"):
         monkeypatch.delenv(name, raising=False)
     seen: dict[str, Any] = {}
     result = CliRunner().invoke(_app(seen), ["other", "-t", "x", "--profile", "p"])
     assert result.exit_code == 0, result.output
-    assert seen["choice"] == SpecChoice(Path("ddbtrigger.yaml"), ["x"])
+    assert seen["choice"] == SpecChoice(Path("ddbtrigger.yaml"), None, ["x"])  # no --env given
     assert seen["aws"] == Connection("p", None, None)

@@ -148,6 +148,7 @@ S3_READ = {
 READ_LIVE = {"dynamodb:DescribeTable", "cloudwatch:DescribeAlarms"} | READ_MAPPINGS | SQS_READ | S3_READ
 # plan (and apply, which plans) read the stream to warn that a TRIM_HORIZON mapping would replay it
 PLAN = READ_LIVE | {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
+STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
 PEEK = {
     "dynamodb:DescribeTable",
     "dynamodb:DescribeStream",
@@ -194,6 +195,8 @@ EXPECTED = {
     "status": READ_LIVE | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
     "inspect-dlq": PEEK,
     "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
+    "tail": {"dynamodb:DescribeTable"} | READ_MAPPINGS | STREAM_READ_ACTIONS,
+    "replay": {"dynamodb:DescribeTable"} | READ_MAPPINGS | STREAM_READ_ACTIONS | {"lambda:InvokeFunction"},
 }
 
 
@@ -204,7 +207,7 @@ def test_operator_policy_names_exactly_the_needed_actions(example_json: dict[str
 
 def test_read_only_commands_cannot_change_anything(example_json: dict[str, Any]) -> None:
     mutating = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Set", "Invoke", "Subscribe")
-    for command in ("plan", "status", "inspect-dlq"):
+    for command in ("plan", "status", "inspect-dlq", "tail"):
         actions = all_actions(example_json["operator"][command])
         changing = {a for a in actions if a.split(":")[1].startswith(mutating)}
         assert changing == set(), command

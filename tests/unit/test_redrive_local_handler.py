@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from ddbtrigger.aws.invoke import invoke_local, load_handler
 from ddbtrigger.core.redrive import judge
 from ddbtrigger.errors import UsageError
+from ddbtrigger.runtime.local_lambda import invoke_local
+from ddbtrigger.usecases.redrive import load_local_handler as load_handler
 
 HANDLERS = """
 seen = []

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ddbtrigger.aws.invoke import invoke_local
 from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.core.redrive import FailureResult, Fetched, InvokeResponse, ShardKey, Status
 from ddbtrigger.errors import AccessDenied, AwsError, NotFound, UsageError
+from ddbtrigger.runtime.local_lambda import invoke_local
 from ddbtrigger.usecases.redrive import RedriveOptions, TriggerFailures, redrive
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
