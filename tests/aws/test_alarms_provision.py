@@ -12,7 +12,7 @@ from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.usecases.provision import PlanResult, execute, make_destroy_plan, make_plan
 from tests.aws.conftest_provision import CallCounter, spec_text, trigger
-from tests.aws.conftest_sandbox import clock, make_table, sandbox  # noqa: F401  (fixtures)
+from tests.aws.conftest_sandbox import make_table
 
 TOPIC = "oncall"
 
@@ -33,7 +33,7 @@ def alarms(sb: Any) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def two_triggers(sandbox: Any, tmp_path: Path) -> tuple[Any, ClientFactory, Path]:  # noqa: F811
+def two_triggers(sandbox: Any, tmp_path: Path) -> tuple[Any, ClientFactory, Path]:
     make_table(sandbox, "orders")
     make_table(sandbox, "orders-audit-log")
     for fn in ("orders-fn", "audit-fn"):
