@@ -108,3 +108,42 @@ def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetim
         if series:
             out[key] = max(series)[1] if key in latest else max(v for _, v in series)
     return out
+
+
+def read_series(
+    factory: ClientFactory, queries: Sequence[MetricQuery], *, start: datetime, end: datetime, period: int
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Every point of each series in [start, end), one per ``period`` (``status --metrics`` sparklines):
+    one GetMetricData call for all triggers (500 queries a call). Best-effort like ``read_metrics``: a
+    denied or failed call leaves the series empty (drawn as "no data"), never an error."""
+    found: dict[str, list[tuple[datetime, float]]] = {q.key: [] for q in queries}
+    for first in range(0, len(queries), MAX_QUERIES_PER_CALL):
+        chunk = list(queries[first : first + MAX_QUERIES_PER_CALL])
+        ids = {f"s{i}": q.key for i, q in enumerate(chunk)}
+        request: list[MetricDataQueryTypeDef] = [
+            {
+                "Id": qid,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": q.namespace,
+                        "MetricName": q.metric,
+                        "Dimensions": [{"Name": n, "Value": v} for n, v in q.dimensions],
+                    },
+                    "Period": period,
+                    "Stat": q.stat,
+                },
+                "ReturnData": True,
+            }
+            for qid, q in zip(ids, chunk, strict=True)
+        ]
+        try:
+            pages = factory.client("cloudwatch").get_paginator("get_metric_data")
+            for page in pages.paginate(MetricDataQueries=request, StartTime=start, EndTime=end):
+                for result in page.get("MetricDataResults", []):
+                    key = ids.get(str(result.get("Id")))
+                    if key is not None:
+                        values = map(float, result.get("Values", []))
+                        found[key].extend(zip(result.get("Timestamps", []), values, strict=False))
+        except Exception:  # metrics are a nicety: denied, throttled or absent all read as no data
+            continue
+    return found

@@ -80,7 +80,7 @@ def change_rows(change: Change) -> list[tuple[str, str, str]]:
     then its warnings."""
     symbol, style = ACTION_STYLE[change.action]
     head: tuple[str, str] = (change.resource, f"[{style}]{symbol} {change.action}[/]")
-    lines = []
+    lines = [f"[bold]{escape(change.name)}[/]"] if change.name else []  # which alarm
     for name, (old, new) in change.diff.items():
         new_text = f"[green]{escape(_value(new))}[/]"
         lines.append(

@@ -90,6 +90,31 @@ class LiveDestination:
 
 
 @dataclass(frozen=True)
+class LiveAlarm:
+    """One CloudWatch metric alarm of a trigger (DescribeAlarms), values as AWS read them back.
+
+    ``key`` is the spec key it implements (``iterator_age_seconds``...), from its name.
+    """
+
+    name: str
+    key: str | None
+    namespace: str
+    metric_name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    comparison: str
+    threshold: float
+    period: int
+    evaluation_periods: int
+    state: str = "INSUFFICIENT_DATA"
+    state_reason: str | None = None
+    datapoints_to_alarm: int | None = None
+    treat_missing_data: str | None = None
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LiveTrigger:
     """Everything live for one trigger of the spec.
 
@@ -104,6 +129,7 @@ class LiveTrigger:
     mapping: LiveMapping | None = None
     stale_mappings: tuple[LiveMapping, ...] = ()
     destination: LiveDestination | None = None
+    alarms: tuple[LiveAlarm, ...] = ()
 
     @property
     def all_mappings(self) -> tuple[LiveMapping, ...]:

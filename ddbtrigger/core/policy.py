@@ -381,6 +381,7 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants.append(update)
         if command in ("apply", "destroy") and dest is not None and managed:
             grants += _destination_grants(dest, "create" if command == "apply" else "delete")
+        grants += _alarm_grants(command, arns)
         if command == "status":
             grants.append(Grant("DescribeStreams", ("dynamodb:DescribeStream",), (arns.stream,)))
             grants.append(Grant("ReadDestinationMetrics", ("cloudwatch:GetMetricData",), ("*",)))
@@ -398,6 +399,28 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
         return grants
     raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
+
+
+_ALARM_WRITE = {
+    "apply": ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"),
+    "destroy": ("cloudwatch:DeleteAlarms",),
+}
+
+
+def _alarm_grants(command: str, arns: TriggerArns) -> list[Grant]:
+    """The trigger's alarms, by name (``ddbtrigger-<trigger>-<metric>``; PutMetricAlarm with Tags needs
+    TagResource). DescribeAlarms reads every trigger's alarms in one call by the prefix ``ddbtrigger-``,
+    so it is granted on that prefix."""
+    home = arns.function_home
+    grants = [
+        Grant(
+            "DescribeAlarms", ("cloudwatch:DescribeAlarms",), (home.arn("cloudwatch", "alarm:ddbtrigger-*"),)
+        )
+    ]
+    if command in _ALARM_WRITE:
+        mine = home.arn("cloudwatch", f"alarm:ddbtrigger-{arns.trigger}-*")
+        grants.append(Grant("ChangeAlarms", _ALARM_WRITE[command], (mine,)))
+    return grants
 
 
 def audit_policy(*, account_id: str | None = None, region: str | None = None) -> dict[str, Any]:

@@ -260,7 +260,7 @@ def _assemble(
     region: str, live: Sequence[LiveMapping], triggers: Sequence[TriggerSpec | None], reads: _RegionReads
 ) -> list[MappingAudit]:
     from ddbtrigger.core.impact import trigger_impact
-    from ddbtrigger.core.lint import lint
+    from ddbtrigger.core.lint import SPEC_ONLY, lint
     from ddbtrigger.core.spec import Spec
 
     valid = [t for t in triggers if t is not None]
@@ -273,7 +273,11 @@ def _assemble(
         if trigger is None or spec is None:
             found.append(AuditFinding("DDBT110", "info", "the live settings could not be read as a trigger"))
         else:
-            found.extend(AuditFinding(f.code, f.level, f.message) for f in lint(spec, [trigger]))
+            found.extend(
+                AuditFinding(f.code, f.level, f.message)
+                for f in lint(spec, [trigger])
+                if f.code not in SPEC_ONLY
+            )
             timeout = (reads.timeouts or {}).get(function_ref(mapping.function_arn)[0])
             impact = trigger_impact(trigger, function_timeout_seconds=timeout)
         audits.append(MappingAudit(observed, ordered_findings(found), impact))
