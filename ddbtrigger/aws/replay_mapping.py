@@ -95,7 +95,7 @@ class ReplayMappingGateway:
         if not isinstance(shards, dict):
             return None
         return {
-            shard: ShardPosition(p.get("read_through"), bool(p.get("at_end")))
+            shard: ShardPosition(p.get("read_through"), bool(p.get("at_end")), bool(p.get("finished")))
             for shard, p in shards.items()
             if isinstance(p, dict)
         }

@@ -40,6 +40,8 @@ class FilterBuildError(ValueError):
 
 def window_clause(since: float | None, until: float | None) -> dict[str, Any]:
     """The window as a pattern on ``dynamodb.ApproximateCreationDateTime`` (``{}`` if unbounded)."""
+    if since is not None and until is not None and until <= since:
+        raise FilterBuildError("the window is empty (--until is not after --since): nothing to replay")
     bounds: list[Any] = []
     if since is not None:
         bounds += [">=", since]

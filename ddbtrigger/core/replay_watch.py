@@ -5,7 +5,8 @@ Two kinds of evidence, best first:
 - **Per-shard positions** (the sandbox exposes them; AWS does not): for each shard, the creation time
   of the last record the mapping's poller has read (delivered or filtered out), and whether the poller
   has reached the shard's current end. Done when every shard is read past ``until`` (plus a slack: creation
-  times within a shard only approximately increase) or to its end with ``now`` past ``until``. Exact.
+  times within a shard only approximately increase), or to its end with ``now`` past ``until``, or is a
+  closed shard read to its end. Exact.
 - **AWS** (no positions): Lambda publishes ``IteratorAge`` (dimension ``EventSourceMappingUUID``) only
   for batches it hands to the function, so records filtered out, the window's neighbours, leave no
   trace. The rule: ``now`` is past ``until`` + slack, the mapping is ``Enabled``, its last processing
@@ -31,10 +32,12 @@ PROBLEM_PREFIX = "PROBLEM"
 
 @dataclass(frozen=True)
 class ShardPosition:
-    """One shard's poller: creation time of the last record read, and whether it is at the shard's end."""
+    """One shard's poller: creation time of the last record read, whether it is at the shard's current
+    end, and whether it has read a closed shard (a parent after a split) to its end."""
 
     read_through: float | None
     at_end: bool
+    finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class Watch:
         return Verdict(done, why, past, total)
 
     def _past(self, position: ShardPosition, now: float) -> bool:
+        if position.finished:
+            return True
         if position.read_through is not None and position.read_through >= self.until + self.slack:
             return True
         return position.at_end and now >= self.until + self.slack

@@ -132,7 +132,8 @@ class MappingEmulator:
     def positions(self, mapping_uuid: str) -> dict[str, dict[str, Any]]:
         """Where each of a mapping's pollers stands (the sandbox's answer to "has it read past T?",
         which AWS does not expose): per shard, the arrival time of the last record read (delivered or
-        filtered out; None before the first) and whether the poller is at the shard's current end."""
+        filtered out; None before the first), whether the poller is at the shard's current end, and whether
+        it has read a closed shard to its end (``finished``)."""
         found: dict[str, dict[str, Any]] = {}
         for (uuid_, shard_id), poller in list(self._looking.items()):
             if uuid_ == mapping_uuid:
@@ -191,7 +192,8 @@ class ShardPoller:
     def position_json(self) -> dict[str, Any]:
         shard, position = self.shard, self.position
         read = shard.arrivals[position - 1] if 0 < position <= len(shard.arrivals) else None
-        return {"read_through": read, "at_end": position >= len(shard.items)}
+        at_end = position >= len(shard.items)
+        return {"read_through": read, "at_end": at_end, "finished": at_end and not shard.is_open}
 
     # -- life cycle ---------------------------------------------------------------------------
     def alive(self) -> bool:

@@ -89,7 +89,7 @@ def _with_latency(app: Any, latency_ms: float) -> Any:
 
 SANDBOX_API = "/_ddbtrigger/"
 """The sandbox's own routes (what AWS does not expose, for tools that use the sandbox as a test bed):
-``GET /_ddbtrigger/mappings/<uuid>/shards`` -> ``{"shards": {shard_id: {"read_through", "at_end"}}}``."""
+``GET /_ddbtrigger/mappings/<uuid>/shards`` -> ``{"shards": {shard_id: {"read_through", "at_end", "finished"}}}``."""
 
 
 def _with_sandbox_api(app: Any, positions: Callable[[str], dict[str, Any]]) -> Any:
@@ -100,6 +100,7 @@ def _with_sandbox_api(app: Any, positions: Callable[[str], dict[str, Any]]) -> A
         if not path.startswith(SANDBOX_API):
             return app(environ, start_response)
         parts = path[len(SANDBOX_API) :].strip("/").split("/")
+        body: dict[str, Any]
         if len(parts) == 3 and parts[0] == "mappings" and parts[2] == "shards":
             status, body = "200 OK", {"shards": positions(parts[1])}
         else:
