@@ -365,6 +365,14 @@ _MAPPING_WRITE = (
 )
 
 
+_REPLAY_MAPPING_WRITE = (
+    "lambda:CreateEventSourceMapping",
+    "lambda:DeleteEventSourceMapping",
+    "lambda:TagResource",
+)
+"""``replay --engine lambda``: its temporary mapping, tagged at creation, of the spec's functions only."""
+
+
 def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
     """What the operator running ``command`` needs for this trigger: exactly the calls it makes."""
     table = Grant("DescribeTables", ("dynamodb:DescribeTable",), (arns.table,))
@@ -394,9 +402,16 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants += _destination_grants(dest, "consume") if dest else []
         return grants
     if command in ("tail", "replay"):  # the trigger's live mapping (its batch size), then the stream
-        grants = [table, *_mapping_grants(arns, write=()), Grant("ReadStreams", STREAM_READ, (arns.stream,))]
+        write = _REPLAY_MAPPING_WRITE if command == "replay" else ()
+        grants = [
+            table,
+            *_mapping_grants(arns, write=write),
+            Grant("ReadStreams", STREAM_READ, (arns.stream,)),
+        ]
         if command == "replay":
             grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
+            # --engine lambda watches its temporary mapping's IteratorAge
+            grants.append(Grant("ReadReplayMetrics", ("cloudwatch:GetMetricData",), ("*",)))
         return grants
     raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
 

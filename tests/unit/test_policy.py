@@ -196,8 +196,24 @@ EXPECTED = {
     "inspect-dlq": PEEK,
     "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
     "tail": {"dynamodb:DescribeTable"} | READ_MAPPINGS | STREAM_READ_ACTIONS,
-    "replay": {"dynamodb:DescribeTable"} | READ_MAPPINGS | STREAM_READ_ACTIONS | {"lambda:InvokeFunction"},
+    "replay": {"dynamodb:DescribeTable"}
+    | READ_MAPPINGS
+    | STREAM_READ_ACTIONS
+    | {"lambda:InvokeFunction", "cloudwatch:GetMetricData"}
+    # --engine lambda: the temporary mapping, tagged at creation
+    | {"lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping", "lambda:TagResource"},
 }
+
+
+def test_replay_mapping_writes_are_limited_to_the_specs_functions(example_json: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in example_json["operator"]["replay"]["Statement"]}
+    assert statements["CreateMappings"]["Action"] == ["lambda:CreateEventSourceMapping"]
+    assert set(statements["ChangeMappings"]["Action"]) == {
+        "lambda:DeleteEventSourceMapping",
+        "lambda:TagResource",
+    }
+    for sid in ("CreateMappings", "ChangeMappings"):
+        assert "lambda:FunctionArn" in statements[sid]["Condition"]["ArnLike"], sid
 
 
 @pytest.mark.parametrize("command", OPERATOR_COMMANDS)
