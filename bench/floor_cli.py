@@ -13,17 +13,6 @@ from typing import Annotated
 import typer
 
 
-class Engine(enum.StrEnum):
-    local = "local"
-    function = "lambda"
-
-
-class FailOn(enum.StrEnum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
 class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
@@ -37,7 +26,6 @@ class PolicyFor(enum.StrEnum):
     status = "status"
     inspect_dlq = "inspect-dlq"
     redrive = "redrive"
-    audit = "audit"
 
 
 app = typer.Typer(
@@ -66,16 +54,6 @@ def cmd_0(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -91,7 +69,7 @@ def cmd_0(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    'Parse and check the spec and run the lint rules (every environment, when it declares some).\nMakes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object, and a spec with environments adds\n"environments": one such document per environment.'
+    'Parse and check the spec and run the lint rules. Makes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object.'
 
 
 @app.command("schema")
@@ -109,16 +87,6 @@ def cmd_2(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -126,16 +94,14 @@ def cmd_2(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -146,7 +112,6 @@ def cmd_2(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -166,7 +131,7 @@ def cmd_2(
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
 ) -> None:
-    "Compare the spec with what is live and print the changes. Changes nothing.\n\nWith --env all, every environment is planned at once and reported under its name; with\n--detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned)."
+    "Compare the spec with what is live and print the changes. Changes nothing."
 
 
 @app.command("apply")
@@ -174,16 +139,6 @@ def cmd_3(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -191,16 +146,14 @@ def cmd_3(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -211,7 +164,6 @@ def cmd_3(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -244,16 +196,6 @@ def cmd_4(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -261,16 +203,14 @@ def cmd_4(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -281,7 +221,6 @@ def cmd_4(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -317,60 +256,21 @@ def cmd_5(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            "--mapping",
-            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
-            rich_help_panel="Without a spec",
-            metavar="UUID",
-        ),
-    ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
-            rich_help_panel="Without a spec",
-            metavar="TABLE",
-        ),
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option(
-            "--function",
-            help="With --table: only this function's mapping (name, name:alias or ARN).",
-            rich_help_panel="Without a spec",
-            metavar="FUNCTION",
-        ),
-    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -381,7 +281,6 @@ def cmd_5(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     shards: Annotated[
@@ -393,20 +292,11 @@ def cmd_5(
     metrics: Annotated[
         bool,
         typer.Option(
-            "--metrics",
-            help="Also read CloudWatch: IteratorAge (max, last 15 min), queue age, and the last hours of iterator age, invocations, errors and failures waiting as sparklines.",
+            "--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."
         ),
     ] = False,
-    hours: Annotated[
-        int,
-        typer.Option("--hours", help="With --metrics: how many hours the sparklines show.", min=1, max=336),
-    ] = 3,
     watch: Annotated[
         bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
-    ] = False,
-    wide: Annotated[
-        bool,
-        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
     ] = False,
     output: Annotated[
         OutputFormat,
@@ -418,7 +308,7 @@ def cmd_5(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Mapping and shard status of each trigger, with destination depth, drift and health hints.\n\nExits 3 (attention needed) when any trigger needs a person, so cron and runbooks can alert on it."
+    "Mapping and shard status of each trigger, with destination depth, drift and health hints."
 
 
 @app.command("inspect-dlq")
@@ -426,60 +316,21 @@ def cmd_6(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            "--mapping",
-            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
-            rich_help_panel="Without a spec",
-            metavar="UUID",
-        ),
-    ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
-            rich_help_panel="Without a spec",
-            metavar="TABLE",
-        ),
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option(
-            "--function",
-            help="With --table: only this function's mapping (name, name:alias or ARN).",
-            rich_help_panel="Without a spec",
-            metavar="FUNCTION",
-        ),
-    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -490,7 +341,6 @@ def cmd_6(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     limit: Annotated[
@@ -540,10 +390,6 @@ def cmd_6(
             case_sensitive=False,
         ),
     ] = OutputFormat.table,
-    wide: Annotated[
-        bool,
-        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
-    ] = False,
     now: Annotated[
         str | None,
         typer.Option(
@@ -551,7 +397,7 @@ def cmd_6(
         ),
     ] = None,
 ) -> None:
-    "Read and decode what the failure destinations hold, without consuming it.\n\nExits 3 (attention needed) when another reader holds failures invisible, so the listing is\nincomplete: they are counted as held, never hidden."
+    "Read and decode what the failure destinations hold, without consuming it."
 
 
 @app.command("redrive")
@@ -559,60 +405,21 @@ def cmd_7(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            "--mapping",
-            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
-            rich_help_panel="Without a spec",
-            metavar="UUID",
-        ),
-    ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
-            rich_help_panel="Without a spec",
-            metavar="TABLE",
-        ),
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option(
-            "--function",
-            help="With --table: only this function's mapping (name, name:alias or ARN).",
-            rich_help_panel="Without a spec",
-            metavar="FUNCTION",
-        ),
-    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -623,7 +430,6 @@ def cmd_7(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     dry_run: Annotated[
@@ -647,7 +453,7 @@ def cmd_7(
         str | None,
         typer.Option(
             "--to-function",
-            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
+            help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
             rich_help_panel="Redrive",
         ),
     ] = None,
@@ -728,365 +534,23 @@ def cmd_7(
     "Re-deliver the failed records to the function; remove each failure only after it succeeded."
 
 
-@app.command("tail")
-def cmd_8(
-    file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
-    ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
-    trigger: Annotated[
-        list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
-    ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            "--mapping",
-            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
-            rich_help_panel="Without a spec",
-            metavar="UUID",
-        ),
-    ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
-            rich_help_panel="Without a spec",
-            metavar="TABLE",
-        ),
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option(
-            "--function",
-            help="With --table: only this function's mapping (name, name:alias or ARN).",
-            rich_help_panel="Without a spec",
-            metavar="FUNCTION",
-        ),
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    region: Annotated[
-        str | None,
-        typer.Option(
-            "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="Send every AWS call here (e.g. a local sandbox).",
-            rich_help_panel="AWS connection",
-            envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
-            rich_help_panel="Records",
-            metavar="TIME",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            help="Up to (not including) this time; same forms as --since.",
-            rich_help_panel="Records",
-            metavar="TIME",
-        ),
-    ] = None,
-    follow: Annotated[
-        bool,
-        typer.Option(
-            "--follow",
-            "-F",
-            help="Keep reading: show records as they are written, new shards included (Ctrl-C to stop).",
-            rich_help_panel="Records",
-        ),
-    ] = False,
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            help="Only these event names (repeatable).",
-            rich_help_panel="Records",
-            metavar="INSERT|MODIFY|REMOVE",
-        ),
-    ] = None,
-    key: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--key",
-            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
-            rich_help_panel="Records",
-            metavar="NAME=VALUE",
-        ),
-    ] = None,
-    filter: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter",
-            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
-            rich_help_panel="Records",
-            metavar="PATTERN",
-        ),
-    ] = None,
-    show_images: Annotated[
-        bool,
-        typer.Option(
-            "--show-images", help="Also show each record's NewImage and OldImage.", rich_help_panel="Records"
-        ),
-    ] = False,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--output",
-            "-o",
-            help="table for people, json for scripts (one document on stdout).",
-            case_sensitive=False,
-        ),
-    ] = OutputFormat.table,
-) -> None:
-    "Show the records the trigger's stream holds, decoded, oldest first (every shard, parents first)."
-
-
-@app.command("replay")
-def cmd_9(
-    file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
-    ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
-    trigger: Annotated[
-        list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
-    ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            "--mapping",
-            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
-            rich_help_panel="Without a spec",
-            metavar="UUID",
-        ),
-    ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
-            rich_help_panel="Without a spec",
-            metavar="TABLE",
-        ),
-    ] = None,
-    function: Annotated[
-        str | None,
-        typer.Option(
-            "--function",
-            help="With --table: only this function's mapping (name, name:alias or ARN).",
-            rich_help_panel="Without a spec",
-            metavar="FUNCTION",
-        ),
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    region: Annotated[
-        str | None,
-        typer.Option(
-            "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="Send every AWS call here (e.g. a local sandbox).",
-            rich_help_panel="AWS connection",
-            envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
-            rich_help_panel="Records",
-            metavar="TIME",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            help="Up to (not including) this time; same forms as --since.",
-            rich_help_panel="Records",
-            metavar="TIME",
-        ),
-    ] = None,
-    event: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--event",
-            help="Only these event names (repeatable).",
-            rich_help_panel="Records",
-            metavar="INSERT|MODIFY|REMOVE",
-        ),
-    ] = None,
-    key: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--key",
-            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
-            rich_help_panel="Records",
-            metavar="NAME=VALUE",
-        ),
-    ] = None,
-    filter: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--filter",
-            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
-            rich_help_panel="Records",
-            metavar="PATTERN",
-        ),
-    ] = None,
-    to_function: Annotated[
-        str | None,
-        typer.Option(
-            "--to-function",
-            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
-            rich_help_panel="Replay",
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="List what would be delivered; invoke nothing.", rich_help_panel="Replay"
-        ),
-    ] = False,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            "--engine",
-            help="local: deliver from this machine with a checkpoint file; lambda: a temporary mapping does it at full shard parallelism and is removed once past --until.",
-            rich_help_panel="Replay",
-            case_sensitive=False,
-        ),
-    ] = Engine.local,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(
-            "--checkpoint",
-            help="Where a local replay keeps its progress (default: a file named after the trigger and the window, under .ddbtrigger/ in the working directory); a rerun resumes from it.",
-            rich_help_panel="Replay",
-            metavar="FILE",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency",
-            help="Shard lineages delivered at once (order within one is kept).",
-            rich_help_panel="Replay",
-            min=1,
-            max=64,
-        ),
-    ] = 4,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            "--timeout",
-            help="--engine lambda: seconds to wait for the mapping to pass --until.",
-            rich_help_panel="Replay",
-            min=1,
-        ),
-    ] = 900,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--output",
-            "-o",
-            help="table for people, json for scripts (one document on stdout).",
-            case_sensitive=False,
-        ),
-    ] = OutputFormat.table,
-) -> None:
-    "Deliver the records of a time window again (in Lambda's event shape, in order per shard, in the\nmapping's batches); the function must be idempotent."
-
-
 @app.command("export")
-def cmd_10(
+def cmd_8(
     table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
     function: Annotated[
         str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
     ] = None,
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
-    file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
-    ] = Path("ddbtrigger.yaml"),
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile",
-            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-            rich_help_panel="AWS connection",
+            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -1097,7 +561,6 @@ def cmd_10(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -1110,24 +573,14 @@ def cmd_10(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Write a spec for mappings that already exist, so `plan` on it shows no changes.\n\nWith --env NAME, read them where environment NAME of the spec (--file) points (its profile,\nregion, role), and write a spec whose environments: holds NAME; without a spec file, NAME is\nthe command line's profile and region."
+    "Write a spec for mappings that already exist, so `plan` on it shows no changes."
 
 
 @app.command("policy")
-def cmd_11(
+def cmd_9(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -1164,11 +617,11 @@ def cmd_11(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec:\nit is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id\nand region fill in --account-id and --region."
+    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names. Makes no AWS call."
 
 
 @app.command("sandbox")
-def cmd_12(
+def cmd_10(
     port: Annotated[
         int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0)
     ] = 4566,
@@ -1188,91 +641,15 @@ def cmd_12(
     latency_ms: Annotated[
         float, typer.Option("--latency-ms", help="Delay every request by this much (benchmarks).", min=0)
     ] = 0,
-    state_seconds: Annotated[
-        float,
-        typer.Option(
-            "--state-seconds",
-            help="How long a mapping stays in a transitional state (Creating, Enabling, Disabling, Updating, Deleting) before it settles, as on AWS (0 settles at once).",
-            min=0,
-        ),
-    ] = 2.0,
 ) -> None:
-    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1\nuntil Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect,\nmaximum record age, partial batch responses, the invocation record in the failure destination),\nand runs the Python handler registered for a function. The mapping API answers as AWS's does:\n202 and a transitional state (Creating, Updating, Deleting...) that settles after\n--state-seconds. Point any command at it with the printed environment."
+    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum\nrecord age, partial batch responses, the invocation record in the failure destination), and runs the\nPython handler registered for a function. Point any command at it with the printed environment."
 
 
 @app.command("demo")
-def cmd_13(
+def cmd_11(
     keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's temporary directory.")] = False,
 ) -> None:
     "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the\npill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the\nhandler, redrives, and shows the destination empty. Each step prints the command you would type."
-
-
-@app.command("audit")
-def cmd_14(
-    region: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--region",
-            help="A region to audit (repeatable; default: AWS_REGION or the profile's).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    all_regions: Annotated[
-        bool,
-        typer.Option(
-            "--all-regions",
-            help="Audit every region enabled for the account (EC2 DescribeRegions).",
-            rich_help_panel="AWS connection",
-        ),
-    ] = False,
-    profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--profile",
-            help="An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
-            rich_help_panel="AWS connection",
-        ),
-    ] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            "--endpoint-url",
-            help="Send every AWS call here (e.g. a local sandbox).",
-            rich_help_panel="AWS connection",
-            envvar="AWS_ENDPOINT_URL",
-            metavar="URL",
-        ),
-    ] = None,
-    file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
-    ] = Path("ddbtrigger.yaml"),
-    env: Annotated[
-        str | None,
-        typer.Option(
-            "--env",
-            "-e",
-            help="The spec's environment to work on (required when it declares environments).",
-            envvar="DDBTRIGGER_ENV",
-            metavar="NAME",
-        ),
-    ] = None,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on", help="Exit 3 when a finding is at or above this level.", case_sensitive=False
-        ),
-    ] = FailOn.error,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--output",
-            "-o",
-            help="table for people, json for scripts (one document on stdout).",
-            case_sensitive=False,
-        ),
-    ] = OutputFormat.table,
-) -> None:
-    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec; with --env NAME (or all), the spec's environments give the connections (profile,\nregion, role), reported per environment. Exit 3 when a finding is at or above --fail-on. A region\nthat cannot be read is reported, and the rest still completes (exit 1 only when nothing at all\ncould be read)."
 
 
 if __name__ == "__main__":
