@@ -13,6 +13,12 @@ from typing import Annotated
 import typer
 
 
+class FailOn(enum.StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
 class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
@@ -26,6 +32,7 @@ class PolicyFor(enum.StrEnum):
     status = "status"
     inspect_dlq = "inspect-dlq"
     redrive = "redrive"
+    audit = "audit"
 
 
 app = typer.Typer(
@@ -54,6 +61,16 @@ def cmd_0(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -69,7 +86,7 @@ def cmd_0(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    'Parse and check the spec and run the lint rules. Makes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object.'
+    'Parse and check the spec and run the lint rules (every environment, when it declares some).\nMakes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object, and a spec with environments adds\n"environments": one such document per environment.'
 
 
 @app.command("schema")
@@ -87,6 +104,16 @@ def cmd_2(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -94,14 +121,16 @@ def cmd_2(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -112,6 +141,7 @@ def cmd_2(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -131,7 +161,7 @@ def cmd_2(
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
 ) -> None:
-    "Compare the spec with what is live and print the changes. Changes nothing."
+    "Compare the spec with what is live and print the changes. Changes nothing.\n\nWith --env all, every environment is planned at once and reported under its name; with\n--detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned)."
 
 
 @app.command("apply")
@@ -139,6 +169,16 @@ def cmd_3(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -146,14 +186,16 @@ def cmd_3(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -164,6 +206,7 @@ def cmd_3(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -196,6 +239,16 @@ def cmd_4(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -203,14 +256,16 @@ def cmd_4(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -221,6 +276,7 @@ def cmd_4(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -256,6 +312,16 @@ def cmd_5(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -263,14 +329,16 @@ def cmd_5(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -281,6 +349,7 @@ def cmd_5(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     shards: Annotated[
@@ -298,6 +367,10 @@ def cmd_5(
     watch: Annotated[
         bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
     ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
+    ] = False,
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -308,7 +381,7 @@ def cmd_5(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Mapping and shard status of each trigger, with destination depth, drift and health hints."
+    "Mapping and shard status of each trigger, with destination depth, drift and health hints.\n\nExits 3 (attention needed) when any trigger needs a person, so cron and runbooks can alert on it."
 
 
 @app.command("inspect-dlq")
@@ -316,6 +389,16 @@ def cmd_6(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -323,14 +406,16 @@ def cmd_6(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -341,6 +426,7 @@ def cmd_6(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     limit: Annotated[
@@ -390,6 +476,10 @@ def cmd_6(
             case_sensitive=False,
         ),
     ] = OutputFormat.table,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
+    ] = False,
     now: Annotated[
         str | None,
         typer.Option(
@@ -397,7 +487,7 @@ def cmd_6(
         ),
     ] = None,
 ) -> None:
-    "Read and decode what the failure destinations hold, without consuming it."
+    "Read and decode what the failure destinations hold, without consuming it.\n\nExits 3 (attention needed) when another reader holds failures invisible, so the listing is\nincomplete: they are counted as held, never hidden."
 
 
 @app.command("redrive")
@@ -405,6 +495,16 @@ def cmd_7(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -412,14 +512,16 @@ def cmd_7(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -430,6 +532,7 @@ def cmd_7(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     dry_run: Annotated[
@@ -543,14 +646,16 @@ def cmd_8(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
         ),
     ] = None,
@@ -561,6 +666,7 @@ def cmd_8(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -581,6 +687,16 @@ def cmd_9(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
@@ -617,7 +733,7 @@ def cmd_9(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names. Makes no AWS call."
+    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec:\nit is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id\nand region fill in --account-id and --region."
 
 
 @app.command("sandbox")
@@ -641,8 +757,16 @@ def cmd_10(
     latency_ms: Annotated[
         float, typer.Option("--latency-ms", help="Delay every request by this much (benchmarks).", min=0)
     ] = 0,
+    state_seconds: Annotated[
+        float,
+        typer.Option(
+            "--state-seconds",
+            help="How long a mapping stays in a transitional state (Creating, Enabling, Disabling, Updating, Deleting) before it settles, as on AWS (0 settles at once).",
+            min=0,
+        ),
+    ] = 2.0,
 ) -> None:
-    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum\nrecord age, partial batch responses, the invocation record in the failure destination), and runs the\nPython handler registered for a function. Point any command at it with the printed environment."
+    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1\nuntil Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect,\nmaximum record age, partial batch responses, the invocation record in the failure destination),\nand runs the Python handler registered for a function. The mapping API answers as AWS's does:\n202 and a transitional state (Creating, Updating, Deleting...) that settles after\n--state-seconds. Point any command at it with the printed environment."
 
 
 @app.command("demo")
@@ -650,6 +774,61 @@ def cmd_11(
     keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's temporary directory.")] = False,
 ) -> None:
     "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the\npill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the\nhandler, redrives, and shows the destination empty. Each step prints the command you would type."
+
+
+@app.command("audit")
+def cmd_12(
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="A region to audit (repeatable; default: AWS_REGION or the profile's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    all_regions: Annotated[
+        bool,
+        typer.Option(
+            "--all-regions",
+            help="Audit every region enabled for the account (EC2 DescribeRegions).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = False,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            help="An AWS named profile, one per account (repeatable; default: the environment's).",
+            rich_help_panel="AWS connection",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", help="Exit 3 when a finding is at or above this level.", case_sensitive=False
+        ),
+    ] = FailOn.error,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is\nreported, and the rest still completes (exit 1 only when nothing at all could be read)."
 
 
 if __name__ == "__main__":
