@@ -11,6 +11,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+
+
+class Group(TyperGroup):
+    """typer labels a flag by its type (``<bool>``); ddbtrigger's help shows no metavar for flags (its
+    other metavars are declared below): the same for the options typer adds (``--help``, completion),
+    so the floor's help is ddbtrigger's, character for character, but for the program name."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        for param in [*self.params, option]:
+            if param is not None and param.metavar is None and getattr(param, "is_flag", False):
+                param.metavar = ""
+        return option
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            child = command.context_class(command, parent=ctx, info_name=cmd_name)
+            option = command.get_help_option(child)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+        return command
 
 
 class FailOn(enum.StrEnum):
@@ -37,6 +60,7 @@ class PolicyFor(enum.StrEnum):
 
 app = typer.Typer(
     name="ddbtrigger",
+    cls=Group,
     help="Provision and operate DynamoDB Stream -> Lambda triggers: plan, apply, status, inspect and redrive failures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -47,10 +71,13 @@ app = typer.Typer(
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, metavar="")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and botocore's log.", envvar="DDBTRIGGER_DEBUG")
+        bool,
+        typer.Option(
+            "--debug", help="Show tracebacks and botocore's log.", envvar="DDBTRIGGER_DEBUG", metavar=""
+        ),
     ] = False,
 ) -> None:
     "Provision and operate DynamoDB Stream -> Lambda triggers."
@@ -59,7 +86,7 @@ def root(
 @app.command("validate")
 def cmd_0(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -73,9 +100,11 @@ def cmd_0(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -83,17 +112,23 @@ def cmd_0(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    'Parse and check the spec and run the lint rules (every environment, when it declares some).\nMakes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object, and a spec with environments adds\n"environments": one such document per environment.'
+    'Parse and check the spec and run the lint rules (every environment, when it declares some). Makes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with --strict) refuses it. With --output json the document always has "valid", "errors" and "findings"; a refused spec also carries the usual "error" object, and a spec with environments adds "environments": one such document per environment.'
 
 
 @app.command("schema")
 def cmd_1(
     output: Annotated[
         OutputFormat,
-        typer.Option("--output", "-o", help="Always JSON; accepted for symmetry with the other commands."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Always JSON; accepted for symmetry with the other commands.",
+            metavar="[table|json]",
+        ),
     ] = OutputFormat.json,
 ) -> None:
     "Print the spec's JSON Schema (for editors' YAML language servers)."
@@ -102,7 +137,7 @@ def cmd_1(
 @app.command("plan")
 def cmd_2(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -116,7 +151,7 @@ def cmd_2(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -124,6 +159,7 @@ def cmd_2(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -132,6 +168,7 @@ def cmd_2(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -151,23 +188,28 @@ def cmd_2(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
-            "--detailed-exitcode", help="Exit 0 when there is nothing to change, 2 when changes are pending."
+            "--detailed-exitcode",
+            help="Exit 0 when there is nothing to change, 2 when changes are pending.",
+            metavar="",
         ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
 ) -> None:
-    "Compare the spec with what is live and print the changes. Changes nothing.\n\nWith --env all, every environment is planned at once and reported under its name; with\n--detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned)."
+    "Compare the spec with what is live and print the changes. Changes nothing.\n\nWith --env all, every environment is planned at once and reported under its name; with --detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned)."
 
 
 @app.command("apply")
 def cmd_3(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -181,7 +223,7 @@ def cmd_3(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -189,6 +231,7 @@ def cmd_3(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -197,6 +240,7 @@ def cmd_3(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -216,20 +260,32 @@ def cmd_3(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for resources to settle before giving up.",
+            min=1,
+            metavar="FLOAT",
+        ),
     ] = 600.0,
     allow_replace: Annotated[
         bool,
         typer.Option(
-            "--allow-replace", help="Allow replacing a mapping (the new one loses the old read position)."
+            "--allow-replace",
+            help="Allow replacing a mapping (the new one loses the old read position).",
+            metavar="",
         ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
 ) -> None:
     "Make live AWS match the spec, in a safe order, waiting for each resource to settle."
 
@@ -237,7 +293,7 @@ def cmd_3(
 @app.command("destroy")
 def cmd_4(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -251,7 +307,7 @@ def cmd_4(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -259,6 +315,7 @@ def cmd_4(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -267,6 +324,7 @@ def cmd_4(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -286,18 +344,29 @@ def cmd_4(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for resources to settle before giving up.",
+            min=1,
+            metavar="FLOAT",
+        ),
     ] = 600.0,
     force: Annotated[
-        bool, typer.Option("--force", help="Delete managed destinations even when they still hold failures.")
+        bool,
+        typer.Option(
+            "--force", help="Delete managed destinations even when they still hold failures.", metavar=""
+        ),
     ] = False,
     disable_stream: Annotated[
-        bool, typer.Option("--disable-stream", help="Also disable the tables' streams.")
+        bool, typer.Option("--disable-stream", help="Also disable the tables' streams.", metavar="")
     ] = False,
 ) -> None:
     "Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."
@@ -310,7 +379,7 @@ def cmd_5(
         typer.Argument(help="Refresh interval for --watch.", min=0.5, show_default=False, metavar="SECONDS"),
     ] = None,
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -324,7 +393,7 @@ def cmd_5(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -332,6 +401,7 @@ def cmd_5(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -340,6 +410,7 @@ def cmd_5(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -355,21 +426,30 @@ def cmd_5(
     shards: Annotated[
         bool | None,
         typer.Option(
-            "--shards/--no-shards", help="Show each trigger's shards (default: on for a single trigger)."
+            "--shards/--no-shards",
+            help="Show each trigger's shards (default: on for a single trigger).",
+            metavar="",
         ),
     ] = None,
     metrics: Annotated[
         bool,
         typer.Option(
-            "--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."
+            "--metrics",
+            help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch.",
+            metavar="",
         ),
     ] = False,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
+        bool,
+        typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.", metavar=""),
     ] = False,
     wide: Annotated[
         bool,
-        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
+        typer.Option(
+            "--wide",
+            help="Draw tables at full width: nothing is shortened or wrapped, ids whole.",
+            metavar="",
+        ),
     ] = False,
     output: Annotated[
         OutputFormat,
@@ -378,6 +458,7 @@ def cmd_5(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
@@ -387,7 +468,7 @@ def cmd_5(
 @app.command("inspect-dlq")
 def cmd_6(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -401,7 +482,7 @@ def cmd_6(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -409,6 +490,7 @@ def cmd_6(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -417,6 +499,7 @@ def cmd_6(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -436,6 +519,7 @@ def cmd_6(
             "-n",
             help="Read at most N messages/objects (SQS holds at most 120,000 in flight).",
             min=1,
+            metavar="INTEGER",
         ),
     ] = None,
     follow: Annotated[
@@ -443,22 +527,27 @@ def cmd_6(
         typer.Option(
             "--follow",
             help="Keep scanning and append new failures as they arrive, until Ctrl-C (with --output json: one JSON object per line).",
+            metavar="",
         ),
     ] = False,
     interval: Annotated[
-        float, typer.Option("--interval", help="Seconds between scans with --follow.", min=0.5)
+        float,
+        typer.Option("--interval", help="Seconds between scans with --follow.", min=0.5, metavar="FLOAT"),
     ] = 5.0,
     hydrate: Annotated[
         bool,
         typer.Option(
             "--hydrate",
             help="Fetch each failure's records from the stream (or the S3 object): event names, keys.",
+            metavar="",
         ),
     ] = False,
     show_images: Annotated[
         bool,
         typer.Option(
-            "--show-images", help="With --hydrate, also show old/new item images (may hold personal data)."
+            "--show-images",
+            help="With --hydrate, also show old/new item images (may hold personal data).",
+            metavar="",
         ),
     ] = False,
     export: Annotated[
@@ -474,26 +563,34 @@ def cmd_6(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
     wide: Annotated[
         bool,
-        typer.Option("--wide", help="Draw tables at full width: nothing is shortened or wrapped, ids whole."),
+        typer.Option(
+            "--wide",
+            help="Draw tables at full width: nothing is shortened or wrapped, ids whole.",
+            metavar="",
+        ),
     ] = False,
     now: Annotated[
         str | None,
         typer.Option(
-            "--now", help="Pretend it is this ISO-8601 time (tests, reproducible output).", hidden=True
+            "--now",
+            help="Pretend it is this ISO-8601 time (tests, reproducible output).",
+            hidden=True,
+            metavar="TEXT",
         ),
     ] = None,
 ) -> None:
-    "Read and decode what the failure destinations hold, without consuming it.\n\nExits 3 (attention needed) when another reader holds failures invisible, so the listing is\nincomplete: they are counted as held, never hidden."
+    "Read and decode what the failure destinations hold, without consuming it.\n\nExits 3 (attention needed) when another reader holds failures invisible, so the listing is incomplete: they are counted as held, never hidden."
 
 
 @app.command("redrive")
 def cmd_7(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -507,7 +604,7 @@ def cmd_7(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
@@ -515,6 +612,7 @@ def cmd_7(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -523,6 +621,7 @@ def cmd_7(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -541,6 +640,7 @@ def cmd_7(
             "--dry-run",
             help="Fetch and show the records; invoke nothing, delete nothing.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     max_failures: Annotated[
@@ -550,6 +650,7 @@ def cmd_7(
             help="Work on at most N failures (the first ones, in order).",
             rich_help_panel="Redrive",
             min=1,
+            metavar="INTEGER",
         ),
     ] = None,
     to_function: Annotated[
@@ -558,6 +659,7 @@ def cmd_7(
             "--to-function",
             help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
             rich_help_panel="Redrive",
+            metavar="TEXT",
         ),
     ] = None,
     concurrency: Annotated[
@@ -568,6 +670,7 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=1,
             max=64,
+            metavar="INTEGER",
         ),
     ] = 1,
     keep_going: Annotated[
@@ -576,6 +679,7 @@ def cmd_7(
             "--keep-going",
             help="Also try a shard's later failures when an earlier one still fails.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     drop_expired: Annotated[
@@ -584,6 +688,7 @@ def cmd_7(
             "--drop-expired",
             help="Delete failures whose records the stream has trimmed (after delivering whatever is left of them).",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     handler: Annotated[
@@ -601,6 +706,7 @@ def cmd_7(
             "--delete-on-success",
             help="With --handler: delete the failures the local handler accepted.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     reads_per_second: Annotated[
@@ -611,6 +717,7 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=0.1,
             max=100,
+            metavar="FLOAT",
         ),
     ] = 4.0,
     hold_seconds: Annotated[
@@ -621,9 +728,12 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=5,
             max=43200,
+            metavar="INTEGER",
         ),
     ] = 60,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -631,6 +741,7 @@ def cmd_7(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
@@ -639,9 +750,14 @@ def cmd_7(
 
 @app.command("export")
 def cmd_8(
-    table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
+    table: Annotated[
+        str, typer.Option("--table", help="The table whose stream mappings to export.", metavar="TEXT")
+    ],
     function: Annotated[
-        str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
+        str | None,
+        typer.Option(
+            "--function", help="Only this function's mapping (name, name:alias or ARN).", metavar="TEXT"
+        ),
     ] = None,
     profile: Annotated[
         str | None,
@@ -649,6 +765,7 @@ def cmd_8(
             "--profile",
             help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -657,6 +774,7 @@ def cmd_8(
             "--region",
             help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -676,6 +794,7 @@ def cmd_8(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
@@ -685,7 +804,7 @@ def cmd_8(
 @app.command("policy")
 def cmd_9(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
     env: Annotated[
         str | None,
@@ -699,13 +818,14 @@ def cmd_9(
     ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     account_id: Annotated[
         str | None,
         typer.Option(
             "--account-id",
             help="The AWS account id to put in the ARNs (default: the placeholder ${AWS::AccountId}, ready for a CloudFormation !Sub).",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -713,6 +833,7 @@ def cmd_9(
         typer.Option(
             "--region",
             help="The region to put in the ARNs (default: the spec's region, else the placeholder ${AWS::Region}).",
+            metavar="TEXT",
         ),
     ] = None,
     only: Annotated[
@@ -721,6 +842,7 @@ def cmd_9(
             "--for",
             help="Print only this policy: function-role, or an operator command. With --output json it is a bare IAM policy document (one per function for function-role).",
             case_sensitive=False,
+            metavar="[function-role|plan|apply|destroy|status|inspect-dlq|redrive|audit]",
         ),
     ] = None,
     output: Annotated[
@@ -730,32 +852,43 @@ def cmd_9(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec:\nit is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id\nand region fill in --account-id and --region."
+    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec: it is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id and region fill in --account-id and --region."
 
 
 @app.command("sandbox")
 def cmd_10(
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0)
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0, metavar="INTEGER")
     ] = 4566,
     handler: Annotated[
         list[str] | None,
         typer.Option(
             "--handler",
             help="FUNCTION=module:callable or FUNCTION=path.py:callable: the local Python code Invoke runs (repeatable). A missing function is created.",
+            metavar="TEXT",
         ),
     ] = None,
     retention_seconds: Annotated[
-        float, typer.Option("--retention-seconds", help="Stream records older than this are trimmed.", min=1)
+        float,
+        typer.Option(
+            "--retention-seconds", help="Stream records older than this are trimmed.", min=1, metavar="FLOAT"
+        ),
     ] = 86400,
     poll_interval: Annotated[
-        float, typer.Option("--poll-interval", help="Seconds between the mapping pollers' reads.", min=0.01)
+        float,
+        typer.Option(
+            "--poll-interval", help="Seconds between the mapping pollers' reads.", min=0.01, metavar="FLOAT"
+        ),
     ] = 0.25,
     latency_ms: Annotated[
-        float, typer.Option("--latency-ms", help="Delay every request by this much (benchmarks).", min=0)
+        float,
+        typer.Option(
+            "--latency-ms", help="Delay every request by this much (benchmarks).", min=0, metavar="FLOAT"
+        ),
     ] = 0,
     state_seconds: Annotated[
         float,
@@ -763,17 +896,20 @@ def cmd_10(
             "--state-seconds",
             help="How long a mapping stays in a transitional state (Creating, Enabling, Disabling, Updating, Deleting) before it settles, as on AWS (0 settles at once).",
             min=0,
+            metavar="FLOAT",
         ),
     ] = 2.0,
 ) -> None:
-    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1\nuntil Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect,\nmaximum record age, partial batch responses, the invocation record in the failure destination),\nand runs the Python handler registered for a function. The mapping API answers as AWS's does:\n202 and a transitional state (Creating, Updating, Deleting...) that settles after\n--state-seconds. Point any command at it with the printed environment."
+    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum record age, partial batch responses, the invocation record in the failure destination), and runs the Python handler registered for a function. The mapping API answers as AWS's does: 202 and a transitional state (Creating, Updating, Deleting...) that settles after --state-seconds. Point any command at it with the printed environment."
 
 
 @app.command("demo")
 def cmd_11(
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's temporary directory.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the demo's temporary directory.", metavar="")
+    ] = False,
 ) -> None:
-    "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the\npill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the\nhandler, redrives, and shows the destination empty. Each step prints the command you would type."
+    "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the pill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the handler, redrives, and shows the destination empty. Each step prints the command you would type."
 
 
 @app.command("audit")
@@ -784,6 +920,7 @@ def cmd_12(
             "--region",
             help="A region to audit (repeatable; default: AWS_REGION or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     all_regions: Annotated[
@@ -792,6 +929,7 @@ def cmd_12(
             "--all-regions",
             help="Audit every region enabled for the account (EC2 DescribeRegions).",
             rich_help_panel="AWS connection",
+            metavar="",
         ),
     ] = False,
     profile: Annotated[
@@ -800,6 +938,7 @@ def cmd_12(
             "--profile",
             help="An AWS named profile, one per account (repeatable; default: the environment's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -815,7 +954,10 @@ def cmd_12(
     fail_on: Annotated[
         FailOn,
         typer.Option(
-            "--fail-on", help="Exit 3 when a finding is at or above this level.", case_sensitive=False
+            "--fail-on",
+            help="Exit 3 when a finding is at or above this level.",
+            case_sensitive=False,
+            metavar="[error|warning|info]",
         ),
     ] = FailOn.error,
     output: Annotated[
@@ -825,10 +967,11 @@ def cmd_12(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is\nreported, and the rest still completes (exit 1 only when nothing at all could be read)."
+    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is reported, and the rest still completes (exit 1 only when nothing at all could be read)."
 
 
 if __name__ == "__main__":
