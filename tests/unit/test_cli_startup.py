@@ -186,3 +186,10 @@ def test_the_lazy_app_runs_a_command() -> None:
     result = CliRunner().invoke(build_app(lazy=True), ["schema"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["title"]
+
+
+def test_a_command_printing_json_never_loads_rich() -> None:
+    """``Output``'s consoles are made on first use: JSON alone goes to stdout without rich."""
+    modules = loaded(ENTRY_POINT, "schema")
+    assert not [m for m in modules if m.split(".")[0] == "rich"]
+    assert "ddbtrigger.cli.validate" in modules
