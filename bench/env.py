@@ -40,6 +40,7 @@ class LocalAws:
         self.latency_ms = latency_ms
         self._factory: Any = None
         self._lock = threading.Lock()
+        self.sandbox: Any = None  # the Sandbox itself, when kind is "sandbox" (split_shard, handlers)
 
     def factory(self) -> Any:
         with self._lock:  # fixtures call this from many threads at once
@@ -89,7 +90,9 @@ def local_aws(
         with Sandbox(
             port=0, handlers=dict(handlers or {}), latency_ms=latency_ms, state_seconds=0
         ) as sandbox:
-            yield LocalAws(sandbox.endpoint_url, "sandbox", latency_ms)
+            env = LocalAws(sandbox.endpoint_url, "sandbox", latency_ms)
+            env.sandbox = sandbox
+            yield env
         return
     if handlers:
         raise ValueError("handlers need the sandbox; plain moto echoes every invoke as a success")

@@ -18,7 +18,7 @@ from typing import Any
 from bench.context import Ctx
 from bench.harness import REPO, BenchError, Row, Unavailable, render_calls, render_markdown
 
-BENCHES = ("startup", "plan", "status", "inspect-dlq", "redrive", "audit")  # plan includes apply
+BENCHES = ("startup", "plan", "status", "inspect-dlq", "redrive", "replay", "audit")  # plan includes apply
 
 
 def _runner(name: str) -> Callable[[Ctx], list[Row]]:

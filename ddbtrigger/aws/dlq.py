@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.aws.s3_leases import S3Leases, is_lease
-from ddbtrigger.core.failures import MAX_S3_OBJECT_BYTES, Failure, Malformed, Source, parse_failure
+from ddbtrigger.core.destinations import MAX_S3_OBJECT_BYTES
+from ddbtrigger.core.failures import Failure, Malformed, Source, parse_failure
 from ddbtrigger.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
-    from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.locate import DestinationRef
+    pass
 
 SQS_IN_FLIGHT_CAP = 120_000
 """SQS refuses to hold more than this many messages of a standard queue in flight."""
@@ -311,35 +311,6 @@ class S3Scan:
 
 
 Scan = SqsScan | S3Scan
-
-
-def open_scan(
-    factory: ClientFactory,
-    ref: DestinationRef,
-    *,
-    limit: int | None = None,
-    hold_seconds: int = DEFAULT_HOLD_SECONDS,
-    wait_seconds: int = 2,
-    skip: frozenset[str] = frozenset(),
-) -> Scan:
-    """The scan for a located destination. Use it as a context manager, so held messages are released.
-    ``skip`` names failures held elsewhere that a scan can see but must not list (S3 under a lease)."""
-    if ref.type == "s3":
-        return S3Scan(factory.client("s3"), ref.bucket or ref.name, ref.prefix, limit=limit, skip=skip)
-    url = ref.read_queue_url
-    if url is None:
-        raise UsageError(
-            f"the sns destination {ref.name} has no inspect queue to read failures from: set "
-            f"on_failure.inspect_queue (an SQS queue subscribed to the topic) and apply"
-        )
-    return SqsScan(
-        factory.client("sqs"),
-        url,
-        source="sns" if ref.type == "sns" else "sqs",
-        limit=limit,
-        hold_seconds=hold_seconds,
-        wait_seconds=wait_seconds,
-    )
 
 
 class Heartbeat:

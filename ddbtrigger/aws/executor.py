@@ -22,10 +22,12 @@ from ddbtrigger.aws.step_gateway import AwsStepGateway
 from ddbtrigger.aws.waiters import Clock, Deadline, Sleep
 from ddbtrigger.core.plan import (
     CreateMapping,
+    DeleteAlarms,
     DeleteMapping,
     DestinationStep,
     MappingId,
     Output,
+    PutAlarm,
     TagMapping,
     UntagMapping,
     UpdateMapping,
@@ -79,9 +81,14 @@ class StepGateway(Protocol):
         """Create/update/tag/delete a failure destination: the one seam to the destination adapters."""
         ...
 
+    def put_alarm(self, step: PutAlarm, *, deadline: Deadline, say: Say) -> None: ...
+
+    def delete_alarms(self, names: tuple[str, ...], *, deadline: Deadline, say: Say) -> None: ...
+
 
 def describe(change: Change) -> str:
-    return f"{change.trigger}: {change.action} {change.resource}"
+    which = f" {change.name}" if change.name else ""
+    return f"{change.trigger}: {change.action} {change.resource}{which}"
 
 
 @dataclass
@@ -149,6 +156,10 @@ class Executor:
                 gw.untag_mapping(arn or gw.mapping_arn(uuid_of(ref)), keys, deadline=deadline)
             case DestinationStep():
                 gw.destination(step, say=say)
+            case PutAlarm():
+                gw.put_alarm(step, deadline=deadline, say=say)
+            case DeleteAlarms(names=names):
+                gw.delete_alarms(names, deadline=deadline, say=say)
             case _:
                 assert_never(step)
 

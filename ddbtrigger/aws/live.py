@@ -4,7 +4,8 @@ Mappings are found by (table, function), never by remembered ids: one paginated
 ListEventSourceMappings(FunctionName=F) returns every mapping of the function, and those whose
 EventSourceArn is a stream of the table are this trigger's, the one on LatestStreamArn being current and
 the others stale (left by a stream disable/re-enable). For a no-op plan that is DescribeTable +
-ListEventSourceMappings + ListTags (mapping) + the destination's reads; GetFunction is only called when
+ListEventSourceMappings + ListTags (mapping) + the destination's reads per trigger, and one
+DescribeAlarms for all triggers (``aws.alarms``); GetFunction is only called when
 no mapping proves the function exists. Triggers are read concurrently (clients are thread-safe).
 """
 
@@ -13,12 +14,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ddbtrigger.aws.alarms import read_alarms
 from ddbtrigger.aws.destinations import read_destination
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.desired import ArnContext, tags_managed
-from ddbtrigger.core.live import LiveMapping, LiveTable, LiveTrigger, same_function, stream_table_arn
+from ddbtrigger.core.live import (
+    LiveAlarm,
+    LiveMapping,
+    LiveTable,
+    LiveTrigger,
+    same_function,
+    stream_table_arn,
+)
 from ddbtrigger.errors import NotFound
 
 if TYPE_CHECKING:
@@ -31,15 +41,27 @@ if TYPE_CHECKING:
 MAX_WORKERS = 8
 
 
-def read_live(factory: ClientFactory, triggers: Sequence[TriggerSpec]) -> list[LiveTrigger]:
-    """Live state of each trigger, in the order given. Raises our errors (AccessDenied, Throttled, ...)."""
+def read_live(
+    factory: ClientFactory,
+    triggers: Sequence[TriggerSpec],
+    *,
+    alarms: Mapping[str, tuple[LiveAlarm, ...]] | None = None,
+) -> list[LiveTrigger]:
+    """Live state of each trigger, in the order given. Raises our errors (AccessDenied, Throttled, ...).
+
+    ``alarms``: the triggers' alarms when the caller already read them (``status`` reads all its
+    triggers' alarms once, then each trigger in its own worker)."""
     if not triggers:
         return []
     if len(triggers) == 1:
-        return [read_trigger(factory, triggers[0])]
-    factory.client("dynamodb"), factory.client("lambda")  # build shared clients before the threads
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(triggers))) as pool:
-        return list(pool.map(lambda t: read_trigger(factory, t), triggers))
+        found = [read_trigger(factory, triggers[0])]
+    else:
+        factory.client("dynamodb"), factory.client("lambda")  # build shared clients before the threads
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(triggers))) as pool:
+            found = list(pool.map(lambda t: read_trigger(factory, t), triggers))
+    if alarms is None:
+        alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
+    return [replace(lt, alarms=alarms.get(lt.trigger, ())) for lt in found]
 
 
 def read_trigger(factory: ClientFactory, trigger: TriggerSpec) -> LiveTrigger:
@@ -133,8 +155,6 @@ def with_tags(factory: ClientFactory, mapping: LiveMapping) -> LiveMapping:
     """The mapping with its tags (ListTags on the mapping ARN; not in the list response on AWS)."""
     if not mapping.arn:
         return mapping
-    from dataclasses import replace
-
     with translate_errors(f"list the tags of mapping {mapping.uuid}"):
         tags = factory.client("lambda").list_tags(Resource=mapping.arn).get("Tags", {}) or {}
     return replace(mapping, tags=dict(tags))
@@ -175,3 +195,11 @@ def _pattern(text: str) -> dict[str, Any]:
     except ValueError:
         return {"__unparsed__": text}
     return value if isinstance(value, dict) else {"__unparsed__": text}
+
+
+def read_mapping(factory: ClientFactory, uuid: str) -> LiveMapping:
+    """GetEventSourceMapping, with its tags: one mapping by UUID (``--mapping``). A UUID that does not
+    exist raises ``NotFound`` with AWS's own message."""
+    with translate_errors(f"get event source mapping {uuid}"):
+        raw = factory.client("lambda").get_event_source_mapping(UUID=uuid)
+    return with_tags(factory, mapping_from_aws(raw))

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.core.plan import CreateMapping, DestinationStep, UpdateMapping, UpdateStream
+    from ddbtrigger.core.plan import (
+        CreateMapping,
+        DestinationStep,
+        PutAlarm,
+        UpdateMapping,
+        UpdateStream,
+    )
 
 T = TypeVar("T")
 Say = Callable[[str], None]
@@ -215,6 +221,27 @@ class AwsStepGateway:
             lambda: self._lambda().untag_resource(Resource=arn, TagKeys=list(keys)),
             deadline,
         )
+
+    # --- alarms -------------------------------------------------------------------------------------
+
+    def put_alarm(self, step: PutAlarm, *, deadline: Deadline, say: Say) -> None:
+        say(f"put alarm {step.name}")
+        params: dict[str, Any] = dict(step.params)
+        cloudwatch = self.factory.client("cloudwatch")
+        self._retry(f"put alarm {step.name}", lambda: cloudwatch.put_metric_alarm(**params), deadline)
+
+    def delete_alarms(self, names: tuple[str, ...], *, deadline: Deadline, say: Say) -> None:
+        """DeleteAlarms (up to 100 names a call; a name already gone is no error for CloudWatch)."""
+        say("delete alarm " + ", ".join(names))
+        cloudwatch = self.factory.client("cloudwatch")
+        for start in range(0, len(names), 100):
+            chunk = list(names[start : start + 100])
+
+            def delete(chunk: list[str] = chunk) -> object:
+                return cloudwatch.delete_alarms(AlarmNames=chunk)
+
+            with contextlib.suppress(NotFound):  # already gone: what we wanted
+                self._retry("delete alarms", delete, deadline)
 
     # --- failure destination: the one seam to the destination adapters ------------------------------
 

@@ -117,6 +117,32 @@ class ShardReader:
         self._covered_from = max(self._covered_from or start, start)
         return self._judge(records, start, batch_size, complete)
 
+    def open(self, position: str = "TRIM_HORIZON") -> None:
+        """Read the shard forward from ``position`` (``TRIM_HORIZON`` or ``LATEST``) with ``read_page``
+        (``tail`` and ``replay``: the whole shard, not a failure's range)."""
+        self._reset()
+        try:
+            self._iterator = self._shard_iterator(position)
+        except _Gone:
+            self._shard_end = True
+        if self._iterator is None:
+            self._shard_end = True
+
+    def read_page(self) -> tuple[list[dict[str, Any]], bool]:
+        """The next GetRecords page read forward (paced, boto3's shape), and whether the shard has
+        ended (closed and read to its end, or gone). Opens at ``TRIM_HORIZON`` on first use."""
+        if self._iterator is None and not self._shard_end:
+            self.open()
+        if self._shard_end:
+            return [], True
+        try:
+            self._next_page()
+        except _Gone:  # trimmed under us: what is left starts at the trim horizon; a gone shard ends
+            self.open()
+            return [], self._shard_end
+        records, self._buffer = self._buffer, []
+        return records, self._shard_end
+
     def _judge(
         self, records: list[dict[str, Any]], start: int, batch_size: int | None, complete: bool
     ) -> RangeResult:
@@ -199,6 +225,8 @@ class ShardReader:
         """After 15 minutes an iterator expires: continue right after the last record read."""
         if self._read_to is not None:
             return self._shard_iterator("AFTER_SEQUENCE_NUMBER", str(self._read_to))
+        if self._covered_from is None:  # reading forward from the start (``open``): nothing read yet
+            return self._shard_iterator("TRIM_HORIZON")
         return self._shard_iterator("AT_SEQUENCE_NUMBER", str(self._covered_from))
 
     def _shard_iterator(self, kind: str, sequence: str | None = None) -> str | None:

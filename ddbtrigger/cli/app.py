@@ -42,6 +42,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "redrive",
         "Re-deliver the failed records to the function; remove each failure only after it succeeded.",
     ),
+    "tail": (
+        "tail",
+        "Show the records the trigger's stream holds, decoded, oldest first (every shard, parents first).",
+    ),
+    "replay": (
+        "replay",
+        "Deliver the records of a time window again (in Lambda's event shape, in order per shard, in the "
+        "mapping's batches); the function must be idempotent.",
+    ),
     "export": ("export", "Write a spec for mappings that already exist, so `plan` on it shows no changes."),
     "policy": (
         "policy",

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import AWS_PANEL, EndpointOpt
+from ddbtrigger.cli.options import AWS_PANEL, DEFAULT_SPEC, EndpointOpt, EnvOpt, FileOpt
 from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from ddbtrigger.core.audit import AuditReport, MappingAudit
@@ -48,7 +50,7 @@ ProfilesOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--profile",
-        help="An AWS named profile, one per account (repeatable; default: the environment's).",
+        help="An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
         rich_help_panel=AWS_PANEL,
     ),
 ]
@@ -69,40 +71,87 @@ def audit(
     all_regions: AllRegionsOpt = False,
     profile: ProfilesOpt = None,
     endpoint_url: EndpointOpt = None,
+    file: FileOpt = DEFAULT_SPEC,
+    env: EnvOpt = None,
     fail_on: FailOnOpt = FailOn.error,
     out: Output,
 ) -> None:
     """Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.
 
-    Needs no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is
-    reported, and the rest still completes (exit 1 only when nothing at all could be read).
+    Needs no spec; with --env NAME (or all), the spec's environments give the connections (profile,
+    region, role), reported per environment. Exit 3 when a finding is at or above --fail-on. A region
+    that cannot be read is reported, and the rest still completes (exit 1 only when nothing at all
+    could be read).
     """
     from ddbtrigger.core.audit import at_or_above
-    from ddbtrigger.errors import AwsError
-    from ddbtrigger.usecases.audit import run_audit
+    from ddbtrigger.errors import UsageError
+    from ddbtrigger.usecases.audit import require_some, run_audit, unreadable_line
     from ddbtrigger.usecases.spec_file import connect
 
-    report = run_audit(
-        lambda p, r: connect(p, r, endpoint_url),
-        profiles=[*profile] if profile else [None],
-        regions=list(region or []),
-        all_regions=all_regions,
-    )
-    if not report.regions and report.unreadable:
-        raise AwsError(
-            "nothing could be audited: no region could be read",
-            details=[_unreadable_line(u.profile, u.region, u.reason) for u in report.unreadable],
+    if env is not None:
+        if profile:
+            raise UsageError("--env takes each environment's profile: give either --env or --profile")
+        audit_environments(out, file, env, region or [], all_regions, endpoint_url, fail_on)
+        return
+    report = require_some(
+        run_audit(
+            lambda p, r: connect(p, r, endpoint_url),
+            profiles=[*profile] if profile else [None],
+            regions=list(region or []),
+            all_regions=all_regions,
         )
+    )
     for u in report.unreadable:
-        out.warn(_unreadable_line(u.profile, u.region, u.reason))
+        out.warn(unreadable_line(u))
     out.result(report.as_json(), lambda console: draw(console, report))
     if at_or_above(report.mappings, fail_on.value):
         raise typer.Exit(EXIT_ATTENTION)
 
 
-def _unreadable_line(profile: str | None, region: str, reason: str) -> str:
-    where = f"profile {profile}" if profile else "the default credentials"
-    return f"not audited ({where}, region {region}): {reason}"
+def audit_environments(
+    out: Output,
+    file: Path,
+    env: str,
+    regions: list[str],
+    all_regions: bool,
+    endpoint_url: str | None,
+    fail_on: FailOn,
+) -> None:
+    """``audit --env NAME|all``: each environment on its own connection, in parallel (as ``plan --env
+    all``); a heading per environment, JSON keyed by environment. Exit 1 if one could not be read,
+    else 3 if a finding is at or above ``fail_on``."""
+    from ddbtrigger.core.audit import at_or_above
+    from ddbtrigger.errors import EXIT_FAILED
+    from ddbtrigger.usecases.audit import audit_environment, unreadable_line
+    from ddbtrigger.usecases.every_env import for_each
+    from ddbtrigger.usecases.spec_file import open_workspaces
+
+    workspaces = open_workspaces(file, None, env=env, profile=None, region=None, endpoint_url=endpoint_url)
+    outcomes = for_each(
+        workspaces, lambda ws: audit_environment(ws, regions=regions, all_regions=all_regions)
+    )
+    for name, o in outcomes.items():
+        for u in o.value.unreadable if o.value is not None else ():
+            out.warn(f"environment {name}: {unreadable_line(u)}")
+    document = {
+        "environments": {
+            name: o.value.as_json() if o.value is not None else o.error_json() for name, o in outcomes.items()
+        }
+    }
+
+    def draw_all(console: Console) -> None:
+        for name, o in outcomes.items():
+            console.rule(f"environment {name}", align="left")
+            if o.value is not None:
+                draw(console, o.value)
+            elif o.error is not None:
+                _say(console, f"error: {o.error.message}", indent=0)
+
+    out.result(document, draw_all)
+    if any(o.error is not None for o in outcomes.values()):
+        raise typer.Exit(EXIT_FAILED)
+    if any(o.value is not None and at_or_above(o.value.mappings, fail_on.value) for o in outcomes.values()):
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def draw(console: Console, report: AuditReport) -> None:

@@ -100,7 +100,13 @@ def inspect_dlq(
     if follow and export is not None:
         raise UsageError("--follow and --export cannot be combined")
     selected, factory = ws.triggers, ws.factory
-    redrive = {"file": ws.file, "profile": ws.profile, "region": ws.region, "endpoint_url": ws.endpoint_url}
+    redrive = {
+        "file": ws.file,
+        "profile": ws.profile,
+        "region": ws.region,
+        "endpoint_url": ws.endpoint_url,
+        "target": ws.target_args,
+    }
     if follow:
         _follow(
             out, factory, selected, limit=limit, interval=interval, hydrate=hydrate, show_images=show_images

@@ -1,8 +1,10 @@
 """Shared options, declared once: ``Annotated`` aliases, and the groups a command asks for by type.
 
-A command takes ``out: Output`` for ``--output``, ``ws: Workspace`` for the spec, its environment, its
-triggers and where to call AWS (``--file``, ``--env``, ``--trigger``, ``--profile``, ``--region``,
-``--endpoint-url``), ``choice: SpecChoice`` for the first three alone, ``aws: Connection`` for the last three. ``boundary.command`` puts
+A command takes ``out: Output`` for ``--output``, ``ws: SpecWorkspace`` for the spec, its environment,
+its triggers and where to call AWS (``--file``, ``--env``, ``--trigger``, ``--profile``, ``--region``,
+``--endpoint-url``), ``ws: Workspace`` for the same or, instead of a spec, live mappings (``--mapping``,
+``--table``, ``--function``), ``choice: SpecChoice`` for the first three alone, ``aws: Connection`` for
+the last three. ``boundary.command`` puts
 the group's options where that parameter stands (so ``--help`` lists them there) and hands the command
 the group built from their values, as sqlite-utils' ``output_options`` and SAM's ``aws_creds_options``.
 """
@@ -125,10 +127,11 @@ class Connection:
 
 
 @dataclass(frozen=True)
-class Workspace(SpecChoice):
+class SpecWorkspace(SpecChoice):
     """``SpecChoice`` and ``Connection`` together: the spec, its selected triggers and a client factory
     (the spec's region applies when the command line gives none), opened on first use, so a command's
-    own usage checks still come first."""
+    own usage checks still come first. The group of the commands that need a spec (plan, apply,
+    destroy); ``Workspace`` adds spec-less targeting for those that operate triggers."""
 
     profile: str | None
     region: str | None
@@ -181,6 +184,93 @@ class Workspace(SpecChoice):
         return self.opened.factory
 
 
+@dataclass(frozen=True)
+class Workspace(SpecWorkspace):
+    """``SpecWorkspace`` or, instead of a spec, ``--mapping UUID`` / ``--table T [--function F]``: the
+    triggers read from the live mapping(s) as ``export`` writes them, worked exactly as declared ones.
+    The group of every command that operates existing triggers (status, inspect-dlq, redrive, tail,
+    replay): they get spec-less targeting by asking for it, with no code of their own."""
+
+    mapping: str | None = None
+    table: str | None = None
+    function: str | None = None
+
+    def __post_init__(self) -> None:
+        from ddbtrigger.errors import UsageError
+
+        if self.mapping and self.table:
+            raise UsageError("give either --mapping UUID or --table TABLE, not both")
+        if self.function and not self.table:
+            raise UsageError("--function picks among the mappings of a table: give --table TABLE too")
+        if self.targeted:
+            spec_options = [f"--{name}" for name in _given_spec_options(self)]
+            if spec_options:
+                raise UsageError(
+                    f"{'/'.join(self.target_args[::2])} reads the trigger from AWS, without a spec: it "
+                    f"cannot be combined with {', '.join(spec_options)}"
+                )
+
+    @property
+    def targeted(self) -> bool:
+        """Spec-less: the triggers come from live mappings, not from a spec file."""
+        return bool(self.mapping or self.table)
+
+    @property
+    def target_args(self) -> list[str]:
+        """The targeting options as given, to repeat in a suggested command (empty with a spec)."""
+        pairs = (("--mapping", self.mapping), ("--table", self.table), ("--function", self.function))
+        return [part for option, value in pairs if value for part in (option, value)]
+
+    @cached_property
+    def opened(self) -> Opened:
+        if not self.targeted:
+            return super().opened
+        from ddbtrigger.usecases.spec_file import open_live_workspace
+
+        opened = open_live_workspace(
+            mapping=self.mapping,
+            table=self.table,
+            function=self.function,
+            profile=self.profile,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+        )
+        for warning in opened.warnings:
+            Output().warn(warning)
+        return opened
+
+    def every(self) -> list[Opened]:
+        return [self.opened] if self.targeted else super().every()
+
+    @property
+    def all_environments(self) -> bool:
+        return not self.targeted and super().all_environments
+
+
+def _given_spec_options(ws: SpecChoice) -> list[str]:
+    """Which of ``--file``, ``--env``, ``--trigger`` were given on the command line (a value from
+    ``DDBTRIGGER_FILE``/``DDBTRIGGER_ENV`` is a default of the shell, not a choice, and is ignored);
+    outside a command line, those that differ from their defaults."""
+    given = _command_line_params()
+    values = {"file": ws.file != DEFAULT_SPEC, "env": ws.env is not None, "trigger": bool(ws.trigger)}
+    return [name for name, differs in values.items() if (name in given if given is not None else differs)]
+
+
+def _command_line_params() -> set[str] | None:
+    """The names of the running command's parameters given on its command line; None outside one."""
+    try:
+        from typer._click.core import ParameterSource
+        from typer._click.globals import get_current_context
+    except ImportError:  # an older typer on the real click
+        from click import get_current_context  # type: ignore[no-redef]
+        from click.core import ParameterSource  # type: ignore[assignment]
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return None
+    return {name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE}
+
+
 def _option(name: str, alias: Any, default: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=alias, default=default)
 
@@ -189,6 +279,39 @@ _SPEC = (
     _option("file", FileOpt, DEFAULT_SPEC),
     _option("env", EnvOpt, None),
     _option("trigger", TriggerOpt, None),
+)
+LIVE_PANEL = "Without a spec"
+MappingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mapping",
+        help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+        metavar="UUID",
+        rich_help_panel=LIVE_PANEL,
+    ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+        metavar="TABLE",
+        rich_help_panel=LIVE_PANEL,
+    ),
+]
+FunctionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--function",
+        help="With --table: only this function's mapping (name, name:alias or ARN).",
+        metavar="FUNCTION",
+        rich_help_panel=LIVE_PANEL,
+    ),
+]
+_LIVE = (
+    _option("mapping", MappingOpt, None),
+    _option("table", TableOpt, None),
+    _option("function", FunctionOpt, None),
 )
 _AWS = (
     _option("profile", ProfileOpt, None),
@@ -199,7 +322,8 @@ GROUPS: dict[type, tuple[tuple[inspect.Parameter, ...], Callable[..., Any]]] = {
     Output: ((_option("output", OutputOpt, OutputFormat.table),), lambda output: Output(format=output)),
     SpecChoice: (_SPEC, SpecChoice),
     Connection: (_AWS, Connection),
-    Workspace: ((*_SPEC, *_AWS), Workspace),
+    SpecWorkspace: ((*_SPEC, *_AWS), SpecWorkspace),
+    Workspace: ((*_SPEC, *_LIVE, *_AWS), Workspace),
 }
 """Each group a command can ask for: its options, in ``--help`` order, and how to build it from them."""
 

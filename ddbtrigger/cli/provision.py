@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import StrictOpt, TimeoutOpt, Workspace, YesOpt
+from ddbtrigger.cli.options import SpecWorkspace, StrictOpt, TimeoutOpt, YesOpt
 from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def change_rows(change: Change) -> list[tuple[str, str, str]]:
     then its warnings."""
     symbol, style = ACTION_STYLE[change.action]
     head: tuple[str, str] = (change.resource, f"[{style}]{symbol} {change.action}[/]")
-    lines = []
+    lines = [f"[bold]{escape(change.name)}[/]"] if change.name else []  # which alarm
     for name, (old, new) in change.diff.items():
         new_text = f"[green]{escape(_value(new))}[/]"
         lines.append(
@@ -190,7 +190,7 @@ def spinners(out: Output) -> Iterator[Any]:
 @command
 def plan(
     *,
-    ws: Workspace,
+    ws: SpecWorkspace,
     out: Output,
     detailed_exitcode: DetailedExitOpt = False,
     strict: StrictOpt = False,
@@ -217,7 +217,7 @@ def plan(
 @command
 def apply(
     *,
-    ws: Workspace,
+    ws: SpecWorkspace,
     out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
@@ -244,7 +244,7 @@ def apply(
 @command
 def destroy(
     *,
-    ws: Workspace,
+    ws: SpecWorkspace,
     out: Output,
     yes: YesOpt = False,
     timeout: TimeoutOpt = 600.0,
@@ -270,7 +270,7 @@ def destroy(
     _finish(out, the_plan, done, verb="destroyed")
 
 
-def plan_every_environment(ws: Workspace, out: Output, *, detailed_exitcode: bool, strict: bool) -> None:
+def plan_every_environment(ws: SpecWorkspace, out: Output, *, detailed_exitcode: bool, strict: bool) -> None:
     """``plan --env all``: each environment planned in parallel with its own connection; tables under
     one heading per environment, JSON keyed by environment. A lint refusal or an AWS error is that
     environment's error; the others are still shown. Exit 1 if any errored, else 2 (with

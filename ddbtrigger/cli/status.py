@@ -43,7 +43,15 @@ ShardsOpt = Annotated[
 ]
 MetricsOpt = Annotated[
     bool,
-    typer.Option("--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."),
+    typer.Option(
+        "--metrics",
+        help="Also read CloudWatch: IteratorAge (max, last 15 min), queue age, and the last hours of "
+        "iterator age, invocations, errors and failures waiting as sparklines.",
+    ),
+]
+HoursOpt = Annotated[
+    int,
+    typer.Option("--hours", min=1, max=336, help="With --metrics: how many hours the sparklines show."),
 ]
 WatchOpt = Annotated[
     bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
@@ -65,6 +73,7 @@ def status(
     ws: Workspace,
     shards: ShardsOpt = None,
     metrics: MetricsOpt = False,
+    hours: HoursOpt = 3,
     watch: WatchOpt = False,
     wide: WideOpt = False,
     out: Output,
@@ -90,7 +99,7 @@ def status(
     show_shards = shards if shards is not None else len(selected) == 1
 
     def read() -> StatusReport:
-        return read_status(factory, selected, shards=show_shards, metrics=metrics)
+        return read_status(factory, selected, shards=show_shards, metrics=metrics, hours=hours)
 
     if wide:
         widen(out.out)
@@ -209,9 +218,14 @@ def status_view(report: StatusReport, *, width: int = 120, wide: bool = False) -
 
     table = status_table(report, width=width, wide=wide)
     parts: list[RenderableType] = [table, Text(""), Text.from_markup("\n".join(id_lines(report)))]
+    alarms = alarm_lines(report)
+    if alarms:
+        parts += [Text(""), Text.from_markup("\n".join(alarms))]
     lines = hint_lines(report)
     if lines:
         parts += [Text(""), Text.from_markup("\n".join(lines))]
+    if report.window is not None:
+        parts += [Text(""), Text.from_markup("\n".join(sparkline_lines(report)))]
     if report.shards:
         for tree in (shard_tree(t) for t in report.triggers if t.shards is not None):
             parts += [Text(""), tree]
@@ -267,6 +281,76 @@ def id_lines(report: StatusReport) -> list[str]:
         label = stream.split("/stream/", 1)[-1] if stream else DASH
         lines.append(f"[dim]{escape(t.name.ljust(width))}  mapping {escape(uuid)}  stream {escape(label)}[/]")
     return lines
+
+
+ALARM_STYLE = {"OK": "green", "ALARM": "bold red", "INSUFFICIENT_DATA": "dim"}
+
+
+def alarm_lines(report: StatusReport) -> list[str]:
+    """Per trigger, each alarm's state and threshold (``orders  iterator-age  ALARM  > 300``)."""
+    from ddbtrigger.usecases.status import alarm_json
+
+    found = [(t.name, alarm_json(a)) for t in report.triggers for a in t.alarms]
+    width = max((len(name) for name, _ in found), default=0)
+    lines = []
+    for name, alarm in found:
+        short = alarm["name"].removeprefix(f"ddbtrigger-{name}-")
+        style = ALARM_STYLE.get(alarm["state"], "")
+        lines.append(
+            f"{escape_text(name.ljust(width))}  alarm {escape_text(short)}  [{style}]{alarm['state']}[/]"
+            f"  threshold {alarm['threshold']}{' s' if str(alarm['metric']).endswith('_seconds') else ''}"
+        )
+    return lines
+
+
+def escape_text(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+SPARK_LABELS = {
+    "iterator_age_ms": "iterator age",
+    "invocations": "invocations",
+    "errors": "errors",
+    "failures_waiting": "failures",
+}
+
+
+def sparkline_lines(report: StatusReport) -> list[str]:
+    """Per trigger, a sparkline per series over the report's window, with its peak or total: at most
+    2 + 14 + 48 + 2 + 14 columns, so it reads whole at 80."""
+    from datetime import timedelta
+
+    from ddbtrigger.core.sparkline import NO_DATA, sparkline
+    from ddbtrigger.core.timetext import human_duration
+
+    window = report.window
+    assert window is not None
+    span = human_duration(timedelta(seconds=window.period * window.count))
+    mark = human_duration(timedelta(seconds=window.period))
+    lines = [f"[bold]Last {span}[/], one mark per {mark} ({NO_DATA} no data)"]
+    for t in report.triggers:
+        lines.append(f"[bold]{escape_text(t.name)}[/]")
+        for name, label in SPARK_LABELS.items():
+            values = t.series.get(name)
+            if values is None:
+                why = "S3: not in CloudWatch" if t.destination and t.destination.type == "s3" else DASH
+                lines.append(f"  {label:<14}[dim]{why}[/]")
+                continue
+            lines.append(f"  {label:<14}{sparkline(values)}  {_spark_summary(name, values)}")
+    return lines
+
+
+def _spark_summary(name: str, values: tuple[float | None, ...]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "[dim]no data[/]"
+    if name == "iterator_age_ms":
+        return f"max {_duration_ms(max(known))}"
+    if name == "failures_waiting":
+        return f"max {max(known):.0f}"
+    return f"total {sum(known):.0f}"
 
 
 def hint_lines(report: StatusReport) -> list[str]:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ddbtrigger.core.destinations import kind as destination_kind
+from ddbtrigger.core.destinations import type_of_arn
 from ddbtrigger.core.health import ITERATOR_AGE_WARNING
 from ddbtrigger.core.impact import Impact
 from ddbtrigger.core.lint import Level
@@ -87,7 +89,8 @@ def stream_table_name(arn: str) -> str:
 def destination_key(destination_arn: str, uuid: str) -> tuple[str, str]:
     """One failure destination's identity: a queue or topic is shared by its mappings, but each mapping
     writes to an S3 bucket under its own ``aws/lambda/<uuid>/``, so there the mapping is part of it."""
-    return destination_arn, (uuid if ":s3:::" in destination_arn else "")
+    found = type_of_arn(destination_arn)
+    return destination_arn, (uuid if found and not destination_kind(found).holds_pointers else "")
 
 
 def health_findings(m: ObservedMapping) -> list[AuditFinding]:

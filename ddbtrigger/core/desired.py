@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.live import LiveMapping
 from ddbtrigger.core.spec import MappingSpec, OnFailureSpec, TriggerSpec
 
@@ -54,7 +55,6 @@ AWS_DEFAULTS: dict[str, Any] = {
     "tumbling_window_in_seconds": 0,
 }
 FOREVER_SENTINELS = {"maximum_retry_attempts": 10000, "maximum_record_age_in_seconds": 604800}
-SNS_DEFAULT_KEY = "alias/aws/sns"
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,8 @@ def destination_arn(on_failure: OnFailureSpec, ctx: ArnContext) -> str:
     """The ARN the mapping points at: the spec's ``arn``, or one built from the managed name."""
     if on_failure.arn:
         return on_failure.arn
-    name = on_failure.name or ""
-    if on_failure.type == "s3":
-        return f"arn:{ctx.partition}:s3:::{name}"
-    return f"arn:{ctx.partition}:{on_failure.type}:{ctx.region}:{ctx.account}:{name}"
+    kind = destination_kind(on_failure.type)
+    return kind.arn(on_failure.name or "", partition=ctx.partition, region=ctx.region, account=ctx.account)
 
 
 def normalise(field: str, value: Any) -> Any:
@@ -164,22 +162,7 @@ def create_params(desired: Mapping[str, Any]) -> dict[str, Any]:
 
 def desired_destination_attributes(on_failure: OnFailureSpec) -> dict[str, str]:
     """The managed settings of a managed destination, as the string attributes AWS reads back."""
-    if on_failure.type == "sqs":
-        attrs = {"MessageRetentionPeriod": str(on_failure.retention_seconds)}
-        if on_failure.kms_key:
-            attrs["KmsMasterKeyId"] = on_failure.kms_key
-        else:
-            attrs["SqsManagedSseEnabled"] = "true"
-        return attrs
-    if on_failure.type == "sns":
-        attrs = {"KmsMasterKeyId": on_failure.kms_key or SNS_DEFAULT_KEY}
-        if on_failure.inspect_queue:
-            attrs["InspectQueue"] = on_failure.inspect_queue  # an SQS queue subscribed to the topic
-        return attrs
-    attrs = {"SSEAlgorithm": "aws:kms" if on_failure.kms_key else "AES256", "PublicAccessBlock": "true"}
-    if on_failure.kms_key:
-        attrs["KMSMasterKeyID"] = on_failure.kms_key
-    return attrs
+    return destination_kind(on_failure.type).desired(on_failure)
 
 
 def filled_defaults(trigger: TriggerSpec) -> dict[str, Any]:

@@ -25,19 +25,15 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
+from ddbtrigger.core.destinations import DestinationType
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.timetext import iso
 
-Source = Literal["sqs", "sns", "s3"]
+Source = DestinationType
 
 STREAM_RETENTION = timedelta(hours=24)
-MAX_MESSAGE_BYTES = 256 * 1024
-"""SQS and SNS carry at most 256 KiB; anything bigger was not written by Lambda."""
-MAX_SNS_ENVELOPE_BYTES = 2 * MAX_MESSAGE_BYTES
-"""An SNS envelope escapes the record inside a JSON string, which can double its size."""
-MAX_S3_OBJECT_BYTES = 32 * 1024 * 1024
-"""An S3 failure holds the invocation's records (a 6 MB payload at most, JSON-escaped)."""
 
 _SEQUENCE = re.compile(r"^[0-9]{1,64}$")
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[^:]*:[0-9]*:table/[^/]+/stream/.+$")
@@ -174,7 +170,7 @@ def parse_failure(
     """Parse one destination message/object body. Never raises: anything unexpected is ``Malformed``."""
     try:
         document = _load(body, source)
-        if source == "sns" or _is_sns_envelope(document):
+        if destination_kind(source).enveloped or _is_sns_envelope(document):
             document = _unwrap_sns(document)
         failure = _failure(document, id=id, source=source)
     except _Bad as e:
@@ -193,7 +189,7 @@ def parse_failure(
 
 
 def _load(body: str | bytes, source: Source) -> dict[str, Any]:
-    limit = {"sqs": MAX_MESSAGE_BYTES, "sns": MAX_SNS_ENVELOPE_BYTES, "s3": MAX_S3_OBJECT_BYTES}[source]
+    limit = destination_kind(source).max_failure_bytes
     if not isinstance(body, str | bytes):
         raise _Bad(f"body is a {type(body).__name__}, not text")
     size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
@@ -277,7 +273,7 @@ def _failure(doc: dict[str, Any], *, id: str, source: Source) -> Failure:
         status_code=_opt_int(response, "statusCode", "responseContext"),
         executed_version=_opt_str(response, "executedVersion", "responseContext"),
         timestamp=timestamp,
-        records=_records(doc) if source == "s3" else None,
+        records=None if destination_kind(source).holds_pointers else _records(doc),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.failures import STREAM_RETENTION
 from ddbtrigger.core.live import SETTLED_STATES
 from ddbtrigger.core.timetext import human_duration
@@ -59,6 +60,7 @@ class HealthFacts:
     oldest_failure_at: datetime | None = None
     drift: bool = False
     iterator_age: timedelta | None = None
+    alarms_firing: tuple[str, ...] = ()  # names of the trigger's alarms in ALARM
 
 
 def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
@@ -72,6 +74,7 @@ def hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         *_destination_hints(facts, now),
         *_reader_hints(facts),
         *_drift_hints(facts),
+        *_alarm_hints(facts),
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda h: order[h.level])
@@ -81,7 +84,7 @@ def attention(facts: HealthFacts) -> list[str]:
     """Why a person must look at this trigger (``status`` exits 3 when any trigger has a reason).
 
     A part missing, a mapping not ``Enabled`` or with a ``PROBLEM`` result or on an old stream, drift,
-    failures waiting in the destination, failures held invisible by another reader.
+    failures waiting in the destination, failures held invisible by another reader, an alarm in ALARM.
     """
     checks = [
         (not facts.table_present, "table missing"),
@@ -95,7 +98,15 @@ def attention(facts: HealthFacts) -> list[str]:
         (facts.destination_held > 0, "failures held"),
         (facts.drift, "drift"),
     ]
-    return [reason for failing, reason in checks if failing]
+    found = [reason for failing, reason in checks if failing]
+    return found + [f"alarm {name} in ALARM" for name in facts.alarms_firing]
+
+
+def _alarm_hints(facts: HealthFacts) -> list[Hint]:
+    return [
+        Hint("alarm", "warning", f"alarm {name} is in ALARM: see its metric (status --metrics)")
+        for name in facts.alarms_firing
+    ]
 
 
 def _function_hints(facts: HealthFacts) -> list[Hint]:
@@ -200,7 +211,7 @@ def _destination_hints(facts: HealthFacts, now: datetime) -> list[Hint]:
         age = max(now - facts.oldest_failure_at, timedelta(0))
         left = STREAM_RETENTION - age
         message += f", the oldest {human_duration(age)} old"
-        if facts.destination_type == "s3":
+        if facts.destination_type and not destination_kind(facts.destination_type).holds_pointers:
             message += " (S3 keeps its records)"
         elif left > timedelta(0):
             message += f"; its records are trimmed from the stream within {human_duration(left)}"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.filters import INVALID_PATTERN, format_path, never_matching, pattern_problems
 from ddbtrigger.core.spec import LAMBDA_S3_PREFIX, Spec, TriggerSpec
 
@@ -83,7 +84,7 @@ def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
 
 
 def _ddbt006(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if t.on_failure is not None and t.on_failure.type in ("sqs", "sns"):
+    if t.on_failure is not None and destination_kind(t.on_failure.type).holds_pointers:
         yield (
             "DDBT006",
             "info",
@@ -142,6 +143,16 @@ def _ddbt010(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
             yield "DDBT010", "warning", f"{_at(t, spec, index, path)}: never matches a DynamoDB record: {why}"
 
 
+def _ddbt011(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+    if t.alarms.iterator_age_seconds is None:
+        yield (
+            "DDBT011",
+            "info",
+            "no iterator-age alarm: a blocked shard goes unnoticed until someone looks "
+            "(alarms: {iterator_age_seconds: 300, notify: <SNS topic ARN>})",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     _ddbt001,
     _ddbt002,
@@ -153,9 +164,12 @@ RULES: tuple[Rule, ...] = (
     _ddbt008,
     _ddbt009,
     _ddbt010,
+    _ddbt011,
 )
-CODES = tuple(f"DDBT{n:03d}" for n in range(1, 11))
-UNSILENCED = frozenset({"DDBT009"})  # AWS refuses the mapping: lint_ignore cannot wave it through
+CODES = tuple(f"DDBT{n:03d}" for n in range(1, 12))
+UNSILENCED = frozenset({"DDBT009"})
+# Rules about what only a spec declares (its alarms): not judged on a live mapping (``audit``).
+SPEC_ONLY = frozenset({"DDBT011"})  # AWS refuses the mapping: lint_ignore cannot wave it through
 
 
 def lint(spec: Spec, triggers: list[TriggerSpec] | None = None) -> list[Finding]:

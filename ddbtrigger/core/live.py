@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-DestinationKind = Literal["sqs", "sns", "s3"]
+from ddbtrigger.core.destinations import DestinationType
+
+DestinationKind = DestinationType
 MANAGED_TAG = "ddbtrigger:trigger"
 SETTLED_STATES = frozenset({"Enabled", "Disabled"})
 
@@ -88,6 +90,31 @@ class LiveDestination:
 
 
 @dataclass(frozen=True)
+class LiveAlarm:
+    """One CloudWatch metric alarm of a trigger (DescribeAlarms), values as AWS read them back.
+
+    ``key`` is the spec key it implements (``iterator_age_seconds``...), from its name.
+    """
+
+    name: str
+    key: str | None
+    namespace: str
+    metric_name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    comparison: str
+    threshold: float
+    period: int
+    evaluation_periods: int
+    state: str = "INSUFFICIENT_DATA"
+    state_reason: str | None = None
+    datapoints_to_alarm: int | None = None
+    treat_missing_data: str | None = None
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LiveTrigger:
     """Everything live for one trigger of the spec.
 
@@ -102,6 +129,7 @@ class LiveTrigger:
     mapping: LiveMapping | None = None
     stale_mappings: tuple[LiveMapping, ...] = ()
     destination: LiveDestination | None = None
+    alarms: tuple[LiveAlarm, ...] = ()
 
     @property
     def all_mappings(self) -> tuple[LiveMapping, ...]:

@@ -22,6 +22,7 @@ from ddbtrigger.core.environments import (
 )
 from ddbtrigger.core.merge import Origins, deep_merge, mark_origin, overlay, written
 from ddbtrigger.core.spec import (
+    AlarmsSpec,
     DefaultsSpec,
     EnvironmentSpec,
     MappingSpec,
@@ -44,10 +45,12 @@ _MODEL_AT: dict[tuple[str, ...], type[BaseModel]] = {
     ("defaults", "stream"): StreamSpec,
     ("defaults", "mapping"): MappingSpec,
     ("defaults", "on_failure"): OnFailureSpec,
+    ("defaults", "alarms"): AlarmsSpec,
     ("triggers",): TriggerSpec,
     ("triggers", "stream"): StreamSpec,
     ("triggers", "mapping"): MappingSpec,
     ("triggers", "on_failure"): OnFailureSpec,
+    ("triggers", "alarms"): AlarmsSpec,
     ("environments",): EnvironmentSpec,
     ("environments", "overrides"): OverridesSpec,
 }
@@ -243,10 +246,12 @@ def _validate_defaults(data: dict[str, Any], doc: Document, chain: Chain) -> lis
     if not isinstance(defaults, dict):
         return []
     problems: list[Problem] = []
-    for key, model in (("mapping", MappingSpec), ("stream", StreamSpec)):
+    for key, model in (("mapping", MappingSpec), ("stream", StreamSpec), ("alarms", AlarmsSpec)):
         section = defaults.get(key)
         if not isinstance(section, dict):
             continue
+        if key == "alarms":  # its topics hold ${...} until merged into a trigger (checked there)
+            section = {k: v for k, v in section.items() if k != "notify"}
         try:
             model.model_validate(section)
         except ValidationError as e:

@@ -3,7 +3,7 @@
 Each ``Change`` names its trigger, resource, action, field diff and reason, plus the concrete ``Step``s
 the executor runs. ``plan`` and ``apply`` share one plan, so what is shown is what is done. Order per
 trigger: failure destination (a mapping must point at something that exists), then the stream, then the
-mapping; a replace is delete, wait until gone, then create (never create-first: that 409s).
+mapping, then its CloudWatch alarms (``core.alarms``); a replace is delete, wait until gone, then create (never create-first: that 409s).
 
 Steps are typed values, one frozen dataclass per kind (chalice's ``APICall``, but typed), checked when
 the plan is built. What does not exist yet is referred to by name: a create step names its result
@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
+from ddbtrigger.core.alarms import METRICS, alarm_diff, desired_alarms, put_params
 from ddbtrigger.core.desired import (
     UPDATABLE,
     ArnContext,
@@ -26,11 +27,18 @@ from ddbtrigger.core.desired import (
     desired_mapping,
     observed_mapping,
 )
-from ddbtrigger.core.live import MANAGED_TAG, DestinationKind, LiveDestination, LiveMapping, LiveTrigger
+from ddbtrigger.core.live import (
+    MANAGED_TAG,
+    DestinationKind,
+    LiveAlarm,
+    LiveDestination,
+    LiveMapping,
+    LiveTrigger,
+)
 from ddbtrigger.core.spec import TriggerSpec, ViewType
 from ddbtrigger.errors import Conflict, NotFound, SpecError
 
-Resource = Literal["stream", "mapping", "on_failure"]
+Resource = Literal["stream", "mapping", "on_failure", "alarm"]
 Action = Literal["create", "update", "replace", "delete", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "no-op")
 
@@ -147,6 +155,21 @@ class Destination:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PutAlarm:
+    """Create or overwrite one CloudWatch metric alarm (PutMetricAlarm is a full definition)."""
+
+    op: ClassVar[str] = "put_alarm"
+    name: str
+    params: Mapping[str, Any]  # PutMetricAlarm parameters, from ``core.alarms.put_params``
+
+
+@dataclass(frozen=True)
+class DeleteAlarms:
+    op: ClassVar[str] = "delete_alarms"
+    names: tuple[str, ...]
+
+
 DestinationAction = Literal["create", "update", "tag", "delete"]
 
 
@@ -173,6 +196,8 @@ Step = (
     | TagMapping
     | UntagMapping
     | DestinationStep
+    | PutAlarm
+    | DeleteAlarms
 )
 
 
@@ -207,6 +232,7 @@ class Change:
     diff: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     steps: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
+    name: str | None = None  # which one, for a resource a trigger has several of (an alarm's name)
 
     def __post_init__(self) -> None:
         check_steps(self.steps)
@@ -219,6 +245,8 @@ class Change:
             "diff": {k: [old, new] for k, (old, new) in self.diff.items()},
             "reason": self.reason,
         }
+        if self.name is not None:
+            doc["name"] = self.name
         if self.warnings:
             doc["warnings"] = list(self.warnings)
         return doc
@@ -299,6 +327,7 @@ def plan_trigger(trigger: TriggerSpec, live: LiveTrigger, *, region: str) -> lis
     stream = plan_stream(trigger, live)
     changes.append(stream)
     changes.extend(plan_mappings(trigger, live, ctx, stream_recreated=stream.action in ("create", "replace")))
+    changes.extend(plan_alarms(trigger, live.alarms))
     return changes
 
 
@@ -551,6 +580,45 @@ def _update_destination(
     return Change(trigger.name, "on_failure", "update", reason, changed, tuple(steps))
 
 
+# --- alarms ---------------------------------------------------------------------------------------
+
+
+def plan_alarms(trigger: TriggerSpec, live: Sequence[LiveAlarm]) -> list[Change]:
+    """Each alarm the spec asks for created, updated (any field out of shape: PutMetricAlarm again) or
+    kept; each managed alarm of the trigger the spec no longer asks for deleted."""
+    wants = desired_alarms(trigger)
+    by_name = {a.name: a for a in live}
+    changes = []
+    for name, want in wants.items():
+        key, have = _alarm_key(name), by_name.get(name)
+        put = (PutAlarm(name, put_params(trigger, name, key, want)),)
+        if have is None:
+            diff = {f: (None, v) for f, v in want.items() if v not in (None, [])}
+            changes.append(Change(trigger.name, "alarm", "create", f"no alarm {name}", diff, put, name=name))
+            continue
+        diff = alarm_diff(want, have)
+        if diff:
+            reason = "settings differ from the spec: " + ", ".join(diff)
+            changes.append(Change(trigger.name, "alarm", "update", reason, diff, put, name=name))
+        else:
+            changes.append(Change(trigger.name, "alarm", "no-op", "the alarm matches the spec", name=name))
+    for have in live:
+        if have.name not in wants:
+            reason = f"the spec no longer asks for {have.key or 'this alarm'}"
+            changes.append(_delete_alarm(trigger, have, reason))
+    return changes
+
+
+def _alarm_key(name: str) -> str:
+    return next(key for key, m in METRICS.items() if name.endswith(f"-{m.suffix}"))
+
+
+def _delete_alarm(trigger: TriggerSpec, have: LiveAlarm, reason: str) -> Change:
+    diff = {"name": (have.name, None)}
+    step = (DeleteAlarms((have.name,)),)
+    return Change(trigger.name, "alarm", "delete", reason, diff, step, name=have.name)
+
+
 # --- destroy ----------------------------------------------------------------------------------------
 
 
@@ -571,6 +639,7 @@ def plan_destroy(
     disabled: dict[str, str] = {}  # table -> the trigger whose change disables its stream
     for trigger in triggers:
         lt = by_name[trigger.name]
+        changes += [_delete_alarm(trigger, a, "destroy: the trigger's alarm") for a in lt.alarms]
         changes += [_delete(trigger, m, "destroy: the trigger's mapping") for m in lt.all_mappings]
         if not lt.all_mappings:
             changes.append(Change(trigger.name, "mapping", "no-op", "no mapping to delete"))

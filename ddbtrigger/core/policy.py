@@ -16,12 +16,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ddbtrigger.core.destinations import KINDS, GrantTemplate, Resource, partition_of, resource_name
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.redrive import S3_LEASE_PREFIX
 from ddbtrigger.core.spec import OnFailureSpec, Spec, TriggerSpec
 
 PLACEHOLDER_ACCOUNT = "${AWS::AccountId}"
 PLACEHOLDER_REGION = "${AWS::Region}"
-OPERATOR_COMMANDS: tuple[str, ...] = ("plan", "apply", "destroy", "status", "inspect-dlq", "redrive")
+OPERATOR_COMMANDS: tuple[str, ...] = (
+    "plan",
+    "apply",
+    "destroy",
+    "status",
+    "inspect-dlq",
+    "redrive",
+    "tail",
+    "replay",
+)
 UNSCOPABLE_ACTIONS = frozenset(
     {
         "lambda:ListEventSourceMappings",
@@ -50,9 +61,7 @@ class Where:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        return partition_of(self.region)
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
@@ -141,19 +150,17 @@ def _function_arns(function: str, where: Where) -> tuple[str, tuple[str, ...]]:
 
 def _destination(spec: OnFailureSpec, where: Where) -> Destination:
     """The destination's ARNs; a managed name lives in the spec's account and region."""
+    kind = destination_kind(spec.type)
     if spec.arn is not None:
         arn, home = spec.arn, _arn_parts(spec.arn)
-    elif spec.type == "s3":
-        arn, home = f"arn:{where.partition}:s3:::{spec.name}", where
     else:
-        arn, home = where.arn(spec.type, str(spec.name)), where
-    bucket = arn.split(":")[5] if spec.type == "s3" else ""
-    objects = (
-        f"arn:{home.partition}:s3:::{bucket}/{spec.prefix or LAMBDA_S3_PREFIX}*"
-        if spec.type == "s3"
-        else None
-    )
-    written = f"arn:{home.partition}:s3:::{bucket}/{LAMBDA_S3_PREFIX}*" if spec.type == "s3" else None
+        arn = kind.arn(str(spec.name), partition=where.partition, region=where.region, account=where.account)
+        home = where
+    objects = written = None
+    if not kind.holds_pointers:  # the records sit in objects: Lambda writes them, readers read them
+        bucket = resource_name(arn)
+        objects = f"arn:{home.partition}:s3:::{bucket}/{spec.prefix or LAMBDA_S3_PREFIX}*"
+        written = f"arn:{home.partition}:s3:::{bucket}/{LAMBDA_S3_PREFIX}*"
     tap = home.arn("sqs", spec.inspect_queue) if spec.inspect_queue else None
     return Destination(
         spec.type,
@@ -220,13 +227,7 @@ def function_role_grants(arns: TriggerArns) -> list[Grant]:
     dest = arns.destination
     if dest is None:
         return grants
-    if dest.type == "sqs":
-        grants.append(Grant("SendFailuresToSqs", ("sqs:SendMessage",), (dest.arn,)))
-    elif dest.type == "sns":
-        grants.append(Grant("PublishFailuresToSns", ("sns:Publish",), (dest.arn,)))
-    else:
-        grants.append(Grant("WriteFailuresToS3", ("s3:PutObject",), (str(dest.written),)))
-        grants.append(Grant("ListFailureBucket", ("s3:ListBucket",), (dest.arn,)))
+    grants += _from_templates(dest, destination_kind(dest.type).function_grants)
     if _kms_key_arn(dest):
         grants.append(Grant("EncryptFailures", ("kms:Decrypt", "kms:GenerateDataKey"), (str(dest.kms_key),)))
     return grants
@@ -270,7 +271,7 @@ def _notes(resolved: list[TriggerArns]) -> list[str]:
                 "kms:GenerateDataKey and kms:Decrypt on the key behind it (to the function role) and "
                 "kms:Decrypt (to inspect-dlq and redrive)"
             )
-        if dest.type == "sns" and dest.inspect_queue is None:
+        if destination_kind(dest.type).reads_from == "inspect_queue" and dest.inspect_queue is None:
             notes.append(
                 f"{arns.trigger}: the SNS destination has no inspect_queue: inspect-dlq and redrive also "
                 "need sqs:ReceiveMessage, sqs:ChangeMessageVisibility and sqs:DeleteMessage on the queue "
@@ -309,83 +310,49 @@ def _mapping_grants(arns: TriggerArns, *, write: tuple[str, ...] = ()) -> list[G
     return grants
 
 
-_DEST_READ = {
-    "sqs": ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"),
-    "sns": ("sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"),
-    "s3": (
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketTagging",
-        "s3:GetEncryptionConfiguration",
-        "s3:ListBucket",
-    ),
-}
-_DEST_CREATE = {
-    "sqs": ("sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"),
-    "sns": (
-        "sns:CreateTopic",
-        "sns:SetTopicAttributes",
-        "sns:Subscribe",
-        "sns:TagResource",
-        "sns:UntagResource",
-    ),
-    "s3": (
-        "s3:CreateBucket",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:PutBucketTagging",
-        "s3:PutEncryptionConfiguration",
-    ),
-}
-_DEST_DELETE = {
-    "sqs": ("sqs:DeleteQueue",),
-    "sns": ("sns:DeleteTopic", "sns:Unsubscribe"),
-    "s3": ("s3:DeleteBucket",),
-}
-_SQS_PEEK = ("sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage")
-
-
 def _sid(dest_type: str, what: str) -> str:
     return f"{what}{dest_type.capitalize()}Destinations"
 
 
-def _destination_grants(dest: Destination, kind: str) -> list[Grant]:
-    """Grants on one destination (and its SNS inspect queue) for ``kind``: read, create, delete,
+def _resources(dest: Destination, resource: Resource) -> tuple[str, ...]:
+    """The ARNs a template's ``resource`` names for this destination (none: the grant is left out)."""
+    if resource == "queue":
+        queue = dest.arn if destination_kind(dest.type).reads_from == "self" else dest.inspect_queue
+        return (queue,) if queue else ()
+    found = {
+        "arn": dest.arn,
+        "written": dest.written,
+        "objects": dest.objects,
+        "leases": f"{dest.arn}/{S3_LEASE_PREFIX}*",  # redrive's leases: outside Lambda's prefix
+        "contents": f"{dest.arn}/*",
+    }[resource]
+    return (found,) if found else ()
+
+
+def _from_templates(dest: Destination, templates: Iterable[GrantTemplate]) -> list[Grant]:
+    return [
+        Grant(t.sid, t.actions, resources) for t in templates if (resources := _resources(dest, t.resource))
+    ]
+
+
+def _destination_grants(dest: Destination, what: str) -> list[Grant]:
+    """Grants on one destination (and its SNS inspect queue) for ``what``: read, create, delete,
     peek (read without consuming) or consume (delete what was redriven)."""
+    kind = destination_kind(dest.type)
     tap = (dest.inspect_queue,) if dest.inspect_queue else ()
-    if kind in ("read", "create", "delete"):
-        table = {"read": _DEST_READ, "create": _DEST_CREATE, "delete": _DEST_DELETE}[kind]
-        grants = [Grant(_sid(dest.type, kind.capitalize()), table[dest.type], (dest.arn,))]
+    if what in ("read", "create", "delete"):
+        actions = {"read": "read_actions", "create": "create_actions", "delete": "delete_actions"}[what]
+        grants = [Grant(_sid(dest.type, what.capitalize()), getattr(kind, actions), (dest.arn,))]
         if tap:
-            grants.append(Grant(f"{kind.capitalize()}InspectQueues", table["sqs"], tap))
-        if kind == "delete" and dest.type == "s3":
-            grants.append(Grant("EmptyS3Destinations", ("s3:DeleteObject",), (f"{dest.arn}/*",)))
+            grants.append(Grant(f"{what.capitalize()}InspectQueues", getattr(KINDS["sqs"], actions), tap))
+        if what == "delete":
+            grants += _from_templates(dest, kind.delete_grants)
         return grants
-    return _peek_or_consume(dest, kind, tap)
-
-
-def _leases(dest: Destination) -> str:
-    """Where redrive writes its S3 leases (one per failure it works on): outside Lambda's prefix."""
-    return f"{dest.arn}/{S3_LEASE_PREFIX}*"
-
-
-def _peek_or_consume(dest: Destination, kind: str, tap: tuple[str, ...]) -> list[Grant]:
-    queues = (dest.arn,) if dest.type == "sqs" else tap
-    grants: list[Grant] = []
-    if kind == "peek":
-        if queues:
-            grants.append(Grant("PeekFailureQueues", _SQS_PEEK, queues))
-        if dest.type == "sns":
-            grants.append(Grant("FindInspectQueues", _DEST_READ["sns"][:2], (dest.arn,)))
-        if dest.type == "s3":
-            grants.append(Grant("ListS3Failures", ("s3:ListBucket",), (dest.arn,)))
-            grants.append(Grant("ReadS3Failures", ("s3:GetObject",), (str(dest.objects),)))
-            grants.append(Grant("ReadS3Leases", ("s3:GetObject",), (_leases(dest),)))
-        if _kms_key_arn(dest):
-            grants.append(Grant("DecryptFailures", ("kms:Decrypt",), (str(dest.kms_key),)))
-    elif dest.type == "s3":
-        grants.append(Grant("DeleteRedrivenS3Failures", ("s3:DeleteObject",), (str(dest.objects),)))
-        grants.append(Grant("LeaseS3Failures", ("s3:PutObject", "s3:DeleteObject"), (_leases(dest),)))
-    elif queues:
-        grants.append(Grant("DeleteRedrivenMessages", ("sqs:DeleteMessage",), queues))
+    if what == "consume":
+        return _from_templates(dest, kind.consume_grants)
+    grants = _from_templates(dest, kind.peek_grants)
+    if _kms_key_arn(dest):
+        grants.append(Grant("DecryptFailures", ("kms:Decrypt",), (str(dest.kms_key),)))
     return grants
 
 
@@ -396,6 +363,14 @@ _MAPPING_WRITE = (
     "lambda:UntagResource",
     "lambda:UpdateEventSourceMapping",
 )
+
+
+_REPLAY_MAPPING_WRITE = (
+    "lambda:CreateEventSourceMapping",
+    "lambda:DeleteEventSourceMapping",
+    "lambda:TagResource",
+)
+"""``replay --engine lambda``: its temporary mapping, tagged at creation, of the spec's functions only."""
 
 
 def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
@@ -414,6 +389,7 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants.append(update)
         if command in ("apply", "destroy") and dest is not None and managed:
             grants += _destination_grants(dest, "create" if command == "apply" else "delete")
+        grants += _alarm_grants(command, arns)
         if command == "status":
             grants.append(Grant("DescribeStreams", ("dynamodb:DescribeStream",), (arns.stream,)))
             grants.append(Grant("ReadDestinationMetrics", ("cloudwatch:GetMetricData",), ("*",)))
@@ -425,7 +401,41 @@ def operator_grants(command: str, arns: TriggerArns) -> list[Grant]:
             grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
             grants += _destination_grants(dest, "consume") if dest else []
         return grants
+    if command in ("tail", "replay"):  # the trigger's live mapping (its batch size), then the stream
+        write = _REPLAY_MAPPING_WRITE if command == "replay" else ()
+        grants = [
+            table,
+            *_mapping_grants(arns, write=write),
+            Grant("ReadStreams", STREAM_READ, (arns.stream,)),
+        ]
+        if command == "replay":
+            grants.append(Grant("InvokeFunctions", ("lambda:InvokeFunction",), arns.functions))
+            # --engine lambda watches its temporary mapping's IteratorAge
+            grants.append(Grant("ReadReplayMetrics", ("cloudwatch:GetMetricData",), ("*",)))
+        return grants
     raise ValueError(f"no operator policy for command {command!r}; known: {', '.join(OPERATOR_COMMANDS)}")
+
+
+_ALARM_WRITE = {
+    "apply": ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"),
+    "destroy": ("cloudwatch:DeleteAlarms",),
+}
+
+
+def _alarm_grants(command: str, arns: TriggerArns) -> list[Grant]:
+    """The trigger's alarms, by name (``ddbtrigger-<trigger>-<metric>``; PutMetricAlarm with Tags needs
+    TagResource). DescribeAlarms reads every trigger's alarms in one call by the prefix ``ddbtrigger-``,
+    so it is granted on that prefix."""
+    home = arns.function_home
+    grants = [
+        Grant(
+            "DescribeAlarms", ("cloudwatch:DescribeAlarms",), (home.arn("cloudwatch", "alarm:ddbtrigger-*"),)
+        )
+    ]
+    if command in _ALARM_WRITE:
+        mine = home.arn("cloudwatch", f"alarm:ddbtrigger-{arns.trigger}-*")
+        grants.append(Grant("ChangeAlarms", _ALARM_WRITE[command], (mine,)))
+    return grants
 
 
 def audit_policy(*, account_id: str | None = None, region: str | None = None) -> dict[str, Any]:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddbtrigger.core.spec import Spec
+from ddbtrigger.core.spec import ALARM_KEYS, Spec
 from ddbtrigger.core.variables import ANY, ENVIRONMENT_SUBSTITUTED, SUBSTITUTED, VARIABLES
 
 # The model that holds each substituted field (its parent in SUBSTITUTED); a tag value has no pattern.
-_PARENT_MODEL: dict[str | int, str | None] = {ANY: "TriggerSpec", "on_failure": "OnFailureSpec", "tags": None}
+_PARENT_MODEL: dict[str | int, str | None] = {
+    ANY: "TriggerSpec",
+    "on_failure": "OnFailureSpec",
+    "tags": None,
+    "alarms": "AlarmsSpec",
+    "notify": None,  # a topic in a list: the ``alarms.notify`` entry covers its items
+}
 _VARIABLE_PATTERN = r"\$\{(?:" + "|".join(VARIABLES) + r")\}"
 
 
@@ -19,9 +25,19 @@ def spec_schema() -> dict[str, Any]:
     for option in schema["properties"]["environments"]["anyOf"]:
         if option.get("type") == "object":
             option["additionalProperties"] = False  # an environment's name must match the pattern
+    _alarm_short_forms(schema["$defs"]["AlarmsSpec"]["properties"])
     for model, field in substituted_properties():
         _allow_variables(schema["$defs"][model]["properties"][field])
     return schema
+
+
+def _alarm_short_forms(properties: dict[str, Any]) -> None:
+    """What the model's before-validators accept too: an alarm as its threshold alone or ``false``
+    (off), and ``notify`` as one topic ARN."""
+    for key in ALARM_KEYS:
+        properties[key]["anyOf"] += [{"type": "integer", "minimum": 0}, {"const": False}]
+    notify = properties["notify"]
+    properties["notify"] = {"anyOf": [dict(notify["items"]), notify], "title": notify.get("title", "Notify")}
 
 
 def substituted_properties() -> list[tuple[str, str]]:

@@ -23,9 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from ddbtrigger.core.destinations import KINDS, DestinationType
+
 ViewType = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
-DestinationType = Literal["sqs", "sns", "s3"]
 LintCode = Annotated[str, Field(pattern=r"^DDBT\d{3}$")]
 
 TRIGGER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -89,7 +90,7 @@ class MappingSpec(_Model):
         return value
 
 
-_TYPE_ONLY = {"message_retention_seconds": "sqs", "inspect_queue": "sns", "prefix": "s3"}
+_TYPE_ONLY = {field: k.type for k in KINDS.values() for field in k.spec_fields}
 
 
 class OnFailureSpec(_Model):
@@ -152,6 +153,95 @@ class OnFailureSpec(_Model):
         return self.message_retention_seconds or RETENTION_SECONDS_DEFAULT
 
 
+AlarmValue = Annotated[int, Field(ge=0, le=10**9)]
+PERIODS_NOTE = "10, 30 or a multiple of 60 seconds"
+TreatMissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
+
+
+class AlarmSetting(_Model):
+    """One alarm: its threshold, and (optionally) how CloudWatch evaluates it.
+
+    Written short (``iterator_age_seconds: 300``) or long (``{threshold: 300, period: 60,
+    evaluation_periods: 5}``); what is left out takes the metric's default (``core.alarms.METRICS``).
+    """
+
+    threshold: AlarmValue
+    period: int | None = Field(None, ge=10, le=86400)
+    evaluation_periods: int | None = Field(None, ge=1, le=100)
+    datapoints_to_alarm: int | None = Field(None, ge=1, le=100)
+    treat_missing_data: TreatMissingData | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"threshold": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: int | None) -> int | None:
+        if value is not None and value not in (10, 30) and value % 60:
+            raise ValueError(f"must be {PERIODS_NOTE} (got {value})")
+        return value
+
+    @model_validator(mode="after")
+    def _datapoints(self) -> AlarmSetting:
+        if (
+            self.datapoints_to_alarm
+            and self.evaluation_periods
+            and self.datapoints_to_alarm > self.evaluation_periods
+        ):
+            raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        return self
+
+
+SNS_TOPIC_ARN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+TopicArn = Annotated[str, Field(pattern=SNS_TOPIC_ARN)]
+
+
+class AlarmsSpec(_Model):
+    """The trigger's CloudWatch alarms (``ddbtrigger-<trigger>-<metric>``), and who hears of them.
+
+    ``notify``: SNS topic ARN(s) told when an alarm goes to ALARM and back to OK. An alarm written
+    ``false`` is off: how a trigger drops an alarm that ``defaults`` gives every trigger.
+    """
+
+    iterator_age_seconds: AlarmSetting | None = None
+    failures_waiting: AlarmSetting | None = None
+    oldest_failure_age_seconds: AlarmSetting | None = None
+    function_errors: AlarmSetting | None = None
+    function_throttles: AlarmSetting | None = None
+    notify: list[TopicArn] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, value: Any) -> Any:
+        """``false`` is an alarm turned off; one topic ARN is a list of one."""
+        if not isinstance(value, dict):
+            return value
+        out = {k: (None if v is False and k in ALARM_KEYS else v) for k, v in value.items()}
+        if isinstance(out.get("notify"), str):
+            out["notify"] = [out["notify"]]
+        return out
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(self.notify)
+
+    def settings(self) -> dict[str, AlarmSetting]:
+        """The alarms asked for, by spec key (a ``false`` or absent one is not)."""
+        found = {key: getattr(self, key) for key in ALARM_KEYS}
+        return {k: v for k, v in found.items() if isinstance(v, AlarmSetting)}
+
+
+ALARM_KEYS = (
+    "iterator_age_seconds",
+    "failures_waiting",
+    "oldest_failure_age_seconds",
+    "function_errors",
+    "function_throttles",
+)
+
+
 class TriggerSpec(_Model):
     """One trigger: a table's stream feeding one function, with its failure destination."""
 
@@ -163,7 +253,38 @@ class TriggerSpec(_Model):
     function: str = Field(min_length=1, max_length=170)
     mapping: MappingSpec = Field(default_factory=MappingSpec)
     on_failure: OnFailureSpec | None = None
+    alarms: AlarmsSpec = Field(default_factory=AlarmsSpec)
     lint_ignore: list[LintCode] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _alarms_fit_destination(self) -> TriggerSpec:
+        """Destination alarms need a destination CloudWatch measures: an SQS queue (or an SNS
+        topic's inspect queue). S3 has no per-prefix object count in CloudWatch (its storage metrics are
+        daily and per bucket), so an alarm there could only lie: refused, with the reason."""
+        asked = self.alarms.settings()
+        dest = self.on_failure
+        for key in ("failures_waiting", "oldest_failure_age_seconds"):
+            if key not in asked:
+                continue
+            if dest is None:
+                raise ValueError(f"alarms.{key} needs an on_failure destination to watch")
+            if dest.type == "s3":
+                raise ValueError(
+                    f"alarms.{key} cannot watch an S3 destination: CloudWatch has no count of the "
+                    "objects under Lambda's prefix (S3 storage metrics are daily, per bucket); "
+                    "`ddbtrigger status` counts them, and exits 3 while any wait"
+                )
+            if dest.type == "sns" and key == "oldest_failure_age_seconds":
+                raise ValueError(
+                    f"alarms.{key} watches an SQS destination only (the queue's "
+                    "ApproximateAgeOfOldestMessage); this destination is an SNS topic"
+                )
+            if dest.type == "sns" and not dest.inspect_queue:
+                raise ValueError(
+                    f"alarms.{key} on an SNS destination counts its inspect_queue: set one (a topic "
+                    "holds no messages to count)"
+                )
+        return self
 
     @property
     def table_name(self) -> str:
@@ -178,6 +299,7 @@ class DefaultsSpec(_Model):
     function: str | None = None
     mapping: dict[str, Any] | None = None
     on_failure: dict[str, Any] | None = None
+    alarms: dict[str, Any] | None = None
     lint_ignore: list[LintCode] | None = None
 
 
@@ -191,6 +313,7 @@ class TriggerOverrideSpec(_Model):
     function: str | None = None
     mapping: dict[str, Any] | None = None
     on_failure: dict[str, Any] | None = None
+    alarms: dict[str, Any] | None = None
     lint_ignore: list[LintCode] | None = None
 
 

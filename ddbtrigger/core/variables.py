@@ -25,13 +25,16 @@ SUBSTITUTED: tuple[Path, ...] = (
     ("triggers", ANY, "on_failure", "prefix"),
     ("triggers", ANY, "on_failure", "kms_key"),
     ("triggers", ANY, "mapping", "tags", ANY),
+    ("triggers", ANY, "alarms", "notify"),
+    ("triggers", ANY, "alarms", "notify", ANY),
 )
 """Paths (in the merged spec) whose string values are substituted; ``*`` is any index or key."""
 ENVIRONMENT_SUBSTITUTED = ("profile", "assume_role")
 """An environment's own settings that are substituted too (``assume_role: ...:${account_id}:role/x``)."""
 HINT = (
     "variables such as ${env} are substituted only in a trigger's table and function, on_failure names "
-    "and ARNs, kms_key, mapping tag values, and an environment's profile and assume_role"
+    "and ARNs, kms_key, mapping tag values, alarms' notify topics, and an environment's profile and "
+    "assume_role"
 )
 
 

@@ -44,6 +44,9 @@ triggers:
     on_failure:
       type: sqs
       name: orders-audit-dlq
+    alarms:                          # a small threshold and period so the demo sees it fire and clear
+      iterator_age_seconds: {threshold: 1, period: 10}
+      notify: arn:aws:sns:us-east-1:123456789012:orders-oncall
   - name: orders-archive
     table: orders
     function: orders-archive
@@ -52,12 +55,15 @@ triggers:
     on_failure:
       type: s3
       name: orders-archive-failures
-    lint_ignore: [DDBT005]
+    lint_ignore: [DDBT005, DDBT011]
 """
 
 ITEMS = 10
 POISON_INDEX = 6
 WAIT_SECONDS = 30
+ALARM = "ddbtrigger-orders-audit-iterator-age"
+TOPIC = "orders-oncall"
+CHOKE_SECONDS = 0.3  # the buggy function works a while before it fails: the pill holds its shard
 
 
 Cli = Callable[[list[str]], int]
@@ -84,9 +90,11 @@ def is_poison(record: dict[str, Any]) -> bool:
 
 
 def buggy_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The function as deployed: it chokes on an order flagged ``poison``."""
+    """The function as deployed: it chokes on an order flagged ``poison`` (after a while, as a real
+    function does: a retry loop, a timeout), so the pill holds its shard long enough to be seen."""
     for record in event.get("Records", []):
         if is_poison(record):
+            time.sleep(CHOKE_SECONDS)
             key = record["dynamodb"]["Keys"]["pk"]["S"]
             raise ValueError(f"cannot audit order {key}: unexpected 'poison' attribute")
     return {"audited": len(event.get("Records", []))}
@@ -106,6 +114,7 @@ class Demo:
     cli: Cli
     echo: Callable[[str], None] = print
     batches: list[int] = field(default_factory=list)
+    pager: str = ""  # the queue subscribed to the alarm topic
 
     def watched(self, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
         """The handler, noting the size of each batch orders-audit receives (to show bisect at work)."""
@@ -159,6 +168,47 @@ def _create_resources(demo: Demo) -> None:
     demo.sandbox.register_handler("orders-audit", demo.watched(buggy_handler))
     demo.sandbox.register_handler("orders-archive", buggy_handler)
     demo.echo("   table orders; functions orders-audit and orders-archive (both choke on a poison pill)")
+    demo.echo(f"   $ aws sns create-topic --name {TOPIC}   # on-call is told when an alarm changes state")
+    demo.pager = _subscribe_pager(demo.sandbox)
+
+
+def _subscribe_pager(sandbox: Any) -> str:
+    """The on-call topic, and a queue subscribed to it (raw delivery) standing in for the pager."""
+    sns, sqs = sandbox.client("sns"), sandbox.client("sqs")
+    topic = sns.create_topic(Name=TOPIC)["TopicArn"]
+    url = sqs.create_queue(QueueName=f"{TOPIC}-pager")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    return str(url)
+
+
+def _alarm_state(demo: Demo) -> str:
+    found = demo.sandbox.client("cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    return str(found[0]["StateValue"]) if found else "missing"
+
+
+def _pages(demo: Demo) -> list[str]:
+    """The alarm notifications the pager queue received so far (``ALARM``/``OK``), consumed."""
+    import json
+
+    sqs = demo.sandbox.client("sqs")
+    got = sqs.receive_message(QueueUrl=demo.pager, MaxNumberOfMessages=10).get("Messages", [])
+    for message in got:
+        sqs.delete_message(QueueUrl=demo.pager, ReceiptHandle=message["ReceiptHandle"])
+    return [str(json.loads(m["Body"]).get("NewStateValue")) for m in got]
+
+
+def _see_alarm(demo: Demo, state: str, why: str) -> None:
+    """Wait until the iterator-age alarm is in ``state`` and its notification reached the topic."""
+    demo.wait(f"alarm {ALARM} to be {state}", lambda: _alarm_state(demo) == state)
+    pages: list[str] = []
+
+    def paged() -> bool:
+        pages.extend(_pages(demo))
+        return state in pages
+
+    demo.wait(f"the {state} notification on {TOPIC}", paged)
+    demo.echo(f"   alarm {ALARM}: {state} ({why}); {TOPIC} was notified")
 
 
 def _apply(demo: Demo) -> None:
@@ -210,6 +260,7 @@ def _watch_the_pill(demo: Demo) -> None:
         f"   the pill landed in SQS (a pointer) and S3 (the records) after {time.monotonic() - started:.1f}s;"
         " the other orders were delivered"
     )
+    _see_alarm(demo, "ALARM", "the pill held the shard: its iterator age passed 1 s")
     sizes = ", ".join(str(n) for n in demo.batches)
     demo.echo(
         f"   orders-audit saw batches of {sizes} records: bisect split the failing batch until the pill"
@@ -240,6 +291,9 @@ def _fix_and_redrive(demo: Demo) -> None:
     demo.run("inspect-dlq")
     if _destination_counts(demo) != (0, 0):
         raise DemoFailed("the destinations are not empty after the redrive")
+    demo.step("The alarm clears once a period passes without a blocked shard", "ddbtrigger status")
+    _see_alarm(demo, "OK", "nothing blocks the shard any more")
+    demo.run("status")
 
 
 def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = print) -> int:
@@ -262,8 +316,8 @@ def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = prin
         echo(f"\ndemo failed: {failed} (files kept in {workdir})")
         return 1
     echo(
-        f"\nDone in {time.monotonic() - started:.0f}s: applied, isolated a poison pill, inspected it, fixed, "
-        "redrove, and the destinations are empty."
+        f"\nDone in {time.monotonic() - started:.0f}s: applied, isolated a poison pill (its alarm fired), "
+        "inspected it, fixed, redrove, the destinations are empty and the alarm is OK."
     )
     echo(
         "Next: point the same commands at your account (drop AWS_ENDPOINT_URL) with your own ddbtrigger.yaml."

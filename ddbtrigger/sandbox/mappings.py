@@ -129,6 +129,17 @@ class MappingEmulator:
         }
         return self.scans, running
 
+    def positions(self, mapping_uuid: str) -> dict[str, dict[str, Any]]:
+        """Where each of a mapping's pollers stands (the sandbox's answer to "has it read past T?",
+        which AWS does not expose): per shard, the arrival time of the last record read (delivered or
+        filtered out; None before the first), whether the poller is at the shard's current end, and whether
+        it has read a closed shard to its end (``finished``)."""
+        found: dict[str, dict[str, Any]] = {}
+        for (uuid_, shard_id), poller in list(self._looking.items()):
+            if uuid_ == mapping_uuid:
+                found[shard_id] = poller.position_json()
+        return found
+
     def _scan(self) -> None:
         from moto.dynamodb.models import dynamodb_backends
 
@@ -177,6 +188,12 @@ class ShardPoller:
             self.position = runtime_of(esm).latest_positions[shard.id]
         else:
             self.position = shard.trim_index
+
+    def position_json(self) -> dict[str, Any]:
+        shard, position = self.shard, self.position
+        read = shard.arrivals[position - 1] if 0 < position <= len(shard.arrivals) else None
+        at_end = position >= len(shard.items)
+        return {"read_through": read, "at_end": at_end, "finished": at_end and not shard.is_open}
 
     # -- life cycle ---------------------------------------------------------------------------
     def alive(self) -> bool:

@@ -87,12 +87,40 @@ def _with_latency(app: Any, latency_ms: float) -> Any:
     return wrapped
 
 
+SANDBOX_API = "/_ddbtrigger/"
+"""The sandbox's own routes (what AWS does not expose, for tools that use the sandbox as a test bed):
+``GET /_ddbtrigger/mappings/<uuid>/shards`` -> ``{"shards": {shard_id: {"read_through", "at_end", "finished"}}}``."""
+
+
+def _with_sandbox_api(app: Any, positions: Callable[[str], dict[str, Any]]) -> Any:
+    """Serve ``SANDBOX_API`` in front of moto's app."""
+
+    def wrapped(environ: Any, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(SANDBOX_API):
+            return app(environ, start_response)
+        parts = path[len(SANDBOX_API) :].strip("/").split("/")
+        body: dict[str, Any]
+        if len(parts) == 3 and parts[0] == "mappings" and parts[2] == "shards":
+            status, body = "200 OK", {"shards": positions(parts[1])}
+        else:
+            status, body = "404 Not Found", {"message": f"no sandbox route {path}"}
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return wrapped
+
+
 class _Server(ThreadedMotoServer):
     """moto's threaded server, with an optional delay in front of its WSGI app."""
 
-    def __init__(self, port: int, latency_ms: float) -> None:
+    def __init__(
+        self, port: int, latency_ms: float, positions: Callable[[str], dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
         self._latency_ms = latency_ms
+        self._positions = positions
 
     def start(self) -> None:
         """Bind in the caller's thread, so a busy port raises here instead of hanging the caller."""
@@ -108,6 +136,8 @@ class _Server(ThreadedMotoServer):
             if _dispatcher is None:  # its per-service apps are built on first use: share them
                 _dispatcher = DomainDispatcherApplication(create_backend_app)
             app: Any = _dispatcher
+        if self._positions is not None:
+            app = _with_sandbox_api(app, self._positions)
         if self._latency_ms > 0:
             app = _with_latency(app, self._latency_ms)
         try:
@@ -210,7 +240,7 @@ class Sandbox:
         self.monitoring.install(self._patcher)  # after the invocation log: it chains to it
         install_sns(self._patcher)
         install_s3_conditional(self._patcher)
-        server = _Server(self.port, self.latency_ms)
+        server = _Server(self.port, self.latency_ms, self._positions)
         server.start()  # raises OSError when the port is taken
         self._server = server
         self._post("/moto-api/reset")
@@ -225,6 +255,9 @@ class Sandbox:
         self.monitoring.start()
         for name, handler in self._initial_handlers.items():
             self.register_handler(name, handler)
+
+    def _positions(self, mapping_uuid: str) -> dict[str, Any]:
+        return self._emulator.positions(mapping_uuid) if self._emulator is not None else {}
 
     def mapping_progress(self) -> tuple[int, dict[tuple[str, str], int]]:
         """The mapping emulator's scans and each running poller's looks (see ``MappingEmulator``)."""

@@ -33,12 +33,13 @@ from ddbtrigger.core.audit import (
     stream_table_name,
 )
 from ddbtrigger.core.live import LiveMapping, LiveTable, function_ref, stream_table_arn
-from ddbtrigger.errors import DdbtError, NotFound
+from ddbtrigger.errors import AwsError, DdbtError, NotFound
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.status_reads import Depth
+    from ddbtrigger.aws.destinations import Depth
     from ddbtrigger.core.spec import TriggerSpec
+    from ddbtrigger.usecases.spec_file import Workspace
 
 FactoryFor = Callable[[str | None, str | None], "ClientFactory"]
 MAX_REGION_WORKERS = 8
@@ -82,6 +83,40 @@ def run_audit(
         if listed:
             read.add(region)
     return AuditReport(tuple(sort_audits(audits)), tuple(sorted(read)), tuple(unreadable))
+
+
+def audit_environment(ws: Workspace, *, regions: Sequence[str], all_regions: bool) -> AuditReport:
+    """``audit --env``: one environment of a spec audited on its own connection (its profile, region
+    and role; ``regions`` instead of its region when given). Only the connection is taken from the
+    spec: every mapping there is audited, declared or not. Read-only, so the account guard never has
+    a call to stop."""
+    from ddbtrigger.aws.clients import ClientFactory
+
+    target = ws.factory.target
+
+    def factory_for(profile: str | None, region: str | None) -> ClientFactory:
+        return ClientFactory(
+            replace(target, profile=profile or target.profile, region=region or target.region)
+        )
+
+    return require_some(
+        run_audit(factory_for, profiles=[target.profile], regions=regions, all_regions=all_regions)
+    )
+
+
+def require_some(report: AuditReport) -> AuditReport:
+    """The report, unless nothing at all could be read: then an ``AwsError`` listing why."""
+    if not report.regions and report.unreadable:
+        raise AwsError(
+            "nothing could be audited: no region could be read",
+            details=[unreadable_line(u) for u in report.unreadable],
+        )
+    return report
+
+
+def unreadable_line(u: Unreadable) -> str:
+    where = f"profile {u.profile}" if u.profile else "the default credentials"
+    return f"not audited ({where}, region {u.region}): {u.reason}"
 
 
 def _targets(
@@ -197,19 +232,19 @@ def _destination_key(mapping: LiveMapping) -> tuple[str, str]:
 
 
 def _destination(factory: ClientFactory, key: tuple[str, str], trigger: TriggerSpec | None) -> _Destination:
-    from ddbtrigger.aws.locate import resolve_destination
-    from ddbtrigger.aws.status_reads import destination_depth
+    from ddbtrigger.aws.destinations import adapter_for, locate
     from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
 
     if trigger is None or trigger.on_failure is None:
         return _Destination(None, None)
     try:
-        ref = resolve_destination(factory, trigger.on_failure)
+        ref = locate(factory, trigger.on_failure)
     except NotFound:
         return _Destination(False, None)
-    if ref.type == "s3":
+    adapter = adapter_for(ref, factory)
+    if not adapter.kind.holds_pointers:  # a bucket: this mapping's failures sit under its UUID
         ref = replace(ref, prefix=f"{LAMBDA_S3_PREFIX}{key[1]}/")
-    depth: Depth | None = destination_depth(factory, ref)
+    depth: Depth | None = adapter.depth(ref)
     return _Destination(True, depth.total if depth else None)
 
 
@@ -225,7 +260,7 @@ def _assemble(
     region: str, live: Sequence[LiveMapping], triggers: Sequence[TriggerSpec | None], reads: _RegionReads
 ) -> list[MappingAudit]:
     from ddbtrigger.core.impact import trigger_impact
-    from ddbtrigger.core.lint import lint
+    from ddbtrigger.core.lint import SPEC_ONLY, lint
     from ddbtrigger.core.spec import Spec
 
     valid = [t for t in triggers if t is not None]
@@ -238,7 +273,11 @@ def _assemble(
         if trigger is None or spec is None:
             found.append(AuditFinding("DDBT110", "info", "the live settings could not be read as a trigger"))
         else:
-            found.extend(AuditFinding(f.code, f.level, f.message) for f in lint(spec, [trigger]))
+            found.extend(
+                AuditFinding(f.code, f.level, f.message)
+                for f in lint(spec, [trigger])
+                if f.code not in SPEC_ONLY
+            )
             timeout = (reads.timeouts or {}).get(function_ref(mapping.function_arn)[0])
             impact = trigger_impact(trigger, function_timeout_seconds=timeout)
         audits.append(MappingAudit(observed, ordered_findings(found), impact))

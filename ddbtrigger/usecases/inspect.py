@@ -12,19 +12,20 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.failures import Failure, Held, Malformed
 from ddbtrigger.core.spec import TriggerSpec
 from ddbtrigger.core.timetext import human_duration, iso
 
 if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
-    from ddbtrigger.aws.locate import DestinationRef
+    from ddbtrigger.aws.destinations import DestinationRef
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def locate_destinations(
     factory: ClientFactory, triggers: Iterable[TriggerSpec]
 ) -> tuple[list[Destination], list[str]]:
     """The destinations of ``triggers`` (shared ones once), and the triggers that have none."""
-    from ddbtrigger.aws.locate import resolve_destination
+    from ddbtrigger.aws.destinations import locate
 
     found: dict[str, tuple[DestinationRef, list[TriggerSpec]]] = {}
     without: list[str] = []
@@ -146,32 +147,29 @@ def locate_destinations(
         if trigger.on_failure is None:
             without.append(trigger.name)
             continue
-        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        ref = locate(factory, trigger.on_failure, trigger=trigger.name)
         found.setdefault(ref.arn, (ref, []))[1].append(trigger)
     return [Destination(ref, tuple(ts)) for ref, ts in found.values()], without
 
 
 def owner(item: Failure | Malformed, triggers: tuple[TriggerSpec, ...]) -> str:
-    """Which trigger a message belongs to when triggers share a destination: by table, then function."""
+    """Which trigger a message belongs to when triggers share a destination (``core.owner``'s rule,
+    the one redrive follows); one no trigger of the spec wrote is listed under the first."""
+    from ddbtrigger.core.owner import owning_trigger
+
     if len(triggers) == 1 or not isinstance(item, Failure):
         return triggers[0].name
-    table = item.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
-    by_table = [t for t in triggers if t.table_name == table]
-    function = item.function_arn.split(":function:", 1)[-1].split(":", 1)[0]
-    by_function = [
-        t for t in by_table or triggers if t.function.rsplit(":function:", 1)[-1].split(":", 1)[0] == function
-    ]
-    return (by_function or by_table or list(triggers))[0].name
+    return (owning_trigger(item.stream_arn, item.function_arn, triggers) or triggers[0]).name
 
 
 def held_at(factory: ClientFactory, destinations: list[Destination], *, now: datetime) -> Held:
     """What other readers hold in these destinations; read before scanning, so our own hold is not
     counted."""
-    from ddbtrigger.aws.status_reads import held_failures
+    from ddbtrigger.aws.destinations import adapter_for
 
     total = Held()
     for dest in destinations:
-        total = total + held_failures(factory, dest.ref, now=now)
+        total = total + adapter_for(dest.ref, factory).held(dest.ref)
     return total
 
 
@@ -185,7 +183,7 @@ def scan(
     held: Held | None = None,
 ) -> Iterator[Entry]:
     """Every message of every destination, as read. Each SQS scan releases its messages when done."""
-    from ddbtrigger.aws.dlq import open_scan
+    from ddbtrigger.aws.destinations import open_scan
 
     remaining = limit
     for dest in destinations:
@@ -403,12 +401,14 @@ def redrive_command(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    target: Sequence[str] = (),
 ) -> str:
-    """The exact ``ddbtrigger redrive`` command for the triggers that have failures."""
-    parts = ["ddbtrigger", "redrive"]
-    if file is not None and str(file) != "ddbtrigger.yaml":
+    """The exact ``ddbtrigger redrive`` command for the triggers that have failures (``target``: the
+    spec-less ``--mapping``/``--table`` options, which stand for the spec and its triggers)."""
+    parts = ["ddbtrigger", "redrive", *target]
+    if not target and file is not None and str(file) != "ddbtrigger.yaml":
         parts += ["-f", str(file)]
-    for name in sorted(set(triggers)):
+    for name in sorted(set(triggers)) if not target else ():
         parts += ["--trigger", name]
     for option, value in (("--profile", profile), ("--region", region), ("--endpoint-url", endpoint_url)):
         if value:
@@ -425,7 +425,8 @@ def expiry_text(entry: Entry, now: datetime) -> str:
     """``expired``, a countdown for a pointer, or ``kept in S3`` for a failure that carries its records."""
     failure = _failure(entry)
     if not failure.can_expire:
-        return "kept in S3" if failure.source == "s3" else "kept"
+        kind = destination_kind(failure.source)
+        return "kept" if kind.holds_pointers else f"kept in {kind.type.upper()}"
     if entry.expired(now):
         return "expired"
     return f"expires in {age_text(failure.time_left(now))}"

@@ -136,7 +136,7 @@ def make_destroy_plan(
     factory: ClientFactory, triggers: list[TriggerSpec], *, force: bool, disable_stream: bool
 ) -> tuple[Plan, list[LiveTrigger]]:
     """What ``destroy`` would delete; managed destinations are counted so a full one is kept."""
-    from ddbtrigger.aws.destinations import destination_depth
+    from ddbtrigger.aws.destinations import depth_of
     from ddbtrigger.aws.live import read_live
 
     live = read_live(factory, triggers)
@@ -148,7 +148,6 @@ def make_destroy_plan(
             and found.destination
             and found.destination.exists
         ):
-            depths[trigger.name] = destination_depth(
-                factory, found.destination, inspect_queue=trigger.on_failure.inspect_queue
-            )
+            depth = depth_of(factory, found.destination, trigger.on_failure)
+            depths[trigger.name] = depth.total if depth else 0
     return plan_destroy(triggers, live, depths=depths, force=force, disable_stream=disable_stream), live

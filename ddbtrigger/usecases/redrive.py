@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from ddbtrigger.core.events import lambda_record
 from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.core.filters import PatternError, check_patterns, parse_patterns, passes_filters
+from ddbtrigger.core.owner import owning_trigger, table_of
 from ddbtrigger.core.redrive import (
     FailureResult,
     Fetched,
@@ -514,35 +515,21 @@ def _open_scans(
     factory: Any, triggers: Sequence[Any], hold_seconds: int, stack: Any, warn: Callable[[str], None]
 ) -> list[tuple[Any, list[Any]]]:
     """One scan per destination, with the triggers that share it."""
-    from ddbtrigger.aws.dlq import S3Scan
-    from ddbtrigger.aws.locate import resolve_destination
-    from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
-    from ddbtrigger.aws.s3_leases import S3Leases
+    from ddbtrigger.aws.destinations import locate, open_scan
 
     by_arn: dict[str, tuple[Any, list[Any]]] = {}
     for trigger in triggers:
         if trigger.on_failure is None:
             warn(f"trigger {trigger.name} has no failure destination: nothing to redrive")
             continue
-        ref = resolve_destination(factory, trigger.on_failure, trigger=trigger.name)
+        ref = locate(factory, trigger.on_failure, trigger=trigger.name)
         if ref.arn not in by_arn:
-            if ref.type == "s3":
-                s3, bucket = factory.client("s3"), ref.bucket or ref.name
-                leases = S3Leases(s3, bucket, hold_seconds=hold_seconds)
-                scan: Any = S3Scan(s3, bucket, ref.prefix, leases=leases)
-            elif ref.read_queue_url is None:
-                raise UsageError(
-                    f"trigger {trigger.name}: the sns destination {ref.name} has no inspect "
-                    "queue to read failures from: set on_failure.inspect_queue and apply"
+            try:
+                scan = open_scan(
+                    factory, ref, hold_seconds=hold_seconds, wait_seconds=CONFIRM_EMPTY_WAIT, redrive=True
                 )
-            else:
-                scan = RedriveSqsScan(
-                    factory.client("sqs"),
-                    ref.read_queue_url,
-                    source=ref.type,
-                    hold_seconds=hold_seconds,
-                    wait_seconds=CONFIRM_EMPTY_WAIT,
-                )
+            except UsageError as e:
+                raise UsageError(f"trigger {trigger.name}: {e}") from None
             by_arn[ref.arn] = (stack.enter_context(scan), [])
         by_arn[ref.arn][1].append(trigger)
     return list(by_arn.values())
@@ -551,25 +538,12 @@ def _open_scans(
 def _share(
     trigger: Any, items: Sequence[Failure | Malformed], sharing: Sequence[Any], *, with_malformed: bool
 ) -> TriggerFailures:
-    """This trigger's failures: those from its table's streams, and, when several triggers of that table
-    share the destination, those whose failed function is this trigger's. Malformed items go to the first.
-    """
-    from ddbtrigger.core.live import same_function
-
-    same_table = [t for t in sharing if t.table_name == trigger.table_name]
+    """This trigger's failures (``core.owner``'s rule, the one inspect-dlq follows). Malformed items go
+    to the first."""
     failures = [
         i
         for i in items
-        if isinstance(i, Failure)
-        and _table_of(i.stream_arn) == trigger.table_name
-        and (
-            len(same_table) == 1
-            or (
-                same_function(trigger.function, i.function_arn)
-                if i.function_arn
-                else trigger is same_table[0]
-            )
-        )
+        if isinstance(i, Failure) and owning_trigger(i.stream_arn, i.function_arn, sharing) is trigger
     ]
     malformed = [i for i in items if isinstance(i, Malformed)] if with_malformed else []
     return TriggerFailures(trigger.name, trigger.function, list(trigger.mapping.filters), failures, malformed)
@@ -579,16 +553,10 @@ def _warn_foreign(
     items: Sequence[Failure | Malformed], sharing: Sequence[Any], warn: Callable[[str], None]
 ) -> None:
     tables = {t.table_name for t in sharing}
-    foreign = sum(1 for i in items if isinstance(i, Failure) and _table_of(i.stream_arn) not in tables)
+    foreign = sum(1 for i in items if isinstance(i, Failure) and table_of(i.stream_arn) not in tables)
     if foreign:
         names = ", ".join(t.name for t in sharing)
         warn(
             f"{foreign} failure(s) in the destination of {names} come from a table outside the spec's "
             "selected triggers; they were left untouched"
         )
-
-
-def _table_of(stream_arn: str) -> str:
-    """``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL`` -> NAME."""
-    parts = stream_arn.split("/")
-    return parts[1] if len(parts) > 2 else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ddbtrigger.aws.clients import AwsTarget
 from ddbtrigger.aws.clients import ClientFactory as ClientFactory  # what commands are handed (cli/options.py)
@@ -59,6 +60,8 @@ class Workspace:
     spec: Spec
     triggers: list[TriggerSpec]
     factory: ClientFactory
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about how the triggers were found (spec-less targeting)."""
 
     @property
     def env(self) -> str | None:
@@ -116,6 +119,53 @@ def open_workspaces(
     return [
         _open(resolve_environment(document, name), names, base) for name in select_environments(document, env)
     ]
+
+
+def open_live_workspace(
+    *,
+    mapping: str | None,
+    table: str | None,
+    function: str | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+) -> Workspace:
+    """A workspace without a spec file: the trigger(s) of ``--mapping UUID`` or ``--table T
+    [--function F]``, read from the live mapping(s) as ``export`` reads them, on the command line's
+    connection."""
+    from ddbtrigger.usecases.export import live_spec
+
+    factory = connect(profile, region, endpoint_url)
+    spec, warnings = live_spec(factory, mapping=mapping, table=table, function=function)
+    return Workspace(spec, spec.triggers, factory, tuple(warnings))
+
+
+def export_connection(
+    path: Path, env: str, *, profile: str | None, region: str | None, endpoint_url: str | None
+) -> tuple[ClientFactory, dict[str, Any]]:
+    """Where ``export --env NAME`` reads, and the ``environments:`` entry it writes for NAME.
+
+    When the spec file exists it must declare NAME: its profile, region, role and account guard are
+    used (``--profile``/``--region`` still win) and carried into the entry (not its ``overrides``: the
+    exported values are already the environment's). Without a spec file (a first export), NAME is
+    the command line's connection: its profile (if any) and region."""
+    from ddbtrigger.core.spec import ALL_ENVIRONMENTS, ENV_NAME
+
+    base = AwsTarget(profile, region, endpoint_url)
+    if path.exists():
+        spec = read_spec(path, env)
+        if spec.environment is None:  # read_spec refuses --env for a spec without environments
+            raise UsageError(f"--env {env}: {path} declares no environments")
+        factory = ClientFactory(target_for(spec, base))
+        entry = spec.environment.model_dump(exclude_none=True, exclude={"overrides"})
+    else:
+        if env == ALL_ENVIRONMENTS or not ENV_NAME.match(env):
+            raise UsageError(f"--env {env}: an environment is named like dev or prod-eu (a-z, 0-9, -)")
+        factory = ClientFactory(base)
+        entry = {"profile": profile} if profile else {}
+    target = factory.target
+    entry.update({"region": factory.region, **({"profile": target.profile} if target.profile else {})})
+    return factory, entry
 
 
 def _open(spec: Spec, names: list[str] | None, base: AwsTarget) -> Workspace:

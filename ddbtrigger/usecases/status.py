@@ -9,24 +9,22 @@ and all CloudWatch queries of a run go in one GetMetricData call.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ddbtrigger.aws.status_reads import (
-    Depth,
-    MetricQuery,
-    QueueAttributeTap,
-    iterator_age_queries,
-    oldest_message_query,
-    read_metrics,
-)
+from ddbtrigger.aws.alarms import read_alarms
+from ddbtrigger.aws.destinations import Depth
+from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
+from ddbtrigger.aws.status_reads import MetricQuery, iterator_age_queries, oldest_message_query, read_metrics
+from ddbtrigger.core.alarms import observed_alarm
+from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.health import HealthFacts, Hint, attention, hints
-from ddbtrigger.core.live import LiveMapping, LiveTrigger
+from ddbtrigger.core.live import LiveAlarm, LiveMapping, LiveTrigger
 from ddbtrigger.core.shards import Shard, ordered
-from ddbtrigger.core.spec import LAMBDA_S3_PREFIX
+from ddbtrigger.core.sparkline import Window
 from ddbtrigger.core.timetext import iso
 
 if TYPE_CHECKING:
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     from ddbtrigger.core.spec import TriggerSpec
 
 MAX_WORKERS = 16
+DEFAULT_HOURS = 3
 LIST_ALL_ABOVE = 3
 """Above this many triggers, count readers from one listing of every mapping in the region."""
 
@@ -84,6 +83,9 @@ class TriggerStatus:
     hints: tuple[Hint, ...] = ()
     attention: tuple[str, ...] = ()
     """Why a person must look (exit 3); empty when all is well."""
+    alarms: tuple[LiveAlarm, ...] = ()
+    series: Mapping[str, tuple[float | None, ...]] = field(default_factory=dict)
+    """``status --metrics``: per ``SERIES`` name, one value per period of the report's window."""
 
     def as_json(self) -> dict[str, Any]:
         """The PRODUCT.md shape (plus ``function``, ``hints``, ``readers``, ``iterator_age_ms``)."""
@@ -100,6 +102,8 @@ class TriggerStatus:
             "iterator_age_ms": self.iterator_age_ms,
             "hints": [h.as_json() for h in self.hints],
             "attention": list(self.attention),
+            "alarms": [alarm_json(a) for a in self.alarms],
+            **({"series": {k: list(v) for k, v in self.series.items()}} if self.series else {}),
         }
 
 
@@ -109,13 +113,21 @@ class StatusReport:
     read_at: datetime
     metrics: bool = False
     shards: bool = False
+    window: Window | None = None  # the sparklines' periods (``--metrics``)
 
     @property
     def needs_attention(self) -> bool:
         return any(t.attention for t in self.triggers)
 
     def as_json(self) -> dict[str, Any]:
-        return {"triggers": [t.as_json() for t in self.triggers], "attention": self.needs_attention}
+        doc = {"triggers": [t.as_json() for t in self.triggers], "attention": self.needs_attention}
+        if self.window is not None:
+            doc["window"] = {
+                "start": iso(self.window.start),
+                "end": iso(self.window.end),
+                "period_seconds": self.window.period,
+            }
+        return doc
 
 
 @dataclass
@@ -137,22 +149,62 @@ def read_status(
     *,
     shards: bool,
     metrics: bool,
+    hours: int = DEFAULT_HOURS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> StatusReport:
-    """Read every trigger concurrently, then metrics (one call), then compute the hints."""
+    """Read every trigger concurrently, then metrics (one call for the values, one for the last
+    ``hours`` as series), then compute the hints."""
     list_all = len(triggers) > LIST_ALL_ABOVE
     readers = _ReaderCounter(factory, list_all=list_all)
-    for service in ("dynamodb", "lambda", "sqs"):
+    for service in ("dynamodb", "lambda", "sqs", "cloudwatch"):
         factory.client(service)  # build shared clients before the threads
     workers = max(1, min(MAX_WORKERS, len(triggers)))
+    alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
     with QueueAttributeTap(factory) as seen, ThreadPoolExecutor(max_workers=workers) as pool:
         if list_all:
             pool.submit(readers.count, "")  # start the one listing alongside the first reads
-        reads = list(pool.map(lambda t: _read_one(factory, t, readers, seen, shards=shards), triggers))
+        reads = list(
+            pool.map(lambda t: _read_one(factory, t, readers, seen, alarms, shards=shards), triggers)
+        )
     now = clock()
     values = _read_metric_values(factory, reads, now) if metrics else {}
-    statuses = tuple(_assemble(r, values, now) for r in reads)
-    return StatusReport(statuses, now, metrics=metrics, shards=shards)
+    window = Window.of_hours(hours, now) if metrics else None
+    series = _read_series(factory, reads, window) if window else {}
+    statuses = tuple(_assemble(r, values, now, series.get(r.spec.name, {})) for r in reads)
+    return StatusReport(statuses, now, metrics=metrics, shards=shards, window=window)
+
+
+# name -> (namespace, metric, statistic, how points of one period combine); failures_waiting is the
+# destination queue's (none for S3: CloudWatch does not count objects under a prefix).
+SERIES = {
+    "iterator_age_ms": ("AWS/Lambda", "IteratorAge", "Maximum", "max"),
+    "invocations": ("AWS/Lambda", "Invocations", "Sum", "sum"),
+    "errors": ("AWS/Lambda", "Errors", "Sum", "sum"),
+    "failures_waiting": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "max"),
+}
+
+
+def _read_series(
+    factory: ClientFactory, reads: list[_Read], window: Window
+) -> dict[str, dict[str, tuple[float | None, ...]]]:
+    """Trigger name -> series name -> one value per period: one GetMetricData for every trigger."""
+    from ddbtrigger.aws.status_reads import read_series
+    from ddbtrigger.core.live import function_ref
+
+    queries: list[MetricQuery] = []
+    for read in reads:
+        function = (("FunctionName", function_ref(read.spec.function)[0]),)
+        queue = _queue_name(read)
+        for name, (namespace, metric, stat, _) in SERIES.items():
+            dims = function if namespace == "AWS/Lambda" else (("QueueName", queue),) if queue else None
+            if dims is not None:
+                queries.append(MetricQuery(f"{read.spec.name}/{name}", namespace, metric, dims, stat))
+    points = read_series(factory, queries, start=window.start, end=window.end, period=window.period)
+    out: dict[str, dict[str, tuple[float | None, ...]]] = {}
+    for key, found in points.items():
+        trigger, name = key.rsplit("/", 1)
+        out.setdefault(trigger, {})[name] = tuple(window.buckets(found, combine=SERIES[name][3]))
+    return out
 
 
 def _read_one(
@@ -160,12 +212,13 @@ def _read_one(
     spec: TriggerSpec,
     readers: _ReaderCounter,
     seen: QueueAttributeTap,
+    alarms: Mapping[str, tuple[LiveAlarm, ...]],
     *,
     shards: bool,
 ) -> _Read:
     from ddbtrigger.aws.live import read_live
 
-    (live,) = read_live(factory, [spec])
+    (live,) = read_live(factory, [spec], alarms=alarms)
     mapping = _shown_mapping(live)
     stream_arn = (
         mapping.event_source_arn if mapping else (live.table.latest_stream_arn if live.table else None)
@@ -263,37 +316,12 @@ def _destination(
         )
     if not found.exists:
         return DestinationStatus(found.type, found.arn, found.name, exists=False)
-    depth = _depth(factory, spec, found.type, found.url, found.name, seen)
+    from ddbtrigger.aws.destinations import depth_of
+
+    depth = depth_of(factory, found, spec.on_failure, seen=seen)
     return DestinationStatus(
         found.type, found.arn, found.name, depth=depth, oldest_at=depth.oldest_at if depth else None
     )
-
-
-def _depth(
-    factory: ClientFactory, spec: TriggerSpec, kind: str, url: str | None, name: str, seen: QueueAttributeTap
-) -> Depth | None:
-    from ddbtrigger.aws.status_reads import s3_depth, sqs_depth
-
-    on_failure = spec.on_failure
-    if kind == "sqs" and url:
-        return sqs_depth(factory, url, seen=seen)
-    if kind == "s3":
-        from ddbtrigger.aws.status_reads import s3_held
-
-        prefix = on_failure.read_prefix if on_failure else LAMBDA_S3_PREFIX
-        depth, held = s3_depth(factory, name, prefix), s3_held(factory, name, prefix)
-        # a leased failure is still an object: counted once, as held
-        return Depth(max(0, depth.visible - held.count), held.count, depth.oldest_at, held.reappear_by)
-    if kind == "sns" and on_failure is not None:
-        from ddbtrigger.aws.locate import resolve_destination
-        from ddbtrigger.errors import NotFound
-
-        try:  # an SNS topic is counted through its inspect queue; without one, its depth is unknown
-            tap = resolve_destination(factory, on_failure, trigger=spec.name).read_queue_url
-        except NotFound:
-            return None
-        return sqs_depth(factory, tap) if tap else None
-    return None
 
 
 def _read_metric_values(factory: ClientFactory, reads: list[_Read], now: datetime) -> dict[str, float | None]:
@@ -313,10 +341,11 @@ def _read_metric_values(factory: ClientFactory, reads: list[_Read], now: datetim
 def _queue_name(read: _Read) -> str | None:
     """The SQS queue whose oldest message is the oldest failure (the queue, or the SNS topic's tap)."""
     dest = read.destination
-    if dest is None or dest.depth is None or dest.type == "s3":
+    if dest is None or dest.depth is None:
         return None
-    if dest.type == "sqs":
-        return dest.name
+    reads_from = destination_kind(dest.type).reads_from
+    if reads_from != "inspect_queue":
+        return dest.name if reads_from == "self" else None
     tap = read.spec.on_failure.inspect_queue if read.spec.on_failure else None
     return tap.rsplit(":", 1)[-1].rsplit("/", 1)[-1] if tap else None
 
@@ -325,7 +354,12 @@ def _first(values: dict[str, float | None], keys: list[str]) -> float | None:
     return next((v for v in (values.get(k) for k in keys) if v is not None), None)
 
 
-def _assemble(read: _Read, values: dict[str, float | None], now: datetime) -> TriggerStatus:
+def _assemble(
+    read: _Read,
+    values: dict[str, float | None],
+    now: datetime,
+    series: Mapping[str, tuple[float | None, ...]],
+) -> TriggerStatus:
     live, mapping = read.live, _shown_mapping(read.live)
     table = live.table
     age_ms = _first(values, read.metric_keys.get("iterator_age", []))
@@ -347,6 +381,8 @@ def _assemble(read: _Read, values: dict[str, float | None], now: datetime) -> Tr
         shards=read.shards,
         readers=read.readers,
         iterator_age_ms=age_ms,
+        alarms=live.alarms,
+        series=series,
     )
     return _with_hints(status, live, now)
 
@@ -383,9 +419,20 @@ def _with_hints(status: TriggerStatus, live: LiveTrigger, now: datetime) -> Trig
         oldest_failure_at=dest.oldest_at if dest else None,
         drift=status.drift,
         iterator_age=timedelta(milliseconds=status.iterator_age_ms) if status.iterator_age_ms else None,
+        alarms_firing=tuple(a.name for a in live.alarms if a.state == "ALARM"),
     )
     found = tuple(hints(facts, now))
     return TriggerStatus(**{**status.__dict__, "hints": found, "attention": tuple(attention(facts))})
+
+
+def alarm_json(alarm: LiveAlarm) -> dict[str, Any]:
+    """``{name, metric, state, threshold}``: metric is the spec key, threshold in spec units."""
+    return {
+        "name": alarm.name,
+        "metric": alarm.key,
+        "state": alarm.state,
+        "threshold": observed_alarm(alarm)["threshold"],
+    }
 
 
 def _mapping_json(mapping: LiveMapping | None, *, stale: bool) -> dict[str, Any] | None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ddbtrigger.aws.dlq import Heartbeat, S3Scan, SqsScan, check_limit, open_scan
-from ddbtrigger.aws.locate import DestinationRef
+from ddbtrigger.aws.destinations import DestinationRef, open_scan
+from ddbtrigger.aws.dlq import Heartbeat, S3Scan, SqsScan, check_limit
 from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.errors import UsageError
 from tests.unit.test_failures import RECORDS, RETRY_EXHAUSTED

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ddbtrigger.aws.locate import account_id, resolve_destination
+from ddbtrigger.aws.destinations import locate as resolve_destination
+from ddbtrigger.aws.destinations.base import account_id
 from ddbtrigger.core.spec import OnFailureSpec
 from ddbtrigger.errors import NotFound
 

@@ -106,9 +106,17 @@ def test_apply_creates_everything_then_plan_is_no_op_and_reapply_mutates_nothing
     reads = list(counter.calls)
     assert execute(counted, result.plan) == []
     assert counter.mutating() == []
-    # A no-op plan reads 4 times per trigger, plus ListTags because this spec manages the mapping's tags.
+    # A no-op plan reads 4 times per trigger, plus ListTags because this spec manages the mapping's tags,
+    # plus one DescribeAlarms for every trigger's alarms.
     assert sorted(reads) == sorted(
-        ["DescribeTable", "ListEventSourceMappings", "ListTags", "GetQueueAttributes", "ListQueueTags"]
+        [
+            "DescribeTable",
+            "ListEventSourceMappings",
+            "ListTags",
+            "GetQueueAttributes",
+            "ListQueueTags",
+            "DescribeAlarms",
+        ]
     )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from ddbtrigger.aws.destinations.s3 import objects as s3_depth
 from ddbtrigger.aws.dlq import S3Scan
 from ddbtrigger.aws.s3_leases import LEASE_PREFIX, S3Leases, count_leased, lease_key, server_now
-from ddbtrigger.aws.status_reads import s3_depth
 
 BUCKET = "orders-failures"
 KEY = "aws/lambda/uuid/shard-1/2026/12/02/a.json"

@@ -8,13 +8,9 @@ from typing import Any
 import boto3
 from botocore.stub import ANY, Stubber
 
-from ddbtrigger.aws.status_reads import (
-    iterator_age_queries,
-    oldest_message_query,
-    read_metrics,
-    s3_depth,
-    sqs_depth,
-)
+from ddbtrigger.aws.destinations.s3 import objects as s3_depth
+from ddbtrigger.aws.destinations.sqs import queue_depth as sqs_depth
+from ddbtrigger.aws.status_reads import iterator_age_queries, oldest_message_query, read_metrics
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -116,7 +112,7 @@ def test_metrics_are_one_call_and_missing_or_denied_read_as_none() -> None:
 
 
 def test_depth_reuses_an_earlier_all_attributes_answer_and_stops_listening() -> None:
-    from ddbtrigger.aws.status_reads import QueueAttributeTap
+    from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
 
     sqs = client("sqs")
     factory = OneClient(sqs)

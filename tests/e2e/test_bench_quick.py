@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHES = ("startup", "plan (no-op)", "apply (from nothing)", "status", "inspect-dlq", "redrive", "audit")
+BENCHES = (
+    "startup",
+    "plan (no-op)",
+    "apply (from nothing)",
+    "status",
+    "inspect-dlq",
+    "redrive",
+    "replay",
+    "audit",
+)
 
 
 @pytest.mark.e2e

@@ -109,6 +109,12 @@ triggers:
       maximum_retry_attempts: 0
     on_failure: {type: sqs, name: orders-audit-dlq}
 """
+RUNBOOK_SPEC = SPEC.replace(
+    "region: us-east-1\n",
+    # the runbook's spec has environments, as config.example.yaml does: every command names one, and the
+    # account guard is checked against the sandbox's account before every change
+    'environments:\n  prod: {region: us-east-1, account_id: "123456789012"}\n',
+)
 LOCAL_HANDLER = """
 def handler(event, context):
     return {"batchItemFailures": []}
@@ -260,13 +266,13 @@ def test_every_runbook_command_runs_against_the_sandbox(
     from ddbtrigger.sandbox import Sandbox
 
     function = Function()
-    (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
+    (tmp_path / "ddbtrigger.yaml").write_text(RUNBOOK_SPEC)
     (tmp_path / "handler.py").write_text(LOCAL_HANDLER)
     monkeypatch.chdir(tmp_path)
     with Sandbox(handlers={"orders-audit": function}, poll_interval=0.05, state_seconds=0) as sb:
         run_cli = in_process({**sb.environment(), "NO_COLOR": "1", "COLUMNS": "160"})
         make_table(sb)
-        applied = run_cli("apply", "--yes")
+        applied = run_cli("apply", "--env", "prod", "--yes")
         assert applied.returncode == 0, applied.stderr
         for i in range(10):
             item = {"pk": {"S": f"order-{i}"}, **({"poison": {"BOOL": True}} if i in (3, 7) else {})}

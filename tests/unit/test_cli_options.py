@@ -41,7 +41,20 @@ def _app(seen: dict[str, Any]) -> typer.Typer:
 def test_a_group_options_stand_where_its_parameter_stands() -> None:
     root: Any = get_command(_app({}))
     names = [p.name for p in root.commands["probe"].params]
-    assert names == ["first", "file", "env", "trigger", "profile", "region", "endpoint_url", "output", "last"]
+    assert names == [
+        "first",
+        "file",
+        "env",
+        "trigger",
+        "mapping",  # spec-less targeting (issue 15): a Workspace may come from live mappings instead
+        "table",
+        "function",
+        "profile",
+        "region",
+        "endpoint_url",
+        "output",
+        "last",
+    ]
     assert [p.name for p in root.commands["other"].params] == [
         "file",
         "env",
@@ -84,3 +97,33 @@ def test_smaller_groups_are_built_from_their_own_options(monkeypatch: Any) -> No
     assert result.exit_code == 0, result.output
     assert seen["choice"] == SpecChoice(Path("ddbtrigger.yaml"), None, ["x"])  # no --env given
     assert seen["aws"] == Connection("p", None, None)
+
+
+def _probe(args: list[str], seen: dict[str, Any] | None = None) -> Any:
+    return CliRunner().invoke(_app({} if seen is None else seen), ["probe", *args])
+
+
+def test_live_targeting_needs_no_spec_file_and_names_what_it_targets(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ddbtrigger.yaml here
+    monkeypatch.setenv("DDBTRIGGER_ENV", "prod")  # a shell default, not a choice: ignored
+    seen: dict[str, Any] = {}
+    result = _probe(["--table", "orders", "--function", "audit"], seen)
+    assert result.exit_code == 0, result.output
+    ws = seen["ws"]
+    assert ws.targeted and ws.target_args == ["--table", "orders", "--function", "audit"]
+    assert not ws.all_environments and "opened" not in vars(ws)
+
+
+def test_live_targeting_excludes_the_spec_options() -> None:
+    for args, words in (
+        (["--mapping", "u-1", "--file", "x.yaml"], "--mapping reads the trigger from AWS"),
+        (["--table", "orders", "--trigger", "a", "--env", "dev"], "--env, --trigger"),
+        (["--mapping", "u-1", "--table", "orders"], "either --mapping UUID or --table TABLE"),
+        (["--mapping", "u-1", "--function", "f"], "give --table TABLE too"),
+        (["--function", "f"], "give --table TABLE too"),
+    ):
+        result = _probe(args)
+        assert result.exit_code == 2, (args, result.output)
+        assert words in " ".join(result.output.split()), (args, result.output)

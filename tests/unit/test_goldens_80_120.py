@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from rich.console import Console
 
-from ddbtrigger.aws.status_reads import Depth
+from ddbtrigger.aws.destinations import Depth
 from ddbtrigger.cli.inspect_dlq import FAILURE_COLUMNS, draw_report, failure_rows
 from ddbtrigger.cli.status import STATUS_COLUMNS, status_view
 from ddbtrigger.core.failures import Failure, Held, parse_failure

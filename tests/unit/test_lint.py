@@ -1,4 +1,4 @@
-"""Lint rules DDBT001-DDBT008: each fires on a spec that has the problem and stays quiet on one that
+"""Lint rules DDBT001-DDBT011: each fires on a spec that has the problem and stays quiet on one that
 does not; ``lint_ignore`` silences (but still lists); ``--strict``; and ``validate``'s JSON shape."""
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ S3 = {"type": "s3", "name": "dlq-bucket"}
 UNBOUNDED = {"maximum_retry_attempts": -1, "maximum_record_age_in_seconds": -1}
 
 
+WATCHED = {"iterator_age_seconds": 300}  # so DDBT011 (no iterator-age alarm) stays out of other rules' tests
+
+
 def trigger(name: str = "t1", *, table: str = "orders", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "table": table, "function": "fn", **extra}
+    return {"name": name, "table": table, "function": "fn", "alarms": WATCHED, **extra}
 
 
 def spec_of(*triggers: dict[str, Any], defaults: dict[str, Any] | None = None) -> Spec:
@@ -80,6 +83,11 @@ RULE_CASES: list[tuple[str, Spec, Spec]] = [
             trigger(on_failure=S3, mapping={"filters": [{"dynamodb": {"NewImage": {"n": {"N": ["1"]}}}}]})
         ),
     ),
+    (
+        "DDBT011",
+        spec_of(trigger(on_failure=S3, alarms={"function_errors": 1})),
+        spec_of(trigger(on_failure=S3, alarms={}), defaults={"alarms": {"iterator_age_seconds": 300}}),
+    ),
 ]
 
 LEVELS = {
@@ -93,6 +101,7 @@ LEVELS = {
     "DDBT008": "warning",
     "DDBT009": "error",
     "DDBT010": "warning",
+    "DDBT011": "info",
 }
 
 
@@ -301,7 +310,7 @@ triggers:
   - name: t1
     table: orders
     function: fn
-    lint_ignore: [DDBT009]
+    lint_ignore: [DDBT009, DDBT011]
     on_failure: {type: s3, name: b}
     mapping:
       filters:
@@ -319,7 +328,8 @@ def test_filter_findings_say_file_line_col_and_ddbt009_cannot_be_silenced() -> N
         (f.code, f.message.split(": ")[0], f.silenced) for f in lint(spec) if f.code in ("DDBT009", "DDBT010")
     }
     assert found == {("DDBT009", "spec.yaml:22:23", False)}  # the bad pattern also skips DDBT010
-    assert "mapping.filters[1].eventName[0]: unknown operator 'wildcard'" in lint(spec)[-1].message
+    last = [f for f in lint(spec) if f.code == "DDBT009"][-1]
+    assert "mapping.filters[1].eventName[0]: unknown operator 'wildcard'" in last.message
 
 
 def test_a_filter_from_defaults_is_located_in_defaults() -> None:

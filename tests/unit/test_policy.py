@@ -98,6 +98,11 @@ def test_every_resource_is_an_arn_scoped_to_the_spec(example_json: dict[str, Any
                     assert set(statement["Action"]) <= UNSCOPABLE_ACTIONS, (where, statement)
                     continue
                 assert resource.startswith("arn:aws:"), resource
+                if ":alarm:" in resource:  # the alarms' name prefix, or one trigger's alarms
+                    names = ("ddbtrigger-*", *(f"ddbtrigger-{n}-*" for n in EXAMPLE_NAMES))
+                    assert resource.split(":alarm:")[1] in names, resource
+                    assert f":us-east-1:{ACCOUNT}:" in resource, resource
+                    continue
                 if ":event-source-mapping:" in resource:
                     assert resource == f"arn:aws:lambda:us-east-1:{ACCOUNT}:event-source-mapping:*"
                     functions = statement["Condition"]["ArnLike"]["lambda:FunctionArn"]
@@ -139,9 +144,11 @@ S3_READ = {
     "s3:GetBucketTagging",
     "s3:GetBucketPublicAccessBlock",
 }
-READ_LIVE = {"dynamodb:DescribeTable"} | READ_MAPPINGS | SQS_READ | S3_READ
+# every command that reads live state reads the triggers' alarms (one DescribeAlarms by name prefix)
+READ_LIVE = {"dynamodb:DescribeTable", "cloudwatch:DescribeAlarms"} | READ_MAPPINGS | SQS_READ | S3_READ
 # plan (and apply, which plans) read the stream to warn that a TRIM_HORIZON mapping would replay it
 PLAN = READ_LIVE | {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
+STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
 PEEK = {
     "dynamodb:DescribeTable",
     "dynamodb:DescribeStream",
@@ -172,9 +179,13 @@ EXPECTED = {
         "s3:PutEncryptionConfiguration",
         "s3:PutBucketPublicAccessBlock",
         "s3:PutBucketTagging",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:TagResource",
     },
     "destroy": READ_LIVE
     | {
+        "cloudwatch:DeleteAlarms",
         "dynamodb:UpdateTable",
         "lambda:DeleteEventSourceMapping",
         "sqs:DeleteQueue",
@@ -184,7 +195,25 @@ EXPECTED = {
     "status": READ_LIVE | {"dynamodb:DescribeStream", "cloudwatch:GetMetricData"},
     "inspect-dlq": PEEK,
     "redrive": PEEK | {"lambda:InvokeFunction", "sqs:DeleteMessage", "s3:DeleteObject", "s3:PutObject"},
+    "tail": {"dynamodb:DescribeTable"} | READ_MAPPINGS | STREAM_READ_ACTIONS,
+    "replay": {"dynamodb:DescribeTable"}
+    | READ_MAPPINGS
+    | STREAM_READ_ACTIONS
+    | {"lambda:InvokeFunction", "cloudwatch:GetMetricData"}
+    # --engine lambda: the temporary mapping, tagged at creation
+    | {"lambda:CreateEventSourceMapping", "lambda:DeleteEventSourceMapping", "lambda:TagResource"},
 }
+
+
+def test_replay_mapping_writes_are_limited_to_the_specs_functions(example_json: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in example_json["operator"]["replay"]["Statement"]}
+    assert statements["CreateMappings"]["Action"] == ["lambda:CreateEventSourceMapping"]
+    assert set(statements["ChangeMappings"]["Action"]) == {
+        "lambda:DeleteEventSourceMapping",
+        "lambda:TagResource",
+    }
+    for sid in ("CreateMappings", "ChangeMappings"):
+        assert "lambda:FunctionArn" in statements[sid]["Condition"]["ArnLike"], sid
 
 
 @pytest.mark.parametrize("command", OPERATOR_COMMANDS)
@@ -194,7 +223,7 @@ def test_operator_policy_names_exactly_the_needed_actions(example_json: dict[str
 
 def test_read_only_commands_cannot_change_anything(example_json: dict[str, Any]) -> None:
     mutating = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Set", "Invoke", "Subscribe")
-    for command in ("plan", "status", "inspect-dlq"):
+    for command in ("plan", "status", "inspect-dlq", "tail"):
         actions = all_actions(example_json["operator"][command])
         changing = {a for a in actions if a.split(":")[1].startswith(mutating)}
         assert changing == set(), command
@@ -529,3 +558,15 @@ def test_policy_makes_no_aws_call_and_never_loads_the_sdk() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "0 []", proc.stderr[-2000:]
+
+
+def test_alarm_writes_are_scoped_to_each_triggers_alarm_names(example_json: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in example_json["operator"]["apply"]["Statement"]}
+    prefix = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:ddbtrigger-"
+    assert statements["ChangeAlarms"]["Action"] == [
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:TagResource",
+    ]
+    assert statements["ChangeAlarms"]["Resource"] == [f"{prefix}orders-archive-*", f"{prefix}orders-audit-*"]
+    assert statements["DescribeAlarms"]["Resource"] == [f"{prefix}*"]

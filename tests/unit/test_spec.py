@@ -99,3 +99,11 @@ def test_example_spec_loads_with_every_documented_key() -> None:
     assert audit.on_failure is not None and audit.on_failure.kms_key == "alias/aws/sqs"
     assert archive.on_failure is not None and archive.on_failure.type == "s3"
     assert archive.lint_ignore == ["DDBT005"]
+    assert audit.alarms.topics == ("arn:aws:sns:us-east-1:123456789012:oncall-dev",)
+    assert set(audit.alarms.settings()) == {
+        "iterator_age_seconds",
+        "function_errors",
+        "failures_waiting",
+        "oldest_failure_age_seconds",
+    }
+    assert set(archive.alarms.settings()) == {"iterator_age_seconds", "function_errors"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ddbtrigger.aws.status_reads import Depth
+from ddbtrigger.aws.destinations import Depth
 from ddbtrigger.cli.status import shard_tree, status_view
 from ddbtrigger.core.health import Hint
 from ddbtrigger.core.live import LiveMapping
