@@ -58,8 +58,8 @@ CheckpointOpt = Annotated[
     typer.Option(
         "--checkpoint",
         metavar="FILE",
-        help="Where a local replay keeps its progress (default: .ddbtrigger/replay-<trigger>-<window>.json "
-        "in the working directory); a rerun resumes from it.",
+        help="Where a local replay keeps its progress (default: a file named after the trigger and the "
+        "window, under .ddbtrigger/ in the working directory); a rerun resumes from it.",
         rich_help_panel=PANEL,
     ),
 ]

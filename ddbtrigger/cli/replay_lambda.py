@@ -23,12 +23,11 @@ if TYPE_CHECKING:
 def run_lambda(
     ws: Any, selection: Any, out: Output, *, to_function: str | None, dry_run: bool, yes: bool, timeout: float
 ) -> None:
-    from ddbtrigger.aws.replay_mapping import ReplayMappingGateway
-    from ddbtrigger.usecases.replay_lambda import Runner, prepare
+    from ddbtrigger.usecases.replay_lambda import Runner, aws_gateway, prepare
 
     if not dry_run:
         ws.factory.check_account()  # the environment's account_id guard: a mapping is created
-    gateway = ReplayMappingGateway(ws.factory)
+    gateway = aws_gateway(ws.factory)
     plan = prepare(ws.factory, ws.triggers, selection, gateway, to_function=to_function)
     if not dry_run:
         out.confirm(_question(plan), yes=yes)

@@ -112,6 +112,14 @@ class LambdaReplayReport:
         }
 
 
+def aws_gateway(factory: Any) -> MappingGateway:
+    """The temporary mapping's gateway over AWS (the cli never imports ``aws``)."""
+    from ddbtrigger.aws.replay_mapping import ReplayMappingGateway
+
+    gateway: MappingGateway = ReplayMappingGateway(factory)
+    return gateway
+
+
 def prepare(
     factory: Any,
     triggers: Sequence[TriggerSpec],
