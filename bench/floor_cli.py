@@ -36,6 +36,11 @@ class Group(TyperGroup):
         return command
 
 
+class Engine(enum.StrEnum):
+    local = "local"
+    function = "lambda"
+
+
 class FailOn(enum.StrEnum):
     error = "error"
     warning = "warning"
@@ -395,6 +400,33 @@ def cmd_5(
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
+    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
@@ -435,10 +467,20 @@ def cmd_5(
         bool,
         typer.Option(
             "--metrics",
-            help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch.",
+            help="Also read CloudWatch: IteratorAge (max, last 15 min), queue age, and the last hours of iterator age, invocations, errors and failures waiting as sparklines.",
             metavar="",
         ),
     ] = False,
+    hours: Annotated[
+        int,
+        typer.Option(
+            "--hours",
+            help="With --metrics: how many hours the sparklines show.",
+            min=1,
+            max=336,
+            metavar="INTEGER",
+        ),
+    ] = 3,
     watch: Annotated[
         bool,
         typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.", metavar=""),
@@ -483,6 +525,33 @@ def cmd_6(
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
@@ -605,6 +674,33 @@ def cmd_7(
     trigger: Annotated[
         list[str] | None,
         typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
@@ -748,8 +844,354 @@ def cmd_7(
     "Re-deliver the failed records to the function; remove each failure only after it succeeded."
 
 
-@app.command("export")
+@app.command("tail")
 def cmd_8(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Up to (not including) this time; same forms as --since.",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            "-F",
+            help="Keep reading: show records as they are written, new shards included (Ctrl-C to stop).",
+            rich_help_panel="Records",
+            metavar="",
+        ),
+    ] = False,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="Only these event names (repeatable).",
+            rich_help_panel="Records",
+            metavar="INSERT|MODIFY|REMOVE",
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
+            rich_help_panel="Records",
+            metavar="NAME=VALUE",
+        ),
+    ] = None,
+    filter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
+            rich_help_panel="Records",
+            metavar="PATTERN",
+        ),
+    ] = None,
+    show_images: Annotated[
+        bool,
+        typer.Option(
+            "--show-images",
+            help="Also show each record's NewImage and OldImage.",
+            rich_help_panel="Records",
+            metavar="",
+        ),
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+            metavar="[table|json]",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Show the records the trigger's stream holds, decoded, oldest first (every shard, parents first)."
+
+
+@app.command("replay")
+def cmd_9(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Up to (not including) this time; same forms as --since.",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="Only these event names (repeatable).",
+            rich_help_panel="Records",
+            metavar="INSERT|MODIFY|REMOVE",
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
+            rich_help_panel="Records",
+            metavar="NAME=VALUE",
+        ),
+    ] = None,
+    filter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
+            rich_help_panel="Records",
+            metavar="PATTERN",
+        ),
+    ] = None,
+    to_function: Annotated[
+        str | None,
+        typer.Option(
+            "--to-function",
+            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
+            rich_help_panel="Replay",
+            metavar="TEXT",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would be delivered; invoke nothing.",
+            rich_help_panel="Replay",
+            metavar="",
+        ),
+    ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local: deliver from this machine with a checkpoint file; lambda: a temporary mapping does it at full shard parallelism and is removed once past --until.",
+            rich_help_panel="Replay",
+            case_sensitive=False,
+            metavar="[local|lambda]",
+        ),
+    ] = Engine.local,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Where a local replay keeps its progress (default: a file named after the trigger and the window, under .ddbtrigger/ in the working directory); a rerun resumes from it.",
+            rich_help_panel="Replay",
+            metavar="FILE",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            help="Shard lineages delivered at once (order within one is kept).",
+            rich_help_panel="Replay",
+            min=1,
+            max=64,
+            metavar="INTEGER",
+        ),
+    ] = 4,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="--engine lambda: seconds to wait for the mapping to pass --until.",
+            rich_help_panel="Replay",
+            min=1,
+            metavar="FLOAT",
+        ),
+    ] = 900,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+            metavar="[table|json]",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Deliver the records of a time window again (in Lambda's event shape, in order per shard, in the mapping's batches); the function must be idempotent."
+
+
+@app.command("export")
+def cmd_10(
     table: Annotated[
         str, typer.Option("--table", help="The table whose stream mappings to export.", metavar="TEXT")
     ],
@@ -759,6 +1201,19 @@ def cmd_8(
             "--function", help="Only this function's mapping (name, name:alias or ARN).", metavar="TEXT"
         ),
     ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
     profile: Annotated[
         str | None,
         typer.Option(
@@ -798,11 +1253,11 @@ def cmd_8(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Write a spec for mappings that already exist, so `plan` on it shows no changes."
+    "Write a spec for mappings that already exist, so `plan` on it shows no changes.\n\nWith --env NAME, read them where environment NAME of the spec (--file) points (its profile, region, role), and write a spec whose environments: holds NAME; without a spec file, NAME is the command line's profile and region."
 
 
 @app.command("policy")
-def cmd_9(
+def cmd_11(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
@@ -860,7 +1315,7 @@ def cmd_9(
 
 
 @app.command("sandbox")
-def cmd_10(
+def cmd_12(
     port: Annotated[
         int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0, metavar="INTEGER")
     ] = 4566,
@@ -904,7 +1359,7 @@ def cmd_10(
 
 
 @app.command("demo")
-def cmd_11(
+def cmd_13(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the demo's temporary directory.", metavar="")
     ] = False,
@@ -913,7 +1368,7 @@ def cmd_11(
 
 
 @app.command("audit")
-def cmd_12(
+def cmd_14(
     region: Annotated[
         list[str] | None,
         typer.Option(
@@ -936,7 +1391,7 @@ def cmd_12(
         list[str] | None,
         typer.Option(
             "--profile",
-            help="An AWS named profile, one per account (repeatable; default: the environment's).",
+            help="An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
             rich_help_panel="AWS connection",
             metavar="TEXT",
         ),
@@ -949,6 +1404,19 @@ def cmd_12(
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
             metavar="URL",
+        ),
+    ] = None,
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
         ),
     ] = None,
     fail_on: Annotated[
@@ -971,7 +1439,7 @@ def cmd_12(
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is reported, and the rest still completes (exit 1 only when nothing at all could be read)."
+    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec; with --env NAME (or all), the spec's environments give the connections (profile, region, role), reported per environment. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is reported, and the rest still completes (exit 1 only when nothing at all could be read)."
 
 
 if __name__ == "__main__":
