@@ -19,10 +19,21 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class DdbtError(Exception):
-    """Base of every error the CLI reports as one line (never a traceback)."""
+    """Base of every error the CLI reports as one line (never a traceback).
+
+    A kind names its ``code`` (and ``exit_code`` when not 1) in its class line:
+    ``class Throttled(AwsError, code="throttled")``; a kind that names none keeps its base's.
+    """
 
     code: ClassVar[str] = "error"
     exit_code: ClassVar[int] = EXIT_FAILED
+
+    def __init_subclass__(cls, *, code: str | None = None, exit_code: int | None = None) -> None:
+        super().__init_subclass__()
+        if code is not None:
+            cls.code = code
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
     def __init__(self, message: str, *, details: list[str] | None = None) -> None:
         super().__init__(message)
@@ -30,82 +41,54 @@ class DdbtError(Exception):
         self.details: list[str] = list(details or [])
 
 
-class UsageError(DdbtError):
+class UsageError(DdbtError, code="usage", exit_code=EXIT_USAGE):
     """Bad options, or a command that needs a confirmation it cannot get."""
 
-    code = "usage"
-    exit_code = EXIT_USAGE
 
-
-class SpecError(DdbtError):
+class SpecError(DdbtError, code="invalid_spec", exit_code=EXIT_USAGE):
     """The spec cannot be used; ``details`` holds one ``FILE:LINE:COL: path: message`` line per problem."""
 
-    code = "invalid_spec"
-    exit_code = EXIT_USAGE
 
-
-class LintError(DdbtError):
+class LintError(DdbtError, code="lint_failed", exit_code=EXIT_USAGE):
     """A lint rule at level error (or a warning under ``--strict``) refused the spec."""
 
-    code = "lint_failed"
-    exit_code = EXIT_USAGE
 
-
-class WrongAccount(DdbtError):
+class WrongAccount(DdbtError, code="wrong_account", exit_code=EXIT_USAGE):
     """The credentials belong to another account than the environment's ``account_id`` guard."""
 
-    code = "wrong_account"
-    exit_code = EXIT_USAGE
 
-
-class AwsError(DdbtError):
+class AwsError(DdbtError, code="aws_error"):
     """An AWS call failed; the message names the action and what the user can do about it."""
 
-    code = "aws_error"
+
+class AccessDenied(AwsError, code="access_denied"): ...
 
 
-class AccessDenied(AwsError):
-    code = "access_denied"
+class CredentialsError(AwsError, code="credentials"): ...
 
 
-class CredentialsError(AwsError):
-    code = "credentials"
+class RegionError(AwsError, code="no_region"): ...
 
 
-class RegionError(AwsError):
-    code = "no_region"
+class EndpointError(AwsError, code="endpoint_unreachable"): ...
 
 
-class EndpointError(AwsError):
-    code = "endpoint_unreachable"
+class NotFound(AwsError, code="not_found"): ...
 
 
-class NotFound(AwsError):
-    code = "not_found"
+class Throttled(AwsError, code="throttled"): ...
 
 
-class Throttled(AwsError):
-    code = "throttled"
-
-
-class Conflict(AwsError):
+class Conflict(AwsError, code="conflict"):
     """Live state changed underneath us (another apply, a console edit)."""
 
-    code = "conflict"
+
+class WaitTimeout(DdbtError, code="timeout"): ...
 
 
-class WaitTimeout(DdbtError):
-    code = "timeout"
-
-
-class PlanRefused(DdbtError):
+class PlanRefused(DdbtError, code="plan_refused", exit_code=EXIT_USAGE):
     """apply stopped before changing anything (a replace without ``--allow-replace``, a lint error)."""
 
-    code = "plan_refused"
-    exit_code = EXIT_USAGE
 
-
-class OperationIncomplete(DdbtError):
+class OperationIncomplete(DdbtError, code="incomplete"):
     """The work ran but left something undone (a redrive that left failures)."""
-
-    code = "incomplete"

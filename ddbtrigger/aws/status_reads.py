@@ -74,35 +74,9 @@ def read_metrics(
 
 
 def _metric_chunk(factory: ClientFactory, chunk: list[MetricQuery], end: datetime) -> dict[str, float | None]:
-    ids = {f"q{i}": q.key for i, q in enumerate(chunk)}
-    request: list[MetricDataQueryTypeDef] = [
-        {
-            "Id": qid,
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": q.namespace,
-                    "MetricName": q.metric,
-                    "Dimensions": [{"Name": n, "Value": v} for n, v in q.dimensions],
-                },
-                "Period": 60,
-                "Stat": q.stat,
-            },
-            "ReturnData": True,
-        }
-        for qid, q in zip(ids, chunk, strict=True)
-    ]
     latest = {q.key for q in chunk if q.latest}
     points: dict[str, list[tuple[datetime, float]]] = {}
-    paginator = factory.client("cloudwatch").get_paginator("get_metric_data")
-    pages = paginator.paginate(MetricDataQueries=request, StartTime=end - METRICS_WINDOW, EndTime=end)
-    for page in pages:
-        for result in page.get("MetricDataResults", []):
-            key = ids.get(str(result.get("Id")))
-            if key is not None:
-                stamps = result.get("Timestamps", [])
-                points.setdefault(key, []).extend(
-                    zip(stamps, map(float, result.get("Values", [])), strict=False)
-                )
+    _read_points(factory, chunk, start=end - METRICS_WINDOW, end=end, period=60, into=points)
     out: dict[str, float | None] = {}
     for key, series in points.items():
         if series:
@@ -119,31 +93,46 @@ def read_series(
     found: dict[str, list[tuple[datetime, float]]] = {q.key: [] for q in queries}
     for first in range(0, len(queries), MAX_QUERIES_PER_CALL):
         chunk = list(queries[first : first + MAX_QUERIES_PER_CALL])
-        ids = {f"s{i}": q.key for i, q in enumerate(chunk)}
-        request: list[MetricDataQueryTypeDef] = [
-            {
-                "Id": qid,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": q.namespace,
-                        "MetricName": q.metric,
-                        "Dimensions": [{"Name": n, "Value": v} for n, v in q.dimensions],
-                    },
-                    "Period": period,
-                    "Stat": q.stat,
-                },
-                "ReturnData": True,
-            }
-            for qid, q in zip(ids, chunk, strict=True)
-        ]
         try:
-            pages = factory.client("cloudwatch").get_paginator("get_metric_data")
-            for page in pages.paginate(MetricDataQueries=request, StartTime=start, EndTime=end):
-                for result in page.get("MetricDataResults", []):
-                    key = ids.get(str(result.get("Id")))
-                    if key is not None:
-                        values = map(float, result.get("Values", []))
-                        found[key].extend(zip(result.get("Timestamps", []), values, strict=False))
+            _read_points(factory, chunk, start=start, end=end, period=period, into=found)
         except Exception:  # metrics are a nicety: denied, throttled or absent all read as no data
             continue
     return found
+
+
+def _read_points(
+    factory: ClientFactory,
+    chunk: list[MetricQuery],
+    *,
+    start: datetime,
+    end: datetime,
+    period: int,
+    into: dict[str, list[tuple[datetime, float]]],
+) -> None:
+    """One GetMetricData request (paged) for ``chunk``: each series' (time, value) points in [start,
+    end), one per ``period``, appended to ``into`` under the query's key. Errors propagate: the callers
+    decide what an unreadable metric means."""
+    ids = {f"q{i}": q.key for i, q in enumerate(chunk)}
+    request: list[MetricDataQueryTypeDef] = [
+        {
+            "Id": qid,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": q.namespace,
+                    "MetricName": q.metric,
+                    "Dimensions": [{"Name": n, "Value": v} for n, v in q.dimensions],
+                },
+                "Period": period,
+                "Stat": q.stat,
+            },
+            "ReturnData": True,
+        }
+        for qid, q in zip(ids, chunk, strict=True)
+    ]
+    paginator = factory.client("cloudwatch").get_paginator("get_metric_data")
+    for page in paginator.paginate(MetricDataQueries=request, StartTime=start, EndTime=end):
+        for result in page.get("MetricDataResults", []):
+            key = ids.get(str(result.get("Id")))
+            if key is not None:
+                values = map(float, result.get("Values", []))
+                into.setdefault(key, []).extend(zip(result.get("Timestamps", []), values, strict=False))

@@ -98,6 +98,26 @@ TimeoutOpt = Annotated[
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")]
 
+
+def to_function_option(panel: str) -> Any:
+    """``--to-function`` of the commands that deliver records (redrive, replay), in the command's panel."""
+    return typer.Option(
+        "--to-function",
+        help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
+        rich_help_panel=panel,
+    )
+
+
+def dry_run_option(help: str, *, panel: str) -> Any:
+    """``--dry-run`` of the commands that deliver records: ``help`` says what the command shows instead."""
+    return typer.Option("--dry-run", help=help, rich_help_panel=panel)
+
+
+def concurrency_option(help: str, *, panel: str) -> Any:
+    """``--concurrency`` of the commands that deliver records: at most 64 units (``help`` names them)."""
+    return typer.Option("--concurrency", min=1, max=64, help=help, rich_help_panel=panel)
+
+
 DEFAULT_SPEC = Path("ddbtrigger.yaml")
 
 

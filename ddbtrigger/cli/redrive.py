@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import Workspace, YesOpt
+from ddbtrigger.cli.options import (
+    Workspace,
+    YesOpt,
+    concurrency_option,
+    dry_run_option,
+    to_function_option,
+)
 from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
@@ -35,10 +41,7 @@ STATUS_STYLE = {
 }
 
 DryRunOpt = Annotated[
-    bool,
-    typer.Option(
-        "--dry-run", help="Fetch and show the records; invoke nothing, delete nothing.", rich_help_panel=PANEL
-    ),
+    bool, dry_run_option("Fetch and show the records; invoke nothing, delete nothing.", panel=PANEL)
 ]
 MaxOpt = Annotated[
     int | None,
@@ -46,23 +49,9 @@ MaxOpt = Annotated[
         "--max", min=1, help="Work on at most N failures (the first ones, in order).", rich_help_panel=PANEL
     ),
 ]
-ToFunctionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--to-function",
-        help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
-        rich_help_panel=PANEL,
-    ),
-]
+ToFunctionOpt = Annotated[str | None, to_function_option(PANEL)]
 ConcurrencyOpt = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        min=1,
-        max=64,
-        help="Shards worked at once (order within a shard is always kept).",
-        rich_help_panel=PANEL,
-    ),
+    int, concurrency_option("Shards worked at once (order within a shard is always kept).", panel=PANEL)
 ]
 KeepGoingOpt = Annotated[
     bool,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import Workspace, YesOpt
+from ddbtrigger.cli.options import Workspace, YesOpt, concurrency_option, dry_run_option, to_function_option
 from ddbtrigger.cli.render import Output
 from ddbtrigger.cli.stream_options import EventOpt, FilterOpt, KeyOpt, SinceOpt, UntilOpt, parse
 
@@ -31,18 +31,8 @@ class Engine(StrEnum):
     function = "lambda"
 
 
-ToFunctionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--to-function",
-        help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
-        rich_help_panel=PANEL,
-    ),
-]
-DryRunOpt = Annotated[
-    bool,
-    typer.Option("--dry-run", help="List what would be delivered; invoke nothing.", rich_help_panel=PANEL),
-]
+ToFunctionOpt = Annotated[str | None, to_function_option(PANEL)]
+DryRunOpt = Annotated[bool, dry_run_option("List what would be delivered; invoke nothing.", panel=PANEL)]
 EngineOpt = Annotated[
     Engine,
     typer.Option(
@@ -64,14 +54,7 @@ CheckpointOpt = Annotated[
     ),
 ]
 ConcurrencyOpt = Annotated[
-    int,
-    typer.Option(
-        "--concurrency",
-        min=1,
-        max=64,
-        help="Shard lineages delivered at once (order within one is kept).",
-        rich_help_panel=PANEL,
-    ),
+    int, concurrency_option("Shard lineages delivered at once (order within one is kept).", panel=PANEL)
 ]
 TimeoutOpt = Annotated[
     float,

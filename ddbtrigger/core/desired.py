@@ -17,9 +17,9 @@ from ddbtrigger.core.destinations import kind as destination_kind
 from ddbtrigger.core.live import LiveMapping
 from ddbtrigger.core.spec import MappingSpec, OnFailureSpec, TriggerSpec
 
-# Mapping fields that UpdateEventSourceMapping can change, in the order plan shows them.
-UPDATABLE = (
-    "enabled",
+# The mapping's tuning: the fields a spec sets and UpdateEventSourceMapping changes, besides its state and
+# destination; in the order plan shows them (and export writes them).
+TUNING = (
     "batch_size",
     "maximum_batching_window_in_seconds",
     "parallelization_factor",
@@ -29,8 +29,9 @@ UPDATABLE = (
     "report_batch_item_failures",
     "tumbling_window_in_seconds",
     "filters",
-    "destination",
 )
+# Mapping fields that UpdateEventSourceMapping can change, in the order plan shows them.
+UPDATABLE = ("enabled", *TUNING, "destination")
 AWS_NAME = {
     "enabled": "Enabled",
     "starting_position": "StartingPosition",
@@ -115,9 +116,7 @@ def tags_managed(trigger: TriggerSpec) -> bool:
 
 def observed_mapping(live: LiveMapping) -> dict[str, Any]:
     """The live mapping in the same terms as ``desired_mapping``."""
-    raw: dict[str, Any] = {
-        name: getattr(live, name) for name in UPDATABLE if name not in ("enabled", "destination")
-    }
+    raw: dict[str, Any] = {name: getattr(live, name) for name in TUNING}
     raw["enabled"] = live.enabled
     raw["destination"] = live.destination_arn
     raw["starting_position"] = live.starting_position

@@ -37,82 +37,44 @@ class Finding:
 
 
 Rule = Callable[[TriggerSpec, Spec], Iterator[tuple[str, Level, str]]]
+Text = str | Callable[[TriggerSpec, Spec], str]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule that finds one problem or none: ``code`` at ``level`` saying ``text`` when ``when`` holds
+    (``text`` a function when the message names parts of the trigger). Most rules are one of these,
+    so the table below reads as the list of rules."""
+
+    code: str
+    level: Level
+    when: Callable[[TriggerSpec, Spec], bool]
+    text: Text
+
+    def __call__(self, t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
+        if self.when(t, spec):
+            yield self.code, self.level, self.text if isinstance(self.text, str) else self.text(t, spec)
 
 
 def _unbounded(t: TriggerSpec) -> bool:
     return t.mapping.maximum_retry_attempts == -1 and t.mapping.maximum_record_age_in_seconds == -1
 
 
-def _ddbt001(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if _unbounded(t) and t.on_failure is None:
-        yield (
-            "DDBT001",
-            "error",
-            "retries are unbounded and there is no failure destination: one bad "
-            "record blocks its shard until the stream trims it (24 h)",
-        )
+def _readers(t: TriggerSpec, spec: Spec) -> int:
+    """How many of the spec's triggers read ``t``'s table's stream (``t`` among them)."""
+    return Counter(x.table_name for x in spec.triggers)[t.table_name]
 
 
-def _ddbt002(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if _unbounded(t) and t.on_failure is not None:
-        yield (
-            "DDBT002",
-            "warning",
-            "retries are unbounded: a poison pill still blocks its shard for up "
-            "to 24 h before it reaches the failure destination",
-        )
+def _prefix(t: TriggerSpec) -> str | None:
+    return t.on_failure.prefix if t.on_failure is not None else None
 
 
-def _ddbt003(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if t.on_failure is None and not _unbounded(t):
-        yield ("DDBT003", "warning", "no failure destination: failed batches are dropped without a trace")
-
-
-def _ddbt004(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if not t.mapping.bisect_batch_on_function_error and t.mapping.batch_size > 1:
-        yield (
-            "DDBT004",
-            "warning",
-            "bisect_batch_on_function_error is false with batch_size > 1: one "
-            "bad record sends its whole batch to the failure destination",
-        )
-
-
-def _ddbt005(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if not t.mapping.report_batch_item_failures:
-        yield ("DDBT005", "info", "report_batch_item_failures is false: a failure retries the whole batch")
-
-
-def _ddbt006(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if t.on_failure is not None and destination_kind(t.on_failure.type).holds_pointers:
-        yield (
-            "DDBT006",
-            "info",
-            f"an {t.on_failure.type.upper()} destination holds only pointers: "
-            "redrive the records within 24 h of their arrival, or they are gone (S3 keeps the records)",
-        )
-
-
-def _ddbt007(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    readers = Counter(x.table_name for x in spec.triggers)[t.table_name]
-    if readers > 2:
-        yield (
-            "DDBT007",
-            "warning",
-            f"{readers} mappings read the stream of table {t.table_name}: AWS "
-            "throttles above two readers per shard",
-        )
-
-
-def _ddbt008(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    prefix = t.on_failure.prefix if t.on_failure is not None else None
-    if prefix and not (prefix.startswith(LAMBDA_S3_PREFIX) or LAMBDA_S3_PREFIX.startswith(prefix)):
-        yield (
-            "DDBT008",
-            "warning",
-            f"prefix {prefix!r} holds no failures: Lambda takes only the bucket "
-            f"and writes under {LAMBDA_S3_PREFIX}<mapping uuid>/ at its root",
-        )
+def _prefix_misses(t: TriggerSpec, _: Spec) -> bool:
+    """An S3 prefix Lambda never writes under (it writes under ``LAMBDA_S3_PREFIX`` at the root)."""
+    prefix = _prefix(t)
+    if not prefix:
+        return False
+    return not (prefix.startswith(LAMBDA_S3_PREFIX) or LAMBDA_S3_PREFIX.startswith(prefix))
 
 
 def _at(t: TriggerSpec, spec: Spec, index: int, path: tuple[str | int, ...]) -> str:
@@ -143,28 +105,76 @@ def _ddbt010(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
             yield "DDBT010", "warning", f"{_at(t, spec, index, path)}: never matches a DynamoDB record: {why}"
 
 
-def _ddbt011(t: TriggerSpec, spec: Spec) -> Iterator[tuple[str, Level, str]]:
-    if t.alarms.iterator_age_seconds is None:
-        yield (
-            "DDBT011",
-            "info",
-            "no iterator-age alarm: a blocked shard goes unnoticed until someone looks "
-            "(alarms: {iterator_age_seconds: 300, notify: <SNS topic ARN>})",
-        )
-
-
 RULES: tuple[Rule, ...] = (
-    _ddbt001,
-    _ddbt002,
-    _ddbt003,
-    _ddbt004,
-    _ddbt005,
-    _ddbt006,
-    _ddbt007,
-    _ddbt008,
+    Check(
+        "DDBT001",
+        "error",
+        lambda t, _: _unbounded(t) and t.on_failure is None,
+        "retries are unbounded and there is no failure destination: one bad "
+        "record blocks its shard until the stream trims it (24 h)",
+    ),
+    Check(
+        "DDBT002",
+        "warning",
+        lambda t, _: _unbounded(t) and t.on_failure is not None,
+        "retries are unbounded: a poison pill still blocks its shard for up "
+        "to 24 h before it reaches the failure destination",
+    ),
+    Check(
+        "DDBT003",
+        "warning",
+        lambda t, _: t.on_failure is None and not _unbounded(t),
+        "no failure destination: failed batches are dropped without a trace",
+    ),
+    Check(
+        "DDBT004",
+        "warning",
+        lambda t, _: not t.mapping.bisect_batch_on_function_error and t.mapping.batch_size > 1,
+        "bisect_batch_on_function_error is false with batch_size > 1: one "
+        "bad record sends its whole batch to the failure destination",
+    ),
+    Check(
+        "DDBT005",
+        "info",
+        lambda t, _: not t.mapping.report_batch_item_failures,
+        "report_batch_item_failures is false: a failure retries the whole batch",
+    ),
+    Check(
+        "DDBT006",
+        "info",
+        lambda t, _: t.on_failure is not None and destination_kind(t.on_failure.type).holds_pointers,
+        lambda t, _: (
+            f"an {t.on_failure.type.upper() if t.on_failure else ''} destination holds only "
+            "pointers: redrive the records within 24 h of their arrival, or they are gone (S3 keeps the records)"
+        ),
+    ),
+    Check(
+        "DDBT007",
+        "warning",
+        lambda t, spec: _readers(t, spec) > 2,
+        lambda t, spec: (
+            f"{_readers(t, spec)} mappings read the stream of table {t.table_name}: AWS "
+            "throttles above two readers per shard"
+        ),
+    ),
+    Check(
+        "DDBT008",
+        "warning",
+        _prefix_misses,
+        lambda t, _: (
+            f"prefix {_prefix(t)!r} holds no failures: Lambda takes only the bucket "
+            f"and writes under {LAMBDA_S3_PREFIX}<mapping uuid>/ at its root"
+        ),
+    ),
     _ddbt009,
     _ddbt010,
-    _ddbt011,
+    Check(
+        "DDBT011",
+        "info",
+        lambda t, _: t.alarms.iterator_age_seconds is None,
+        "no iterator-age alarm: a blocked shard goes unnoticed until someone looks "
+        "(alarms: {iterator_age_seconds: 300, notify: <SNS topic ARN>})",
+    ),
 )
 CODES = tuple(f"DDBT{n:03d}" for n in range(1, 12))
 UNSILENCED = frozenset({"DDBT009"})

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ddbtrigger.core.desired import observed_mapping
+from ddbtrigger.core.desired import TUNING, observed_mapping
 from ddbtrigger.core.live import LiveMapping, LiveTable, function_ref, same_function, stream_table_arn
 from ddbtrigger.errors import DdbtError, NotFound, UsageError
 
@@ -20,20 +20,7 @@ if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.spec import Spec
 
-SPEC_MAPPING_FIELDS = (
-    "enabled",
-    "starting_position",
-    "batch_size",
-    "maximum_batching_window_in_seconds",
-    "parallelization_factor",
-    "bisect_batch_on_function_error",
-    "maximum_retry_attempts",
-    "maximum_record_age_in_seconds",
-    "report_batch_item_failures",
-    "tumbling_window_in_seconds",
-    "filters",
-    "tags",
-)
+SPEC_MAPPING_FIELDS = ("enabled", "starting_position", *TUNING, "tags")
 
 
 @dataclass
