@@ -753,7 +753,7 @@ def cmd_7(
         str | None,
         typer.Option(
             "--to-function",
-            help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
+            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
             rich_help_panel="Redrive",
             metavar="TEXT",
         ),
