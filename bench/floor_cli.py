@@ -11,6 +11,40 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+
+
+class Group(TyperGroup):
+    """typer labels a flag by its type (``<bool>``); ddbtrigger's help shows no metavar for flags (its
+    other metavars are declared below): the same for the options typer adds (``--help``, completion),
+    so the floor's help is ddbtrigger's, character for character, but for the program name."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        for param in [*self.params, option]:
+            if param is not None and param.metavar is None and getattr(param, "is_flag", False):
+                param.metavar = ""
+        return option
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            child = command.context_class(command, parent=ctx, info_name=cmd_name)
+            option = command.get_help_option(child)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+        return command
+
+
+class Engine(enum.StrEnum):
+    local = "local"
+    function = "lambda"
+
+
+class FailOn(enum.StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
 
 
 class OutputFormat(enum.StrEnum):
@@ -26,10 +60,12 @@ class PolicyFor(enum.StrEnum):
     status = "status"
     inspect_dlq = "inspect-dlq"
     redrive = "redrive"
+    audit = "audit"
 
 
 app = typer.Typer(
     name="ddbtrigger",
+    cls=Group,
     help="Provision and operate DynamoDB Stream -> Lambda triggers: plan, apply, status, inspect and redrive failures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -40,10 +76,13 @@ app = typer.Typer(
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, metavar="")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and botocore's log.", envvar="DDBTRIGGER_DEBUG")
+        bool,
+        typer.Option(
+            "--debug", help="Show tracebacks and botocore's log.", envvar="DDBTRIGGER_DEBUG", metavar=""
+        ),
     ] = False,
 ) -> None:
     "Provision and operate DynamoDB Stream -> Lambda triggers."
@@ -52,13 +91,25 @@ def root(
 @app.command("validate")
 def cmd_0(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -66,17 +117,23 @@ def cmd_0(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    'Parse and check the spec and run the lint rules. Makes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with\n--strict) refuses it. With --output json the document always has "valid", "errors" and "findings";\na refused spec also carries the usual "error" object.'
+    'Parse and check the spec and run the lint rules (every environment, when it declares some). Makes no AWS call.\n\nExit 0 when the spec is usable, 2 when it is invalid or a lint error (any warning too, with --strict) refuses it. With --output json the document always has "valid", "errors" and "findings"; a refused spec also carries the usual "error" object, and a spec with environments adds "environments": one such document per environment.'
 
 
 @app.command("schema")
 def cmd_1(
     output: Annotated[
         OutputFormat,
-        typer.Option("--output", "-o", help="Always JSON; accepted for symmetry with the other commands."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Always JSON; accepted for symmetry with the other commands.",
+            metavar="[table|json]",
+        ),
     ] = OutputFormat.json,
 ) -> None:
     "Print the spec's JSON Schema (for editors' YAML language servers)."
@@ -85,24 +142,38 @@ def cmd_1(
 @app.command("plan")
 def cmd_2(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -112,6 +183,7 @@ def cmd_2(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -121,40 +193,59 @@ def cmd_2(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
-            "--detailed-exitcode", help="Exit 0 when there is nothing to change, 2 when changes are pending."
+            "--detailed-exitcode",
+            help="Exit 0 when there is nothing to change, 2 when changes are pending.",
+            metavar="",
         ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
 ) -> None:
-    "Compare the spec with what is live and print the changes. Changes nothing."
+    "Compare the spec with what is live and print the changes. Changes nothing.\n\nWith --env all, every environment is planned at once and reported under its name; with --detailed-exitcode the exit is 2 when any has changes (1 when any could not be planned)."
 
 
 @app.command("apply")
 def cmd_3(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -164,6 +255,7 @@ def cmd_3(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -173,20 +265,32 @@ def cmd_3(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for resources to settle before giving up.",
+            min=1,
+            metavar="FLOAT",
+        ),
     ] = 600.0,
     allow_replace: Annotated[
         bool,
         typer.Option(
-            "--allow-replace", help="Allow replacing a mapping (the new one loses the old read position)."
+            "--allow-replace",
+            help="Allow replacing a mapping (the new one loses the old read position).",
+            metavar="",
         ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat lint warnings as errors.", metavar="")
+    ] = False,
 ) -> None:
     "Make live AWS match the spec, in a safe order, waiting for each resource to settle."
 
@@ -194,24 +298,38 @@ def cmd_3(
 @app.command("destroy")
 def cmd_4(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -221,6 +339,7 @@ def cmd_4(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -230,18 +349,29 @@ def cmd_4(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", help="Seconds to wait for resources to settle before giving up.", min=1),
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for resources to settle before giving up.",
+            min=1,
+            metavar="FLOAT",
+        ),
     ] = 600.0,
     force: Annotated[
-        bool, typer.Option("--force", help="Delete managed destinations even when they still hold failures.")
+        bool,
+        typer.Option(
+            "--force", help="Delete managed destinations even when they still hold failures.", metavar=""
+        ),
     ] = False,
     disable_stream: Annotated[
-        bool, typer.Option("--disable-stream", help="Also disable the tables' streams.")
+        bool, typer.Option("--disable-stream", help="Also disable the tables' streams.", metavar="")
     ] = False,
 ) -> None:
     "Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."
@@ -254,24 +384,65 @@ def cmd_5(
         typer.Argument(help="Refresh interval for --watch.", min=0.5, show_default=False, metavar="SECONDS"),
     ] = None,
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -281,22 +452,46 @@ def cmd_5(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     shards: Annotated[
         bool | None,
         typer.Option(
-            "--shards/--no-shards", help="Show each trigger's shards (default: on for a single trigger)."
+            "--shards/--no-shards",
+            help="Show each trigger's shards (default: on for a single trigger).",
+            metavar="",
         ),
     ] = None,
     metrics: Annotated[
         bool,
         typer.Option(
-            "--metrics", help="Also read IteratorAge (max, last 15 min) and queue age from CloudWatch."
+            "--metrics",
+            help="Also read CloudWatch: IteratorAge (max, last 15 min), queue age, and the last hours of iterator age, invocations, errors and failures waiting as sparklines.",
+            metavar="",
         ),
     ] = False,
+    hours: Annotated[
+        int,
+        typer.Option(
+            "--hours",
+            help="With --metrics: how many hours the sparklines show.",
+            min=1,
+            max=336,
+            metavar="INTEGER",
+        ),
+    ] = 3,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.")
+        bool,
+        typer.Option("--watch", help="Redraw in place every SECONDS (default 5) until Ctrl-C.", metavar=""),
+    ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Draw tables at full width: nothing is shortened or wrapped, ids whole.",
+            metavar="",
+        ),
     ] = False,
     output: Annotated[
         OutputFormat,
@@ -305,33 +500,75 @@ def cmd_5(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Mapping and shard status of each trigger, with destination depth, drift and health hints."
+    "Mapping and shard status of each trigger, with destination depth, drift and health hints.\n\nExits 3 (attention needed) when any trigger needs a person, so cron and runbooks can alert on it."
 
 
 @app.command("inspect-dlq")
 def cmd_6(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -341,6 +578,7 @@ def cmd_6(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     limit: Annotated[
@@ -350,6 +588,7 @@ def cmd_6(
             "-n",
             help="Read at most N messages/objects (SQS holds at most 120,000 in flight).",
             min=1,
+            metavar="INTEGER",
         ),
     ] = None,
     follow: Annotated[
@@ -357,22 +596,27 @@ def cmd_6(
         typer.Option(
             "--follow",
             help="Keep scanning and append new failures as they arrive, until Ctrl-C (with --output json: one JSON object per line).",
+            metavar="",
         ),
     ] = False,
     interval: Annotated[
-        float, typer.Option("--interval", help="Seconds between scans with --follow.", min=0.5)
+        float,
+        typer.Option("--interval", help="Seconds between scans with --follow.", min=0.5, metavar="FLOAT"),
     ] = 5.0,
     hydrate: Annotated[
         bool,
         typer.Option(
             "--hydrate",
             help="Fetch each failure's records from the stream (or the S3 object): event names, keys.",
+            metavar="",
         ),
     ] = False,
     show_images: Annotated[
         bool,
         typer.Option(
-            "--show-images", help="With --hydrate, also show old/new item images (may hold personal data)."
+            "--show-images",
+            help="With --hydrate, also show old/new item images (may hold personal data).",
+            metavar="",
         ),
     ] = False,
     export: Annotated[
@@ -388,39 +632,92 @@ def cmd_6(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Draw tables at full width: nothing is shortened or wrapped, ids whole.",
+            metavar="",
+        ),
+    ] = False,
     now: Annotated[
         str | None,
         typer.Option(
-            "--now", help="Pretend it is this ISO-8601 time (tests, reproducible output).", hidden=True
+            "--now",
+            help="Pretend it is this ISO-8601 time (tests, reproducible output).",
+            hidden=True,
+            metavar="TEXT",
         ),
     ] = None,
 ) -> None:
-    "Read and decode what the failure destinations hold, without consuming it."
+    "Read and decode what the failure destinations hold, without consuming it.\n\nExits 3 (attention needed) when another reader holds failures invisible, so the listing is incomplete: they are counted as held, never hidden."
 
 
 @app.command("redrive")
 def cmd_7(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -430,6 +727,7 @@ def cmd_7(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     dry_run: Annotated[
@@ -438,6 +736,7 @@ def cmd_7(
             "--dry-run",
             help="Fetch and show the records; invoke nothing, delete nothing.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     max_failures: Annotated[
@@ -447,14 +746,16 @@ def cmd_7(
             help="Work on at most N failures (the first ones, in order).",
             rich_help_panel="Redrive",
             min=1,
+            metavar="INTEGER",
         ),
     ] = None,
     to_function: Annotated[
         str | None,
         typer.Option(
             "--to-function",
-            help="Invoke this function (name, name:alias or ARN) instead of the trigger's.",
+            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
             rich_help_panel="Redrive",
+            metavar="TEXT",
         ),
     ] = None,
     concurrency: Annotated[
@@ -465,6 +766,7 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=1,
             max=64,
+            metavar="INTEGER",
         ),
     ] = 1,
     keep_going: Annotated[
@@ -473,6 +775,7 @@ def cmd_7(
             "--keep-going",
             help="Also try a shard's later failures when an earlier one still fails.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     drop_expired: Annotated[
@@ -481,6 +784,7 @@ def cmd_7(
             "--drop-expired",
             help="Delete failures whose records the stream has trimmed (after delivering whatever is left of them).",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     handler: Annotated[
@@ -498,6 +802,7 @@ def cmd_7(
             "--delete-on-success",
             help="With --handler: delete the failures the local handler accepted.",
             rich_help_panel="Redrive",
+            metavar="",
         ),
     ] = False,
     reads_per_second: Annotated[
@@ -508,6 +813,7 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=0.1,
             max=100,
+            metavar="FLOAT",
         ),
     ] = 4.0,
     hold_seconds: Annotated[
@@ -518,9 +824,12 @@ def cmd_7(
             rich_help_panel="Redrive",
             min=5,
             max=43200,
+            metavar="INTEGER",
         ),
     ] = 60,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
     output: Annotated[
         OutputFormat,
         typer.Option(
@@ -528,30 +837,75 @@ def cmd_7(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
     "Re-deliver the failed records to the function; remove each failure only after it succeeded."
 
 
-@app.command("export")
+@app.command("tail")
 def cmd_8(
-    table: Annotated[str, typer.Option("--table", help="The table whose stream mappings to export.")],
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
     function: Annotated[
-        str | None, typer.Option("--function", help="Only this function's mapping (name, name:alias or ARN).")
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="AWS named profile.", rich_help_panel="AWS connection", envvar="AWS_PROFILE"
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
         str | None,
         typer.Option(
             "--region",
-            help="AWS region (else the spec's, AWS_REGION, or the profile's).",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
             rich_help_panel="AWS connection",
+            metavar="TEXT",
         ),
     ] = None,
     endpoint_url: Annotated[
@@ -561,6 +915,331 @@ def cmd_8(
             help="Send every AWS call here (e.g. a local sandbox).",
             rich_help_panel="AWS connection",
             envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Up to (not including) this time; same forms as --since.",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            "-F",
+            help="Keep reading: show records as they are written, new shards included (Ctrl-C to stop).",
+            rich_help_panel="Records",
+            metavar="",
+        ),
+    ] = False,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="Only these event names (repeatable).",
+            rich_help_panel="Records",
+            metavar="INSERT|MODIFY|REMOVE",
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
+            rich_help_panel="Records",
+            metavar="NAME=VALUE",
+        ),
+    ] = None,
+    filter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
+            rich_help_panel="Records",
+            metavar="PATTERN",
+        ),
+    ] = None,
+    show_images: Annotated[
+        bool,
+        typer.Option(
+            "--show-images",
+            help="Also show each record's NewImage and OldImage.",
+            rich_help_panel="Records",
+            metavar="",
+        ),
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+            metavar="[table|json]",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Show the records the trigger's stream holds, decoded, oldest first (every shard, parents first)."
+
+
+@app.command("replay")
+def cmd_9(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--mapping",
+            help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+            rich_help_panel="Without a spec",
+            metavar="UUID",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+            rich_help_panel="Without a spec",
+            metavar="TABLE",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="With --table: only this function's mapping (name, name:alias or ARN).",
+            rich_help_panel="Without a spec",
+            metavar="FUNCTION",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a zone (2026-12-02T14:00:00Z).",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Up to (not including) this time; same forms as --since.",
+            rich_help_panel="Records",
+            metavar="TIME",
+        ),
+    ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="Only these event names (repeatable).",
+            rich_help_panel="Records",
+            metavar="INSERT|MODIFY|REMOVE",
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Only records with this key value (repeatable: the same name is any of, different names all of).",
+            rich_help_panel="Records",
+            metavar="NAME=VALUE",
+        ),
+    ] = None,
+    filter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
+            rich_help_panel="Records",
+            metavar="PATTERN",
+        ),
+    ] = None,
+    to_function: Annotated[
+        str | None,
+        typer.Option(
+            "--to-function",
+            help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
+            rich_help_panel="Replay",
+            metavar="TEXT",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would be delivered; invoke nothing.",
+            rich_help_panel="Replay",
+            metavar="",
+        ),
+    ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local: deliver from this machine with a checkpoint file; lambda: a temporary mapping does it at full shard parallelism and is removed once past --until.",
+            rich_help_panel="Replay",
+            case_sensitive=False,
+            metavar="[local|lambda]",
+        ),
+    ] = Engine.local,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="Where a local replay keeps its progress (default: a file named after the trigger and the window, under .ddbtrigger/ in the working directory); a rerun resumes from it.",
+            rich_help_panel="Replay",
+            metavar="FILE",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            help="Shard lineages delivered at once (order within one is kept).",
+            rich_help_panel="Replay",
+            min=1,
+            max=64,
+            metavar="INTEGER",
+        ),
+    ] = 4,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="--engine lambda: seconds to wait for the mapping to pass --until.",
+            rich_help_panel="Replay",
+            min=1,
+            metavar="FLOAT",
+        ),
+    ] = 900,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", metavar="")
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+            metavar="[table|json]",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Deliver the records of a time window again (in Lambda's event shape, in order per shard, in the mapping's batches); the function must be idempotent."
+
+
+@app.command("export")
+def cmd_10(
+    table: Annotated[
+        str, typer.Option("--table", help="The table whose stream mappings to export.", metavar="TEXT")
+    ],
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function", help="Only this function's mapping (name, name:alias or ARN).", metavar="TEXT"
+        ),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
         ),
     ] = None,
     output: Annotated[
@@ -570,26 +1249,38 @@ def cmd_8(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Write a spec for mappings that already exist, so `plan` on it shows no changes."
+    "Write a spec for mappings that already exist, so `plan` on it shows no changes.\n\nWith --env NAME, read them where environment NAME of the spec (--file) points (its profile, region, role), and write a spec whose environments: holds NAME; without a spec file, NAME is the command line's profile and region."
 
 
 @app.command("policy")
-def cmd_9(
+def cmd_11(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE")
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
     ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
     trigger: Annotated[
         list[str] | None,
-        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all)."),
+        typer.Option("--trigger", "-t", help="Only this trigger (repeatable; default: all).", metavar="TEXT"),
     ] = None,
     account_id: Annotated[
         str | None,
         typer.Option(
             "--account-id",
             help="The AWS account id to put in the ARNs (default: the placeholder ${AWS::AccountId}, ready for a CloudFormation !Sub).",
+            metavar="TEXT",
         ),
     ] = None,
     region: Annotated[
@@ -597,6 +1288,7 @@ def cmd_9(
         typer.Option(
             "--region",
             help="The region to put in the ARNs (default: the spec's region, else the placeholder ${AWS::Region}).",
+            metavar="TEXT",
         ),
     ] = None,
     only: Annotated[
@@ -605,6 +1297,7 @@ def cmd_9(
             "--for",
             help="Print only this policy: function-role, or an operator command. With --output json it is a bare IAM policy document (one per function for function-role).",
             case_sensitive=False,
+            metavar="[function-role|plan|apply|destroy|status|inspect-dlq|redrive|audit]",
         ),
     ] = None,
     output: Annotated[
@@ -614,42 +1307,139 @@ def cmd_9(
             "-o",
             help="table for people, json for scripts (one document on stdout).",
             case_sensitive=False,
+            metavar="[table|json]",
         ),
     ] = OutputFormat.table,
 ) -> None:
-    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names. Makes no AWS call."
+    "Print least-privilege IAM policies: the function role's, and the operator's for each command.\n\nActions are never wildcards and resources are the ARNs the spec names (--for audit needs no spec: it is read-only and account-wide). Makes no AWS call. With --env, the environment's account_id and region fill in --account-id and --region."
 
 
 @app.command("sandbox")
-def cmd_10(
+def cmd_12(
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0)
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).", min=0, metavar="INTEGER")
     ] = 4566,
     handler: Annotated[
         list[str] | None,
         typer.Option(
             "--handler",
             help="FUNCTION=module:callable or FUNCTION=path.py:callable: the local Python code Invoke runs (repeatable). A missing function is created.",
+            metavar="TEXT",
         ),
     ] = None,
     retention_seconds: Annotated[
-        float, typer.Option("--retention-seconds", help="Stream records older than this are trimmed.", min=1)
+        float,
+        typer.Option(
+            "--retention-seconds", help="Stream records older than this are trimmed.", min=1, metavar="FLOAT"
+        ),
     ] = 86400,
     poll_interval: Annotated[
-        float, typer.Option("--poll-interval", help="Seconds between the mapping pollers' reads.", min=0.01)
+        float,
+        typer.Option(
+            "--poll-interval", help="Seconds between the mapping pollers' reads.", min=0.01, metavar="FLOAT"
+        ),
     ] = 0.25,
     latency_ms: Annotated[
-        float, typer.Option("--latency-ms", help="Delay every request by this much (benchmarks).", min=0)
+        float,
+        typer.Option(
+            "--latency-ms", help="Delay every request by this much (benchmarks).", min=0, metavar="FLOAT"
+        ),
     ] = 0,
+    state_seconds: Annotated[
+        float,
+        typer.Option(
+            "--state-seconds",
+            help="How long a mapping stays in a transitional state (Creating, Enabling, Disabling, Updating, Deleting) before it settles, as on AWS (0 settles at once).",
+            min=0,
+            metavar="FLOAT",
+        ),
+    ] = 2.0,
 ) -> None:
-    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum\nrecord age, partial batch responses, the invocation record in the failure destination), and runs the\nPython handler registered for a function. Point any command at it with the printed environment."
+    "Serve a local AWS (DynamoDB, Streams, Lambda, SQS, SNS, S3, IAM, CloudWatch) on 127.0.0.1 until Ctrl-C.\n\nIt runs the event source mappings itself, as Lambda does (batching, filters, retries, bisect, maximum record age, partial batch responses, the invocation record in the failure destination), and runs the Python handler registered for a function. The mapping API answers as AWS's does: 202 and a transitional state (Creating, Updating, Deleting...) that settles after --state-seconds. Point any command at it with the printed environment."
 
 
 @app.command("demo")
-def cmd_11(
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's temporary directory.")] = False,
+def cmd_13(
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the demo's temporary directory.", metavar="")
+    ] = False,
 ) -> None:
-    "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the\npill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the\nhandler, redrives, and shows the destination empty. Each step prints the command you would type."
+    "A guided, offline tour of the whole lifecycle against an embedded sandbox (under a minute).\n\nCreates a table and two functions, applies a spec, writes items including a poison pill, shows the pill isolated and landing in the failure destination, shows status and inspect-dlq, fixes the handler, redrives, and shows the destination empty. Each step prints the command you would type."
+
+
+@app.command("audit")
+def cmd_14(
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="A region to audit (repeatable; default: AWS_REGION or the profile's).",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    all_regions: Annotated[
+        bool,
+        typer.Option(
+            "--all-regions",
+            help="Audit every region enabled for the account (EC2 DescribeRegions).",
+            rich_help_panel="AWS connection",
+            metavar="",
+        ),
+    ] = False,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            help="An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
+            rich_help_panel="AWS connection",
+            metavar="TEXT",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call here (e.g. a local sandbox).",
+            rich_help_panel="AWS connection",
+            envvar="AWS_ENDPOINT_URL",
+            metavar="URL",
+        ),
+    ] = None,
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="The spec file.", envvar="DDBTRIGGER_FILE", metavar="PATH")
+    ] = Path("ddbtrigger.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The spec's environment to work on (required when it declares environments).",
+            envvar="DDBTRIGGER_ENV",
+            metavar="NAME",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit 3 when a finding is at or above this level.",
+            case_sensitive=False,
+            metavar="[error|warning|info]",
+        ),
+    ] = FailOn.error,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table for people, json for scripts (one document on stdout).",
+            case_sensitive=False,
+            metavar="[table|json]",
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    "Find every DynamoDB-stream trigger and report its risks, health and poison-pill impact.\n\nNeeds no spec; with --env NAME (or all), the spec's environments give the connections (profile, region, role), reported per environment. Exit 3 when a finding is at or above --fail-on. A region that cannot be read is reported, and the rest still completes (exit 1 only when nothing at all could be read)."
 
 
 if __name__ == "__main__":

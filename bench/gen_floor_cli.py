@@ -29,6 +29,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+
+
+class Group(TyperGroup):
+    """typer labels a flag by its type (``<bool>``); ddbtrigger's help shows no metavar for flags (its
+    other metavars are declared below): the same for the options typer adds (``--help``, completion),
+    so the floor's help is ddbtrigger's, character for character, but for the program name."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        for param in [*self.params, option]:
+            if param is not None and param.metavar is None and getattr(param, "is_flag", False):
+                param.metavar = ""
+        return option
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            child = command.context_class(command, parent=ctx, info_name=cmd_name)
+            option = command.get_help_option(child)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+        return command
 '''
 
 _OPTION_FIELDS = (
@@ -85,7 +108,7 @@ class _Gen:
             return f"Path({str(value)!r})"
         return repr(value)
 
-    def param_src(self, name: str, param: inspect.Parameter) -> str:
+    def param_src(self, name: str, param: inspect.Parameter, metavar: str | None = None) -> str:
         base, info = typing.get_args(param.annotation)[:2]
         kind = "Argument" if type(info).__name__ == "ArgumentInfo" else "Option"
         decls = list(getattr(info, "param_decls", None) or ())
@@ -94,33 +117,46 @@ class _Gen:
         args = [repr(d) for d in decls]
         for field in _OPTION_FIELDS:
             value = _value(getattr(info, field, None))
+            if field == "metavar" and metavar is not None:
+                value = metavar  # as ddbtrigger's help shows it (cli/options.py's fill_metavars)
             if value is None or _OPTION_DEFAULTS.get(field) == value:
                 continue
             args.append(f"{field}={value!r}")
         default = "" if param.default is inspect.Parameter.empty else f" = {self.default_src(param.default)}"
         return f"    {name}: Annotated[{self.type_src(base)}, typer.{kind}({', '.join(args)})]{default},"
 
-    def function_src(self, fn_name: str, callback: Any) -> list[str]:
+    def function_src(self, fn_name: str, callback: Any, command: Any) -> list[str]:
+        """The floor's function for a command: ``command`` (the real click command, its metavars
+        filled) gives each option's metavar; the docstring is reflowed as ddbtrigger's help shows it."""
+        from ddbtrigger.cli.options import reflow
+
+        metavars = {p.name: p.metavar for p in command.params}
         sig = inspect.signature(callback, eval_str=True)
         lines = [f"def {fn_name}("]
-        lines += [self.param_src(n, p) for n, p in sig.parameters.items()]
-        doc = inspect.getdoc(callback) or ""
+        lines += [self.param_src(n, p, metavars.get(n)) for n, p in sig.parameters.items()]
+        doc = reflow(inspect.getdoc(callback)) or ""
         lines += [") -> None:", f"    {doc!r}", ""]
         return lines
 
 
 def generate() -> str:
     """The floor's source text, from the real app's registered commands."""
+    from typer.main import get_command
+
     from ddbtrigger.cli.app import app
 
+    group = get_command(app)
+    ctx = group.context_class(group, info_name="ddbtrigger")
+    group.get_help_option(ctx)  # fills the root's metavars
     gen = _Gen()
     body: list[str] = []
     root = app.registered_callback
     if root is not None and root.callback is not None:
-        body += ["@app.callback()", *gen.function_src("root", root.callback), ""]
+        body += ["@app.callback()", *gen.function_src("root", root.callback, group), ""]
     for index, info in enumerate(app.registered_commands):
         name = info.name or info.callback.__name__.replace("_", "-")
-        body += [f"@app.command({name!r})", *gen.function_src(f"cmd_{index}", info.callback), ""]
+        command = group.get_command(ctx, name)
+        body += [f"@app.command({name!r})", *gen.function_src(f"cmd_{index}", info.callback, command), ""]
     head = [HEADER, ""]
     for enum_name, cls in sorted(gen.enums.items()):
         base = "enum.StrEnum" if issubclass(cls, str) else "enum.Enum"
@@ -131,6 +167,7 @@ def generate() -> str:
     head += [
         "app = typer.Typer(",
         '    name="ddbtrigger",',
+        "    cls=Group,",
         f"    help={app_help!r},",
         "    no_args_is_help=True,",
         "    pretty_exceptions_enable=False,",

@@ -1,8 +1,10 @@
-"""Start-up: ``ddbtrigger --help`` and ``ddbtrigger validate`` against a bare typer app (the floor)."""
+"""Start-up: ``ddbtrigger --help`` and ``ddbtrigger validate`` against a bare typer app (the floor), and
+``ddbtrigger --version`` against ``python -c "import typer"`` (issue 19)."""
 
 from __future__ import annotations
 
 import functools
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,20 +40,23 @@ def _run(argv: list[str]) -> Proc:
     return run_proc(argv, count_calls=False).check()
 
 
+IMPORT_TYPER = [sys.executable, "-c", "import typer"]
+
+
 def run(ctx: Ctx) -> list[Row]:
     repeats = ctx.size(max(ctx.repeats, 15), 2)
     floor = _floor_argv(ctx)
-    floor_help = functools.partial(_run, [*floor, "--help"])
     example = str(REPO / "config.example.yaml")
     validate = ["validate", "-f", example]
     rows = []
-    for case, args, limit in (
-        ("--help", ["--help"], 1.1),
-        ("validate -f config.example.yaml", validate, 1.5),
+    for case, args, (floor_label, floor_argv), limit in (
+        ("--help", ["--help"], ("floor_cli --help", [*floor, "--help"]), 1.1),
+        ("--version", ["--version"], ('python -c "import typer"', IMPORT_TYPER), 1.1),
+        ("validate -f config.example.yaml", validate, ("floor_cli --help", [*floor, "--help"]), 1.5),
     ):
         ctx.say(f"startup: {case} × {repeats}")
         tool_run = functools.partial(_run, [*ddbtrigger_cmd(), *args])
-        subjects = [("ddbtrigger", tool_run), ("floor_cli --help", floor_help)]
+        subjects = [("ddbtrigger", tool_run), (floor_label, functools.partial(_run, floor_argv))]
         if args == validate:  # typer itself builds pydantic adapters to run any command: a second floor
             subjects.append(("floor_cli validate", functools.partial(_run, [*floor, *validate])))
         for _, fn in subjects:

@@ -10,9 +10,9 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, overload
 
 import typer
 
@@ -43,13 +43,40 @@ def make_console(*, stderr: bool, width: int | None = None) -> Console:
     return Console(stderr=stderr, no_color=_no_color(), highlight=False, width=width, soft_wrap=False)
 
 
+class _LazyConsole:
+    """An ``Output`` console made on first use: a command that prints only JSON never imports rich
+    (a field's default descriptor: ``Output(out=console)`` still sets one)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self.stderr = stderr
+        self.slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _LazyConsole: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Console: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> Console | _LazyConsole:
+        if obj is None:
+            return self  # the dataclass's default
+        console: Console | None = obj.__dict__.get(self.slot)
+        if console is None:
+            console = obj.__dict__[self.slot] = make_console(stderr=self.stderr)
+        return console
+
+    def __set__(self, obj: object, value: Console | _LazyConsole) -> None:
+        obj.__dict__[self.slot] = None if value is self else value
+
+
 @dataclass
 class Output:
     """One command's output channel: ``result`` once on stdout, any number of messages on stderr."""
 
     format: OutputFormat = OutputFormat.table
-    out: Console = field(default_factory=lambda: make_console(stderr=False))
-    err: Console = field(default_factory=lambda: make_console(stderr=True))
+    out: _LazyConsole = _LazyConsole(stderr=False)
+    err: _LazyConsole = _LazyConsole(stderr=True)
 
     @property
     def json(self) -> bool:
