@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ddbtrigger.usecases.spec_file import Workspace as Opened
 
 AWS_PANEL = "AWS connection"
+T = TypeVar("T")
 
 OutputOpt = Annotated[
     OutputFormat,
@@ -161,21 +162,18 @@ class SpecWorkspace(SpecChoice):
     def opened(self) -> Opened:
         from ddbtrigger.usecases.spec_file import open_workspace
 
-        return open_workspace(
-            self.file,
-            self.trigger,
-            env=self.env,
-            profile=self.profile,
-            region=self.region,
-            endpoint_url=self.endpoint_url,
-        )
+        return self._open(open_workspace)
 
     def every(self) -> list[Opened]:
         """One opened workspace per environment ``--env`` names: ``all`` is each declared one (each
         with its own client factory); any other value (or none) is the one ``opened`` would be."""
         from ddbtrigger.usecases.spec_file import open_workspaces
 
-        return open_workspaces(
+        return self._open(open_workspaces)
+
+    def _open(self, how: Callable[..., T]) -> T:
+        """``how`` (``open_workspace`` or ``open_workspaces``) called on these options."""
+        return how(
             self.file,
             self.trigger,
             env=self.env,
