@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ddbtrigger.cli.boundary import command
-from ddbtrigger.cli.options import AWS_PANEL, DEFAULT_SPEC, EndpointOpt, EnvOpt, FileOpt
+from ddbtrigger.cli.options import AWS_PANEL, DEFAULT_SPEC, EndpointOpt, EnvOpt, FileOpt, panel_option
 from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
@@ -32,26 +32,22 @@ class FailOn(StrEnum):
 
 RegionsOpt = Annotated[
     list[str] | None,
-    typer.Option(
-        "--region",
-        help="A region to audit (repeatable; default: AWS_REGION or the profile's).",
-        rich_help_panel=AWS_PANEL,
+    panel_option(
+        "--region", "A region to audit (repeatable; default: AWS_REGION or the profile's).", panel=AWS_PANEL
     ),
 ]
 AllRegionsOpt = Annotated[
     bool,
-    typer.Option(
-        "--all-regions",
-        help="Audit every region enabled for the account (EC2 DescribeRegions).",
-        rich_help_panel=AWS_PANEL,
+    panel_option(
+        "--all-regions", "Audit every region enabled for the account (EC2 DescribeRegions).", panel=AWS_PANEL
     ),
 ]
 ProfilesOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    panel_option(
         "--profile",
-        help="An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
-        rich_help_panel=AWS_PANEL,
+        "An AWS named profile, one per account (repeatable; default: AWS_PROFILE). Not with --env.",
+        panel=AWS_PANEL,
     ),
 ]
 FailOnOpt = Annotated[

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ddbtrigger.usecases.spec_file import Workspace as Opened
 
 AWS_PANEL = "AWS connection"
+T = TypeVar("T")
 
 OutputOpt = Annotated[
     OutputFormat,
@@ -55,21 +56,27 @@ EnvOpt = Annotated[
         metavar="NAME",
     ),
 ]
+
+
+def panel_option(flag: str, help: str, *, panel: str, **settings: Any) -> Any:
+    """An option listed under ``panel`` in ``--help`` (``settings``: typer.Option's others, e.g.
+    ``metavar``): the one way the option groups of ``--help`` are declared."""
+    return typer.Option(flag, help=help, rich_help_panel=panel, **settings)
+
+
 # No envvar: boto3 reads AWS_PROFILE itself, after an environment's own profile (the spec is explicit).
 ProfileOpt = Annotated[
     str | None,
-    typer.Option(
-        "--profile",
-        help="AWS named profile (wins over the environment's; else AWS_PROFILE).",
-        rich_help_panel=AWS_PANEL,
+    panel_option(
+        "--profile", "AWS named profile (wins over the environment's; else AWS_PROFILE).", panel=AWS_PANEL
     ),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option(
+    panel_option(
         "--region",
-        help="AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
-        rich_help_panel=AWS_PANEL,
+        "AWS region (else the environment's or spec's, AWS_REGION, or the profile's).",
+        panel=AWS_PANEL,
     ),
 ]
 
@@ -83,11 +90,11 @@ def _endpoint_url(value: str | None) -> str | None:
 
 EndpointOpt = Annotated[
     str | None,
-    typer.Option(
+    panel_option(
         "--endpoint-url",
+        "Send every AWS call here (e.g. a local sandbox).",
+        panel=AWS_PANEL,
         envvar="AWS_ENDPOINT_URL",
-        help="Send every AWS call here (e.g. a local sandbox).",
-        rich_help_panel=AWS_PANEL,
         callback=_endpoint_url,
         metavar="URL",
     ),
@@ -101,21 +108,21 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat lint warnings a
 
 def to_function_option(panel: str) -> Any:
     """``--to-function`` of the commands that deliver records (redrive, replay), in the command's panel."""
-    return typer.Option(
+    return panel_option(
         "--to-function",
-        help="Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
-        rich_help_panel=panel,
+        "Deliver to this function (name, name:alias or ARN) instead of the trigger's.",
+        panel=panel,
     )
 
 
 def dry_run_option(help: str, *, panel: str) -> Any:
     """``--dry-run`` of the commands that deliver records: ``help`` says what the command shows instead."""
-    return typer.Option("--dry-run", help=help, rich_help_panel=panel)
+    return panel_option("--dry-run", help, panel=panel)
 
 
 def concurrency_option(help: str, *, panel: str) -> Any:
     """``--concurrency`` of the commands that deliver records: at most 64 units (``help`` names them)."""
-    return typer.Option("--concurrency", min=1, max=64, help=help, rich_help_panel=panel)
+    return panel_option("--concurrency", help, panel=panel, min=1, max=64)
 
 
 DEFAULT_SPEC = Path("ddbtrigger.yaml")
@@ -161,21 +168,18 @@ class SpecWorkspace(SpecChoice):
     def opened(self) -> Opened:
         from ddbtrigger.usecases.spec_file import open_workspace
 
-        return open_workspace(
-            self.file,
-            self.trigger,
-            env=self.env,
-            profile=self.profile,
-            region=self.region,
-            endpoint_url=self.endpoint_url,
-        )
+        return self._open(open_workspace)
 
     def every(self) -> list[Opened]:
         """One opened workspace per environment ``--env`` names: ``all`` is each declared one (each
         with its own client factory); any other value (or none) is the one ``opened`` would be."""
         from ddbtrigger.usecases.spec_file import open_workspaces
 
-        return open_workspaces(
+        return self._open(open_workspaces)
+
+    def _open(self, how: Callable[..., T]) -> T:
+        """``how`` (``open_workspace`` or ``open_workspaces``) called on these options."""
+        return how(
             self.file,
             self.trigger,
             env=self.env,
@@ -303,29 +307,29 @@ _SPEC = (
 LIVE_PANEL = "Without a spec"
 MappingOpt = Annotated[
     str | None,
-    typer.Option(
+    panel_option(
         "--mapping",
-        help="Work on this event source mapping as it is live, instead of a spec's trigger.",
+        "Work on this event source mapping as it is live, instead of a spec's trigger.",
+        panel=LIVE_PANEL,
         metavar="UUID",
-        rich_help_panel=LIVE_PANEL,
     ),
 ]
 TableOpt = Annotated[
     str | None,
-    typer.Option(
+    panel_option(
         "--table",
-        help="Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+        "Work on every mapping of this table's stream as it is live, instead of a spec's triggers.",
+        panel=LIVE_PANEL,
         metavar="TABLE",
-        rich_help_panel=LIVE_PANEL,
     ),
 ]
 FunctionOpt = Annotated[
     str | None,
-    typer.Option(
+    panel_option(
         "--function",
-        help="With --table: only this function's mapping (name, name:alias or ARN).",
+        "With --table: only this function's mapping (name, name:alias or ARN).",
+        panel=LIVE_PANEL,
         metavar="FUNCTION",
-        rich_help_panel=LIVE_PANEL,
     ),
 ]
 _LIVE = (

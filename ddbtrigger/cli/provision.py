@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -18,13 +18,14 @@ from ddbtrigger.cli.options import SpecWorkspace, StrictOpt, TimeoutOpt, YesOpt
 from ddbtrigger.cli.render import Output
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from rich.console import Console
 
     from ddbtrigger.core.plan import Change, Plan
     from ddbtrigger.usecases.provision import PlanResult
 
+R = TypeVar("R", bound="PlanResult | None")  # what a plan was made from: apply's PlanResult, destroy's None
 ACTION_STYLE = {
     "create": ("+", "green"),
     "update": ("~", "yellow"),
@@ -225,20 +226,20 @@ def apply(
     strict: StrictOpt = False,
 ) -> None:
     """Make live AWS match the spec, in a safe order, waiting for each resource to settle."""
-    from ddbtrigger.usecases.provision import execute, make_plan, refuse_lint, refuse_replace
+    from ddbtrigger.usecases.provision import make_plan, refuse_lint, refuse_replace
 
-    ws.factory.check_account()  # the environment's account_id guard, before anything is read or asked
-    result = make_plan(ws.factory, ws.spec, ws.triggers)
-    if not out.json:
-        draw_plan(out.out, result, result.plan)
-    refuse_lint(result.findings, strict=strict)
-    refuse_replace(result, allow_replace=allow_replace)
-    done: list[Change] = []
-    if result.plan.pending:
-        out.confirm(f"Apply {len(result.plan.pending)} change(s)?", yes=yes)
-        with spinners(out) as report:
-            done = execute(ws.factory, result.plan, timeout=timeout, progress=report)
-    _finish(out, result.plan, done, verb="applied")
+    def make() -> tuple[PlanResult, Plan]:
+        result = make_plan(ws.factory, ws.spec, ws.triggers)
+        return result, result.plan
+
+    def vet(result: PlanResult, _: Plan) -> None:
+        refuse_lint(result.findings, strict=strict)
+        refuse_replace(result, allow_replace=allow_replace)
+
+    def ask(the_plan: Plan) -> None:
+        out.confirm(f"Apply {len(the_plan.pending)} change(s)?", yes=yes)
+
+    _carry_out(ws, out, make, vet=vet, ask=ask, timeout=timeout, verb="applied")
 
 
 @command
@@ -252,22 +253,51 @@ def destroy(
     disable_stream: DisableStreamOpt = False,
 ) -> None:
     """Delete the mappings and the managed (empty, unless --force) destinations of the selected triggers."""
-    from ddbtrigger.usecases.provision import execute, make_destroy_plan
+    from ddbtrigger.usecases.provision import make_destroy_plan
 
-    ws.factory.check_account()  # the environment's account_id guard, before anything is read or asked
-    the_plan, _ = make_destroy_plan(ws.factory, ws.triggers, force=force, disable_stream=disable_stream)
-    if not out.json:
-        draw_plan(out.out, None, the_plan)
+    def make() -> tuple[None, Plan]:
+        return None, make_destroy_plan(ws.factory, ws.triggers, force=force, disable_stream=disable_stream)[0]
+
+    def vet(_: None, the_plan: Plan) -> None:
+        if out.json:
+            return
         for change in the_plan.changes:  # what destroy leaves on purpose is worth a line
             if change.action == "no-op" and change.reason.startswith("kept"):
                 out.out.print(f"[yellow]{change.trigger}: {change.resource} {escape(change.reason)}[/]")
-    done: list[Change] = []
-    if the_plan.pending:
+
+    def ask(the_plan: Plan) -> None:
         if not confirm_failures_deleted(out, the_plan, yes=yes):
             out.confirm(f"Destroy {len(the_plan.pending)} resource(s)?", yes=yes)
+
+    _carry_out(ws, out, make, vet=vet, ask=ask, timeout=timeout, verb="destroyed")
+
+
+def _carry_out(
+    ws: SpecWorkspace,
+    out: Output,
+    make: Callable[[], tuple[R, Plan]],
+    *,
+    vet: Callable[[R, Plan], None],
+    ask: Callable[[Plan], None],
+    timeout: float,
+    verb: str,
+) -> None:
+    """The one flow of ``apply`` and ``destroy``: the environment's account_id guard before anything is
+    read or asked; the plan ``make`` builds, drawn for people; ``vet`` (refusals, notes) once it is
+    shown; ``ask`` when anything is pending; then the plan run with spinners, reported as ``verb``."""
+    from ddbtrigger.usecases.provision import execute
+
+    ws.factory.check_account()
+    result, the_plan = make()
+    if not out.json:
+        draw_plan(out.out, result, the_plan)
+    vet(result, the_plan)
+    done: list[Change] = []
+    if the_plan.pending:
+        ask(the_plan)
         with spinners(out) as report:
             done = execute(ws.factory, the_plan, timeout=timeout, progress=report)
-    _finish(out, the_plan, done, verb="destroyed")
+    _finish(out, the_plan, done, verb=verb)
 
 
 def plan_every_environment(ws: SpecWorkspace, out: Output, *, detailed_exitcode: bool, strict: bool) -> None:

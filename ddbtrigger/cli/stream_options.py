@@ -2,59 +2,50 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
+from ddbtrigger.cli.options import panel_option
 
 if TYPE_CHECKING:
     from ddbtrigger.core.selection import Selection
 
 PANEL = "Records"
 
+
+def _option(flag: str, metavar: str, help: str) -> Any:
+    """An option of the Records panel (each takes a value, named ``metavar`` in ``--help``)."""
+    return panel_option(flag, help, panel=PANEL, metavar=metavar)
+
+
 SinceOpt = Annotated[
     str | None,
-    typer.Option(
+    _option(
         "--since",
-        metavar="TIME",
-        help="From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a "
+        "TIME",
+        "From this time: a duration back from now (90s, 10m, 2h, 1d) or an ISO 8601 time with a "
         "zone (2026-12-02T14:00:00Z).",
-        rich_help_panel=PANEL,
     ),
 ]
 UntilOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--until",
-        metavar="TIME",
-        help="Up to (not including) this time; same forms as --since.",
-        rich_help_panel=PANEL,
-    ),
+    str | None, _option("--until", "TIME", "Up to (not including) this time; same forms as --since.")
 ]
 EventOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--event",
-        metavar="INSERT|MODIFY|REMOVE",
-        help="Only these event names (repeatable).",
-        rich_help_panel=PANEL,
-    ),
+    list[str] | None, _option("--event", "INSERT|MODIFY|REMOVE", "Only these event names (repeatable).")
 ]
 KeyOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    _option(
         "--key",
-        metavar="NAME=VALUE",
-        help="Only records with this key value (repeatable: the same name is any of, different names all of).",
-        rich_help_panel=PANEL,
+        "NAME=VALUE",
+        "Only records with this key value (repeatable: the same name is any of, different names all of).",
     ),
 ]
 FilterOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    _option(
         "--filter",
-        metavar="PATTERN",
-        help="An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
-        rich_help_panel=PANEL,
+        "PATTERN",
+        "An event-filter pattern (JSON), matched as the mapping matches (repeatable: any of).",
     ),
 ]
 

@@ -24,7 +24,7 @@ DDBT110   info     the live settings could not be read as a trigger (so no lint,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -93,86 +93,139 @@ def destination_key(destination_arn: str, uuid: str) -> tuple[str, str]:
     return destination_arn, (uuid if found and not destination_kind(found).holds_pointers else "")
 
 
-def health_findings(m: ObservedMapping) -> list[AuditFinding]:
-    """Every health rule that applies to ``m`` (unknown facts are skipped, never guessed)."""
-    return [*_function(m), *_stream(m), *_state(m), *_destination(m), *_iterator_age(m)]
+@dataclass(frozen=True)
+class Rule:
+    """One health rule: ``code`` at ``level`` saying ``text`` when ``when`` holds of the observation
+    (``text`` a function when the message names parts of it), as ``core.lint``'s ``Check`` rows."""
+
+    code: str
+    level: Level
+    when: Callable[[ObservedMapping], bool]
+    text: str | Callable[[ObservedMapping], str]
+
+    def finding(self, m: ObservedMapping) -> AuditFinding | None:
+        if not self.when(m):
+            return None
+        return AuditFinding(self.code, self.level, self.text if isinstance(self.text, str) else self.text(m))
 
 
-def _function(m: ObservedMapping) -> Iterator[AuditFinding]:
-    if m.function_present is False:
-        yield AuditFinding(
+def _age(m: ObservedMapping) -> timedelta:
+    return timedelta(milliseconds=m.iterator_age_ms or 0)
+
+
+def _age_text(m: ObservedMapping) -> str:
+    return (
+        f"IteratorAge is {human_duration(_age(m))}: the function falls behind; the stream trims "
+        "records after 24 h"
+    )
+
+
+# The health rules, in report order, in groups: the first rule of a group that holds is the group's
+# finding (a gone table says nothing of its stream). The ``is False``/``is not None`` tests keep an
+# unknown fact (None) from ever making a finding.
+RULES: tuple[tuple[Rule, ...], ...] = (
+    (
+        Rule(
             "DDBT101",
             "error",
-            f"function {m.function} no longer exists: the mapping invokes nothing and its records "
-            "are trimmed after 24 h; redeploy the function or delete the mapping",
-        )
-
-
-def _stream(m: ObservedMapping) -> Iterator[AuditFinding]:
-    if m.table_present is False:
-        yield AuditFinding(
-            "DDBT102", "error", f"table {m.table} no longer exists: the mapping reads nothing; delete it"
-        )
-    elif m.stream_enabled is False:
-        yield AuditFinding(
+            lambda m: m.function_present is False,
+            lambda m: (
+                f"function {m.function} no longer exists: the mapping invokes nothing and its "
+                "records are trimmed after 24 h; redeploy the function or delete the mapping"
+            ),
+        ),
+    ),
+    (
+        Rule(
+            "DDBT102",
+            "error",
+            lambda m: m.table_present is False,
+            lambda m: f"table {m.table} no longer exists: the mapping reads nothing; delete it",
+        ),
+        Rule(
             "DDBT103",
             "error",
-            f"the stream of table {m.table} was disabled: the mapping reads no new records",
-        )
-    elif m.latest_stream_arn and m.latest_stream_arn != m.event_source_arn:
-        yield AuditFinding(
+            lambda m: m.stream_enabled is False,
+            lambda m: f"the stream of table {m.table} was disabled: the mapping reads no new records",
+        ),
+        Rule(
             "DDBT104",
             "error",
-            f"the stream of table {m.table} was replaced: the mapping reads an old stream and sees "
-            "no new records; recreate it on the latest stream",
-        )
-
-
-def _state(m: ObservedMapping) -> Iterator[AuditFinding]:
-    if m.state == "Disabled":
-        yield AuditFinding(
-            "DDBT108", "warning", "mapping is Disabled: records wait in the stream and are trimmed after 24 h"
-        )
-    elif m.state not in SETTLED_STATES:
-        reason = f" ({m.state_transition_reason})" if m.state_transition_reason else ""
-        yield AuditFinding("DDBT108", "info", f"mapping is {m.state}{reason}")
-    result = m.last_processing_result or ""
-    if result.upper().startswith("PROBLEM"):
-        yield AuditFinding(
-            "DDBT107", "error", f"last processing result: {result}: check the function's logs and role"
-        )
-
-
-def _destination(m: ObservedMapping) -> Iterator[AuditFinding]:
-    if m.destination_arn and m.destination_present is False:
-        name = m.destination_arn.rsplit(":", 1)[-1]
-        yield AuditFinding(
+            lambda m: bool(m.latest_stream_arn) and m.latest_stream_arn != m.event_source_arn,
+            lambda m: (
+                f"the stream of table {m.table} was replaced: the mapping reads an old stream and "
+                "sees no new records; recreate it on the latest stream"
+            ),
+        ),
+    ),
+    (
+        Rule(
+            "DDBT108",
+            "warning",
+            lambda m: m.state == "Disabled",
+            "mapping is Disabled: records wait in the stream and are trimmed after 24 h",
+        ),
+        Rule(
+            "DDBT108",
+            "info",
+            lambda m: m.state not in SETTLED_STATES,
+            lambda m: (
+                f"mapping is {m.state}"
+                + (f" ({m.state_transition_reason})" if m.state_transition_reason else "")
+            ),
+        ),
+    ),
+    (
+        Rule(
+            "DDBT107",
+            "error",
+            lambda m: (m.last_processing_result or "").upper().startswith("PROBLEM"),
+            lambda m: (
+                f"last processing result: {m.last_processing_result}: check the function's logs and role"
+            ),
+        ),
+    ),
+    (
+        Rule(
             "DDBT105",
             "error",
-            f"failure destination {name} no longer exists: failed batches have nowhere to go",
-        )
-    elif m.failures_waiting:
-        noun = "failure waits" if m.failures_waiting == 1 else "failures wait"
-        yield AuditFinding(
+            lambda m: bool(m.destination_arn) and m.destination_present is False,
+            lambda m: (
+                f"failure destination {(m.destination_arn or '').rsplit(':', 1)[-1]} no longer exists: "
+                "failed batches have nowhere to go"
+            ),
+        ),
+        Rule(
             "DDBT106",
             "warning",
-            f"{m.failures_waiting} {noun} at the failure destination: `ddbtrigger inspect-dlq`, "
-            "then `redrive`",
-        )
-
-
-def _iterator_age(m: ObservedMapping) -> Iterator[AuditFinding]:
-    if m.iterator_age_ms is None:
-        return
-    age = timedelta(milliseconds=m.iterator_age_ms)
-    if age >= ITERATOR_AGE_WARNING:
-        level: Level = "error" if age >= ITERATOR_AGE_ERROR else "warning"
-        yield AuditFinding(
+            lambda m: bool(m.failures_waiting),
+            lambda m: (
+                f"{m.failures_waiting} {'failure waits' if m.failures_waiting == 1 else 'failures wait'} "
+                "at the failure destination: `ddbtrigger inspect-dlq`, then `redrive`"
+            ),
+        ),
+    ),
+    (
+        Rule(
             "DDBT109",
-            level,
-            f"IteratorAge is {human_duration(age)}: the function falls behind; the stream trims "
-            "records after 24 h",
-        )
+            "error",
+            lambda m: m.iterator_age_ms is not None and _age(m) >= ITERATOR_AGE_ERROR,
+            _age_text,
+        ),
+        Rule(
+            "DDBT109",
+            "warning",
+            lambda m: m.iterator_age_ms is not None and _age(m) >= ITERATOR_AGE_WARNING,
+            _age_text,
+        ),
+    ),
+)
+
+
+def health_findings(m: ObservedMapping) -> list[AuditFinding]:
+    """Every health rule that applies to ``m`` (unknown facts are skipped, never guessed)."""
+    found = (next(filter(None, (rule.finding(m) for rule in group)), None) for group in RULES)
+    return [f for f in found if f is not None]
 
 
 @dataclass(frozen=True)

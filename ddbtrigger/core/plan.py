@@ -13,6 +13,7 @@ latest stream ARN after a re-enable is read when the mapping is created. ``aws.e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
@@ -56,19 +57,28 @@ class Output:
 MappingId = str | Output  # a mapping's UUID, known now or made by an earlier step
 
 
+class _Step:
+    """What every step kind shares: its ``op``, the class name in snake case (``CreateMapping`` is
+    ``create_mapping``), used in messages and tests; derived here so no step spells it twice."""
+
+    op: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.op = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
 @dataclass(frozen=True)
-class WaitTable:
+class WaitTable(_Step):
     """Wait until the table is ACTIVE (a stream change is refused while it is UPDATING)."""
 
-    op: ClassVar[str] = "wait_table"
     table: str
 
 
 @dataclass(frozen=True)
-class UpdateStream:
+class UpdateStream(_Step):
     """Enable the table's stream with ``view_type``, or disable it (``view_type`` None)."""
 
-    op: ClassVar[str] = "update_stream"
     table: str
     enabled: bool
     view_type: ViewType | None = None
@@ -79,13 +89,12 @@ class UpdateStream:
 
 
 @dataclass(frozen=True)
-class CreateMapping:
+class CreateMapping(_Step):
     """Create the mapping on the table's latest stream (read when it runs); its UUID is ``output``.
 
     ``after_delete``: a mapping on this stream was just deleted, so a conflict means "not gone yet".
     """
 
-    op: ClassVar[str] = "create_mapping"
     table: str
     function: str
     params: Mapping[str, Any]  # CreateEventSourceMapping parameters, from ``core.desired.create_params``
@@ -94,46 +103,50 @@ class CreateMapping:
 
 
 @dataclass(frozen=True)
-class UpdateMapping:
-    op: ClassVar[str] = "update_mapping"
+class _MappingStep(_Step):
+    """A step on a mapping that may not exist yet when the plan is built: its UUID, or the ``Output``
+    of the step of the same change that creates it."""
+
+    uuid: MappingId
+
+
+@dataclass(frozen=True)
+class _LiveMappingStep(_Step):
+    """A step on a mapping that is live when the plan is built: its UUID is known."""
+
     uuid: str
+
+
+@dataclass(frozen=True)
+class UpdateMapping(_LiveMappingStep):
     params: Mapping[str, Any]  # UpdateEventSourceMapping parameters, from ``core.desired.aws_params``
 
 
 @dataclass(frozen=True)
-class DeleteMapping:
-    op: ClassVar[str] = "delete_mapping"
-    uuid: str
+class DeleteMapping(_LiveMappingStep):
+    """Delete the mapping (AWS deletes asynchronously: ``WaitMappingGone`` waits for it)."""
 
 
 @dataclass(frozen=True)
-class WaitMapping:
+class WaitMapping(_MappingStep):
     """Wait until the mapping is Enabled or Disabled (Create/Update act asynchronously)."""
 
-    op: ClassVar[str] = "wait_mapping"
-    uuid: MappingId
+
+@dataclass(frozen=True)
+class WaitMappingGone(_LiveMappingStep):
+    """Wait until a deleted mapping is gone (a create on the same stream conflicts until then)."""
 
 
 @dataclass(frozen=True)
-class WaitMappingGone:
-    op: ClassVar[str] = "wait_mapping_gone"
-    uuid: str
-
-
-@dataclass(frozen=True)
-class TagMapping:
+class TagMapping(_MappingStep):
     """Set ``tags`` on the mapping (its ARN; read from its UUID when the ARN was not known)."""
 
-    op: ClassVar[str] = "tag_mapping"
-    uuid: MappingId
     arn: str | None
     tags: Mapping[str, str]
 
 
 @dataclass(frozen=True)
-class UntagMapping:
-    op: ClassVar[str] = "untag_mapping"
-    uuid: MappingId
+class UntagMapping(_MappingStep):
     arn: str | None
     keys: tuple[str, ...]
 
@@ -156,17 +169,15 @@ class Destination:
 
 
 @dataclass(frozen=True)
-class PutAlarm:
+class PutAlarm(_Step):
     """Create or overwrite one CloudWatch metric alarm (PutMetricAlarm is a full definition)."""
 
-    op: ClassVar[str] = "put_alarm"
     name: str
     params: Mapping[str, Any]  # PutMetricAlarm parameters, from ``core.alarms.put_params``
 
 
 @dataclass(frozen=True)
-class DeleteAlarms:
-    op: ClassVar[str] = "delete_alarms"
+class DeleteAlarms(_Step):
     names: tuple[str, ...]
 
 
@@ -203,7 +214,7 @@ Step = (
 
 def _reads(step: Step) -> str | None:
     """The name of the earlier output ``step`` reads, if any."""
-    if isinstance(step, WaitMapping | TagMapping | UntagMapping) and isinstance(step.uuid, Output):
+    if isinstance(step, _MappingStep) and isinstance(step.uuid, Output):
         return step.uuid.name
     return None
 
