@@ -296,14 +296,21 @@ def _list_patch() -> Any:
     return list_event_source_mappings
 
 
+def _settled_mapping(backend: Any, uuid: str, action: str) -> Any:
+    """The mapping an update or delete acts on, as AWS checks it: 404 when unknown, 400
+    ResourceInUseException while it is still in a transition."""
+    settle(backend)
+    esm = backend._event_source_mappings.get(uuid)
+    if esm is None:
+        raise _not_found(uuid)
+    if current_state(esm) in TRANSITIONAL:
+        raise _in_use(action)
+    return esm
+
+
 def _update_patch(dwell: Dwell, original: Any) -> Any:
     def update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
-        settle(backend)
-        esm = backend._event_source_mappings.get(uuid)
-        if esm is None:
-            raise _not_found(uuid)
-        if current_state(esm) in TRANSITIONAL:
-            raise _in_use("update")
+        esm = _settled_mapping(backend, uuid, "update")
         if ":dynamodb:" in esm.event_source_arn:
             _validate_mapping(spec, creating=False)
         transition = update_transition(spec, bool(esm.enabled))
@@ -316,12 +323,7 @@ def _update_patch(dwell: Dwell, original: Any) -> Any:
 
 def _delete_patch(dwell: Dwell, original: Any) -> Any:
     def delete_event_source_mapping(backend: Any, uuid: str) -> Any:
-        settle(backend)
-        esm = backend._event_source_mappings.get(uuid)
-        if esm is None:
-            raise _not_found(uuid)
-        if current_state(esm) in TRANSITIONAL:
-            raise _in_use("delete")
+        esm = _settled_mapping(backend, uuid, "delete")
         dwell.begin(runtime_of(esm).life, "Deleting")
         if dwell.seconds <= 0:
             original(backend, uuid)

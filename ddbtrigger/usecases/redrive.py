@@ -373,11 +373,19 @@ def _fetch(failure: Failure, gateway: RedriveGateway) -> Fetched:
 
 
 def _deliver(item: _Item, records: list[dict[str, Any]], run: _Run) -> Verdict:
+    return deliver_and_judge(run.gateway, item.function, records)
+
+
+def deliver_and_judge(gateway: Any, function: str, records: Sequence[Mapping[str, Any]]) -> Verdict:
+    """Invoke ``function`` with Lambda's event of ``records`` and judge the answer as Lambda does
+    (FunctionError, ``batchItemFailures``): the one delivery path of redrive and replay. A missing
+    function is the operator's mistake (usage error); a fatal AWS error stops the run; any other
+    invoke error is a failed delivery."""
     try:
-        response = run.gateway.deliver(item.function, {"Records": records})
+        response = gateway.deliver(function, {"Records": list(records)})
     except NotFound:
         raise UsageError(
-            f"function {item.function} does not exist (check the spec's function, or --to-function)"
+            f"function {function} does not exist (check the spec's function, or --to-function)"
         ) from None
     except DdbtError as e:
         if isinstance(e, FATAL):

@@ -24,10 +24,9 @@ from typing import Any, Protocol
 
 from ddbtrigger.core.batching import batches
 from ddbtrigger.core.checkpoint import Checkpoint, ReplayIdentity, acknowledged_through
-from ddbtrigger.core.redrive import InvokeResponse, Verdict, judge
+from ddbtrigger.core.redrive import InvokeResponse, Verdict
 from ddbtrigger.core.selection import Selection
 from ddbtrigger.core.shards import lineage, walk
-from ddbtrigger.errors import DdbtError, NotFound, UsageError
 from ddbtrigger.usecases.stream_target import StreamTarget
 from ddbtrigger.usecases.tail import Record, StreamSource, read_shard
 
@@ -250,7 +249,7 @@ def _work_shard(
             if run.stop.is_set():
                 break
             seqs = [str(r["dynamodb"]["SequenceNumber"]) for r in batch]
-            verdict = _deliver(run, batch, seqs)
+            verdict = _deliver(run, batch)
             acked_through = acknowledged_through(
                 seqs, delivered=verdict.delivered, failed_items=verdict.failed_items
             )
@@ -269,22 +268,12 @@ def _work_shard(
     return None
 
 
-def _deliver(run: _Run, batch: list[Record], seqs: list[str]) -> Verdict:
+def _deliver(run: _Run, batch: list[Record]) -> Verdict:
+    from ddbtrigger.usecases.redrive import deliver_and_judge
+
     with run.lock:
         run.invokes += 1
-    try:
-        response = run.gateway.deliver(run.function, {"Records": batch})
-    except NotFound:
-        raise UsageError(
-            f"function {run.function} does not exist (check the spec, or --to-function)"
-        ) from None
-    except DdbtError as e:
-        from ddbtrigger.usecases.redrive import FATAL
-
-        if isinstance(e, FATAL):
-            raise
-        return Verdict(False, f"invoke failed: {e.message}")
-    return judge(response, sequence_numbers=set(seqs))
+    return deliver_and_judge(run.gateway, run.function, batch)
 
 
 def _save(run: _Run, shard_id: str, sequence_number: str) -> None:
