@@ -172,7 +172,13 @@ class QueueReads:
             redrive.held_before = ref.counted.in_flight if ref.counted is not None else None
             return redrive
         return SqsScan(
-            sqs, url, source=ref.type, limit=options.limit, hold_seconds=hold, wait_seconds=wait, expected=expected
+            sqs,
+            url,
+            source=ref.type,
+            limit=options.limit,
+            hold_seconds=hold,
+            wait_seconds=wait,
+            expected=expected,
         )
 
     def visible(self, url: str) -> int | None:
