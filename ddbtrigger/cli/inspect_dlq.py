@@ -1,9 +1,11 @@
 """``inspect-dlq``: what the failure destinations hold, decoded, without consuming anything.
 
-Table mode: one row per failure (sorted by shard, then sequence number), the malformed messages, and a
-footer with the counts, the oldest failure's age and the exact ``ddbtrigger redrive`` command to run
-next. ``--output json`` prints PRODUCT.md's document; ``--export`` streams JSON lines to a file;
-``--follow`` keeps scanning and appends what is new until Ctrl-C.
+Table mode: one row per failure (sorted by shard, then sequence number; the first ``PAGE_ROWS`` of a
+deep queue), the malformed messages, and a footer with the counts (of every failure), the oldest
+failure's age and the exact ``ddbtrigger redrive`` command to run next. ``--output json`` prints
+PRODUCT.md's document, written item by item from a spool; ``--export`` streams JSON lines to a file;
+``--follow`` keeps scanning and appends what is new until Ctrl-C. Memory stays flat with depth in every
+mode but ``--hydrate`` (which hydrates every failure in shard order).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Destinations are located once each (two triggers may share one), scanned without
 (``aws.dlq``), and each message becomes a ``Failure`` or ``Malformed`` tagged with its trigger.
 ``--hydrate`` reads each failure's records back from the stream with one ``ShardReader`` per shard, in
 shard and sequence order, so neighbouring failures share their GetRecords pages (or takes them from the
-S3 object). ``--export`` streams one JSON line per failure as it is read, so memory stays flat.
+S3 object). ``--export`` streams one JSON line per failure as it is read, so memory stays flat;
+``scan_counted`` does the same for any sink (``SortedSpool`` for the JSON document, ``SortedPage`` for
+the table), counting every failure exactly.
 """
 
 from __future__ import annotations
