@@ -178,6 +178,22 @@ class ClientFactory:
                 self._clients[service] = self._build(service)
             return self._clients[service]
 
+    def prebuild(self, *services: str) -> threading.Thread:
+        """Build these clients on a daemon thread while the caller waits on AWS with the clients it has:
+        building is CPU (botocore's models), the caller's calls are mostly waiting, so the two overlap.
+        A failure is left for the first real use of that client to raise, translated, where it belongs."""
+
+        def build() -> None:
+            for service in services:
+                try:
+                    self.client(service)
+                except Exception:  # raised again, in context, by the caller's own client() call
+                    return
+
+        thread = threading.Thread(target=build, name="ddbtrigger-clients", daemon=True)
+        thread.start()
+        return thread
+
     def _build(self, service: str) -> Any:
         from botocore.config import Config
 

@@ -99,3 +99,18 @@ def test_a_scan_short_of_the_count_still_confirms_with_a_long_poll(moto_aws: Any
     with open_scan(moto_aws, ref, wait_seconds=1) as scan:
         assert len(list(scan)) == 3
     assert calls.waits[-1] == 1, calls.waits
+
+
+def test_prebuild_builds_on_another_thread_the_clients_later_handed_out(moto_aws: Any) -> None:
+    built: list[str] = []
+    original = moto_aws._build
+
+    def spy(service: str) -> Any:
+        built.append(threading.current_thread().name)
+        return original(service)
+
+    moto_aws._build = spy
+    moto_aws.prebuild("dynamodbstreams", "lambda").join(timeout=30)
+    assert built == ["ddbtrigger-clients", "ddbtrigger-clients"]
+    streams = moto_aws.client("dynamodbstreams")
+    assert moto_aws.client("dynamodbstreams") is streams and len(built) == 2  # not built again
