@@ -46,7 +46,7 @@ def _plan_rows(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> list[Row
         )
         row.goals.append(Goal("calls/trigger", per, GOAL_CALLS_PER_TRIGGER))
         if latency >= 20 and n >= 50:
-            row.goals.append(Goal("wall vs floor", row.ratio or 0, 0.3))
+            row.goals.append(Goal("wall vs floor", row.ratio or 0, 0.2))
         if latency >= 20 and n == 1:
             row.goals.append(Goal("wall vs floor", row.ratio or 0, 1.2))
         rows.append(row)

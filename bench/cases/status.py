@@ -53,6 +53,6 @@ def run(ctx: Ctx) -> list[Row]:
                 f"{per_unit_calls(tool.calls, n)} calls/trigger (floor {per_unit_calls(floor.calls, n)})"
             )
             if not ctx.quick:
-                row.goals.append(Goal("wall vs sequential floor", row.ratio or 0, 0.3))
+                row.goals.append(Goal("wall vs sequential floor", row.ratio or 0, 0.2))
             rows.append(row)
     return rows

@@ -69,12 +69,15 @@ class SqsScan:
         hold_seconds: int = DEFAULT_HOLD_SECONDS,
         wait_seconds: int = 2,
         empty_receives_to_stop: int = 2,
+        expected: int | None = None,
     ) -> None:
         check_limit(limit)
         self.sqs, self.queue_url, self.source = sqs, queue_url, source
         self.limit = limit
         self.hold_seconds, self.wait_seconds = hold_seconds, wait_seconds
         self.empty_receives_to_stop = empty_receives_to_stop
+        self.expected = expected
+        """The queue's visible count (ApproximateNumberOfMessages) read just before the scan, if known."""
         self.received = 0
         self.truncated = False
         """True when SQS refused to put more messages in flight (OverLimit): the scan saw only part."""
@@ -97,8 +100,13 @@ class SqsScan:
     def __iter__(self) -> Iterator[Result]:
         """Short polls while messages flow; an empty short poll is confirmed by a long poll (which asks
         every SQS server, where a short poll samples some) before the scan ends. Messages seen before
-        (back after ``hold_seconds`` in a very long scan) are not yielded again."""
-        wait, empty, repeats = self.wait_seconds, 0, 0
+        (back after ``hold_seconds`` in a very long scan) are not yielded again.
+
+        With ``expected`` (the visible count read before the scan), the scan starts with a short poll
+        and, once that many messages were seen, ends on the first empty short poll: everything the
+        queue held was read, and waiting a second longer only proves it again. Short of the count, an
+        empty short poll is still confirmed by a long poll."""
+        wait, empty, repeats = (self.wait_seconds if self.expected is None else 0), 0, 0
         while self.limit is None or self.received < self.limit:
             messages = self._receive(wait=wait)
             if messages is None:
@@ -110,12 +118,15 @@ class SqsScan:
                 repeats += 1
             else:
                 empty += 1
-                if wait > 0 or empty >= self.empty_receives_to_stop:
+                if wait > 0 or empty >= self.empty_receives_to_stop or self._all_seen():
                     return
                 wait = self.wait_seconds
             for message in fresh:
                 self.received += 1
                 yield self._parse(message)
+
+    def _all_seen(self) -> bool:
+        return self.expected is not None and self.received >= self.expected
 
     def _receive(self, *, wait: int) -> list[dict[str, Any]] | None:
         want = SQS_BATCH if self.limit is None else min(SQS_BATCH, self.limit - self.received)

@@ -5,8 +5,10 @@ ListEventSourceMappings(FunctionName=F) returns every mapping of the function, a
 EventSourceArn is a stream of the table are this trigger's, the one on LatestStreamArn being current and
 the others stale (left by a stream disable/re-enable). For a no-op plan that is DescribeTable +
 ListEventSourceMappings + ListTags (mapping) + the destination's reads per trigger, and one
-DescribeAlarms for all triggers (``aws.alarms``); GetFunction is only called when
-no mapping proves the function exists. Triggers are read concurrently (clients are thread-safe).
+DescribeAlarms for all triggers (``aws.alarms``); GetFunction is only called when no mapping proves the
+function exists. Triggers are read concurrently, one thread each (``workers_for``: reads in flight sized
+to the work), sharing the factory's clients (thread-safe; each built once, on first use, while threads
+whose client exists keep reading).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.alarms import read_alarms
+from ddbtrigger.aws.clients import workers_for
 from ddbtrigger.aws.destinations import read_destination
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.desired import ArnContext, tags_managed
@@ -38,8 +41,6 @@ if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.spec import TriggerSpec
 
-MAX_WORKERS = 8
-
 
 def read_live(
     factory: ClientFactory,
@@ -56,8 +57,7 @@ def read_live(
     if len(triggers) == 1:
         found = [read_trigger(factory, triggers[0])]
     else:
-        factory.client("dynamodb"), factory.client("lambda")  # build shared clients before the threads
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(triggers))) as pool:
+        with ThreadPoolExecutor(max_workers=workers_for(len(triggers))) as pool:
             found = list(pool.map(lambda t: read_trigger(factory, t), triggers))
     if alarms is None:
         alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger

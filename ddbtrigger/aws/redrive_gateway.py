@@ -33,6 +33,9 @@ FLUSH_AFTER_SECONDS = 2.0
 class RedriveSqsScan(SqsScan):
     """An SQS scan that can also delete held messages ten at a time (one DeleteMessageBatch call)."""
 
+    held_before: int | None = None
+    """Messages others held when the queue was located (before this scan held any), if counted then."""
+
     def delete_many(self, failures: list[Failure]) -> list[str]:
         """Delete the messages; returns the ids SQS did not delete (they stay held, then released)."""
         entries, by_entry = [], {}
@@ -58,6 +61,8 @@ def in_flight_elsewhere(scan: Scan) -> int:
     lease another run holds."""
     if isinstance(scan, S3Scan):
         return scan.held_elsewhere
+    if isinstance(scan, RedriveSqsScan) and scan.held_before is not None:
+        return scan.held_before  # counted when located: no second GetQueueAttributes
     with translate_errors(f"count the messages in flight in {scan.queue_url}"):
         attributes = scan.sqs.get_queue_attributes(
             QueueUrl=scan.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]

@@ -1,9 +1,11 @@
 """``inspect-dlq``: what the failure destinations hold, decoded, without consuming anything.
 
-Table mode: one row per failure (sorted by shard, then sequence number), the malformed messages, and a
-footer with the counts, the oldest failure's age and the exact ``ddbtrigger redrive`` command to run
-next. ``--output json`` prints PRODUCT.md's document; ``--export`` streams JSON lines to a file;
-``--follow`` keeps scanning and appends what is new until Ctrl-C.
+Table mode: one row per failure (sorted by shard, then sequence number; the first ``PAGE_ROWS`` of a
+deep queue), the malformed messages, and a footer with the counts (of every failure), the oldest
+failure's age and the exact ``ddbtrigger redrive`` command to run next. ``--output json`` prints
+PRODUCT.md's document, written item by item from a spool; ``--export`` streams JSON lines to a file;
+``--follow`` keeps scanning and appends what is new until Ctrl-C. Memory stays flat with depth in every
+mode but ``--hydrate`` (which hydrates every failure in shard order).
 """
 
 from __future__ import annotations
@@ -125,18 +127,76 @@ def inspect_dlq(
             at=at,
         )
         return
+    if wide:
+        widen(out.out)
+    if not hydrate:
+        _streamed(out, factory, selected, limit=limit, now=at or _now(), redrive=redrive, wide=wide)
+        return
     report = uc.inspect(
         factory, selected, now=at or _now(), limit=limit, hydrate=hydrate, show_images=show_images
     )
     for name in report.without_destination:
         out.warn(f"trigger {name} has no failure destination (on_failure): nothing to inspect")
     if report.truncated:
-        out.warn("SQS refused to put more messages in flight (OverLimit): only part of the queue was read")
-    if wide:
-        widen(out.out)
+        out.warn(TRUNCATED)
     out.result(report.as_json(), lambda console: draw_report(console, report, redrive=redrive, wide=wide))
     if report.held.count:
         raise typer.Exit(EXIT_ATTENTION)
+
+
+TRUNCATED = "SQS refused to put more messages in flight (OverLimit): only part of the queue was read"
+PAGE_ROWS = 1000
+"""Table mode lists the first this many failures (by shard and sequence) and counts every one: a
+bounded page keeps memory flat however deep the queue (JSON and ``--export`` list them all)."""
+
+
+def _streamed(
+    out: Output,
+    factory: Any,
+    selected: list[Any],
+    *,
+    limit: int | None,
+    now: datetime,
+    redrive: dict[str, Any],
+    wide: bool,
+) -> None:
+    """Without ``--hydrate``: one scan, failures counted exactly as they are read and kept out of
+    memory: JSON spooled to a temporary file and written back sorted, item by item (the same
+    document as ``InspectReport.as_json``); the table a bounded, sorted page plus the counts."""
+    from ddbtrigger.errors import EXIT_ATTENTION
+    from ddbtrigger.usecases import inspect as uc
+
+    if out.json:
+        with uc.SortedSpool(now) as spool:
+            summary = uc.scan_counted(factory, selected, spool.add, now=now, limit=limit)
+            _warn_scan(out, summary)
+            report = uc.InspectReport(now, malformed=summary.malformed, held=summary.held, totals=summary)
+            rest = {k: v for k, v in report.as_json().items() if k != "failures"}
+            out.result_streamed("failures", spool.texts(), rest)
+    else:
+        page = uc.SortedPage(PAGE_ROWS)
+        summary = uc.scan_counted(factory, selected, page.add, now=now, limit=limit)
+        _warn_scan(out, summary)
+        report = uc.InspectReport(
+            now,
+            failures=page.entries(),
+            malformed=summary.malformed,
+            triggers=[t.name for t in selected],
+            without_destination=summary.without_destination,
+            truncated=summary.truncated,
+            held=summary.held,
+            totals=summary,
+        )
+        draw_report(out.out, report, redrive=redrive, wide=wide)
+    if summary.held.count:
+        raise typer.Exit(EXIT_ATTENTION)
+
+
+def _warn_scan(out: Output, summary: ExportSummary) -> None:
+    for name in summary.without_destination:
+        out.warn(f"trigger {name} has no failure destination (on_failure): nothing to inspect")
+    if summary.truncated:
+        out.warn(TRUNCATED)
 
 
 def _now() -> datetime:
@@ -182,6 +242,12 @@ def draw_report(
     if report.failures:
         rows = failure_rows(report.failures, report.now, wide=wide)
         print_table(console, FAILURES_TITLE, FAILURE_COLUMNS, rows, wide=wide)
+        if report.failure_count > len(report.failures):
+            console.print(
+                f"the first {len(report.failures):,} of {report.failure_count:,} failures by shard and "
+                f"sequence number; every one: --output json, or --export FILE.jsonl",
+                markup=False,
+            )
         hydrated = [e for e in report.failures if e.hydration is not None]
         for entry in hydrated:
             console.print(records_view(entry))
@@ -313,7 +379,7 @@ def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
 
     from ddbtrigger.usecases.inspect import age_text, redrive_command
 
-    n, expired, bad = len(report.failures), report.expired, len(report.malformed)
+    n, expired, bad = report.failure_count, report.expired, len(report.malformed)
     line = f"{n} failure(s)" + (f" ([red]{expired} expired[/red])" if expired else "") + f", {bad} malformed"
     if report.held.count:  # lead with the held ones: this listing is not the whole destination
         held = report.held.count
@@ -324,7 +390,7 @@ def footer(report: InspectReport, *, redrive: dict[str, Any]) -> str:
         line += f"; oldest failure arrived {age_text(report.oldest_age)} ago"
     if not n:
         return line
-    command = redrive_command(triggers={e.trigger for e in report.failures}, **redrive)
+    command = redrive_command(triggers=report.failing_triggers, **redrive)
     line += f"\nnext: {escape(command)}"
     if expired:
         line += (

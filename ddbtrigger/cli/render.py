@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, overload
@@ -89,6 +89,21 @@ class Output:
             sys.stdout.flush()
         else:
             table(self.out)
+
+    def result_streamed(self, key: str, items: Iterable[str], rest: dict[str, Any]) -> None:
+        """Print ``{key: [items...], **rest}`` as JSON exactly as ``result`` would (``indent=2``), but
+        item by item: each of ``items`` is one element's own ``json.dumps(..., indent=2)`` text, so a
+        long list is never one string in memory (sqlite-utils' streaming writer does the same)."""
+        write = sys.stdout.write
+        write("{\n  " + json.dumps(key) + ": [")
+        first = True
+        for text in items:
+            write(("\n" if first else ",\n") + "    " + text.replace("\n", "\n    "))
+            first = False
+        write("]" if first else "\n  ]")
+        tail = json.dumps(rest, indent=2, default=str, ensure_ascii=False)
+        write(",\n" + tail[2:] + "\n" if rest else "\n}\n")
+        sys.stdout.flush()
 
     def info(self, message: str) -> None:
         self.err.print(message, markup=True)

@@ -4,7 +4,9 @@ Destinations are located once each (two triggers may share one), scanned without
 (``aws.dlq``), and each message becomes a ``Failure`` or ``Malformed`` tagged with its trigger.
 ``--hydrate`` reads each failure's records back from the stream with one ``ShardReader`` per shard, in
 shard and sequence order, so neighbouring failures share their GetRecords pages (or takes them from the
-S3 object). ``--export`` streams one JSON line per failure as it is read, so memory stays flat.
+S3 object). ``--export`` streams one JSON line per failure as it is read, so memory stays flat;
+``scan_counted`` does the same for any sink (``SortedSpool`` for the JSON document, ``SortedPage`` for
+the table), counting every failure exactly.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class InspectReport:
     truncated: bool = False
     held: Held = field(default_factory=Held)
     """Failures another reader holds: not listed, never "none"."""
+    totals: ExportSummary | None = None
+    """The exact counts of the whole scan when ``failures`` is only its first page (``SortedPage``)."""
 
     def add(self, entry: Entry) -> None:
         (self.failures if isinstance(entry.item, Failure) else self.malformed).append(entry)
@@ -90,11 +94,25 @@ class InspectReport:
         self.failures.sort(key=lambda e: _failure(e).sort_key)
 
     @property
+    def failure_count(self) -> int:
+        """Every failure the scan read (more than ``failures`` holds when that is a page)."""
+        return self.totals.failures if self.totals else len(self.failures)
+
+    @property
+    def failing_triggers(self) -> set[str]:
+        return self.totals.triggers_with_failures if self.totals else {e.trigger for e in self.failures}
+
+    @property
     def expired(self) -> int:
+        if self.totals:
+            return self.totals.expired
         return sum(1 for e in self.failures if e.expired(self.now))
 
     @property
     def oldest_age(self) -> timedelta | None:
+        if self.totals:
+            oldest = self.totals.oldest_arrival
+            return self.now - oldest if oldest is not None else None
         arrivals = [_failure(e).approximate_arrival_of_first_record for e in self.failures]
         return self.now - min(arrivals) if arrivals else None
 
@@ -110,7 +128,7 @@ class InspectReport:
 
     def counts(self) -> dict[str, int]:
         return {
-            "failures": len(self.failures),
+            "failures": self.failure_count,
             "expired": self.expired,
             "malformed": len(self.malformed),
             "held": self.held.count,
@@ -323,13 +341,126 @@ def inspect(
 
 @dataclass
 class ExportSummary:
-    path: str
+    """The exact counts of one scan whose failures went elsewhere as they were read (a file, a spool, a
+    bounded page): memory holds these numbers and the malformed messages, never every failure."""
+
+    path: str = ""
     failures: int = 0
     expired: int = 0
     malformed: list[Entry] = field(default_factory=list)
     held: Held = field(default_factory=Held)
     oldest_arrival: datetime | None = None
     triggers_with_failures: set[str] = field(default_factory=set)
+    without_destination: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def count(self, entry: Entry, now: datetime) -> None:
+        failure = _failure(entry)
+        self.failures += 1
+        self.expired += entry.expired(now)
+        first = failure.approximate_arrival_of_first_record
+        self.oldest_arrival = min(self.oldest_arrival or first, first)
+        self.triggers_with_failures.add(entry.trigger)
+
+
+def scan_counted(
+    factory: ClientFactory,
+    triggers: list[TriggerSpec],
+    on_failure: Callable[[Entry], None],
+    *,
+    now: datetime,
+    limit: int | None = None,
+    hydrator: Hydrator | None = None,
+    wait_seconds: int = 1,
+) -> ExportSummary:
+    """Scan once: each failure goes to ``on_failure`` as it is read (hydrated first, with a
+    ``hydrator``), counted exactly; malformed messages are kept (they are few, and listed)."""
+    destinations, without = locate_destinations(factory, triggers)
+    summary = ExportSummary(held=held_at(factory, destinations, now=now), without_destination=without)
+
+    def truncated(_: str) -> None:
+        summary.truncated = True
+
+    entries = scan(
+        factory,
+        destinations,
+        limit=limit,
+        wait_seconds=wait_seconds,
+        on_truncated=truncated,
+        held=summary.held,
+    )
+    for entry in entries:
+        if isinstance(entry.item, Malformed):
+            summary.malformed.append(entry)
+            continue
+        if hydrator is not None:
+            entry = Entry(entry.trigger, entry.item, hydrator.hydrate(entry.item))
+        on_failure(entry)
+        summary.count(entry, now)
+    return summary
+
+
+class SortedPage:
+    """The first ``size`` failures in display order (stream, shard, sequence), in bounded memory:
+    at most ``2 * size`` entries are kept between trims, whatever the scan's length."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: list[Entry] = []
+
+    def add(self, entry: Entry) -> None:
+        self._kept.append(entry)
+        if len(self._kept) >= 2 * self.size:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._kept.sort(key=lambda e: _failure(e).sort_key)
+        del self._kept[self.size :]
+
+    def entries(self) -> list[Entry]:
+        self._trim()
+        return list(self._kept)
+
+
+class SortedSpool:
+    """Failures' JSON documents spooled to a temporary file as they are read; only their sort keys
+    (a few interned strings and integers) stay in memory. ``texts()`` gives them back in display
+    order, so a sorted JSON document is written item by item with flat memory."""
+
+    def __init__(self, now: datetime, *, indent: int | None = 2) -> None:
+        import tempfile
+
+        self.now, self.indent = now, indent
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``close``/the ``with`` block)
+        self._index: list[tuple[tuple[str, str, int, int], int, int]] = []
+
+    def add(self, entry: Entry) -> None:
+        import sys
+
+        doc = failure_json(entry, self.now)
+        data = json.dumps(doc, indent=self.indent, default=str, ensure_ascii=False).encode("utf-8")
+        stream, shard, start, end = _failure(entry).sort_key
+        key = (sys.intern(stream), sys.intern(shard), start, end)
+        self._index.append((key, self._file.tell(), len(data)))
+        self._file.write(data)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def texts(self) -> Iterator[str]:
+        self._index.sort(key=lambda item: item[0])
+        for _, offset, size in self._index:
+            self._file.seek(offset)
+            yield self._file.read(size).decode("utf-8")
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> SortedSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def export(
@@ -345,22 +476,15 @@ def export(
     wait_seconds: int = 1,
 ) -> ExportSummary:
     """Write one JSON line per failure as it is read (flat memory); malformed ones are only counted."""
-    destinations, _ = locate_destinations(factory, triggers)
-    hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
-    summary = ExportSummary(path=path, held=held_at(factory, destinations, now=now))
-    for entry in scan(factory, destinations, limit=limit, wait_seconds=wait_seconds, held=summary.held):
-        if isinstance(entry.item, Malformed):
-            summary.malformed.append(entry)
-            continue
-        failure = entry.item
-        if hydrator is not None:
-            entry = Entry(entry.trigger, failure, hydrator.hydrate(failure))
+
+    def write(entry: Entry) -> None:
         handle.write(json.dumps(failure_json(entry, now), ensure_ascii=False, default=str) + "\n")
-        summary.failures += 1
-        summary.expired += entry.expired(now)
-        first = failure.approximate_arrival_of_first_record
-        summary.oldest_arrival = min(summary.oldest_arrival or first, first)
-        summary.triggers_with_failures.add(entry.trigger)
+
+    hydrator = Hydrator(factory, show_images=show_images) if hydrate else None
+    summary = scan_counted(
+        factory, triggers, write, now=now, limit=limit, hydrator=hydrator, wait_seconds=wait_seconds
+    )
+    summary.path = path
     return summary
 
 
@@ -444,6 +568,8 @@ __all__ = [
     "Hydration",
     "Hydrator",
     "InspectReport",
+    "SortedPage",
+    "SortedSpool",
     "age_text",
     "check_limit",
     "expiry_text",
@@ -456,6 +582,7 @@ __all__ = [
     "plain_item",
     "redrive_command",
     "scan",
+    "scan_counted",
     "short_sequence",
     "summarize",
 ]

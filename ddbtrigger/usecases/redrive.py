@@ -470,6 +470,8 @@ def open_redrive(
     from ddbtrigger.aws.redrive_gateway import AwsRedriveGateway, in_flight_elsewhere
 
     deliver_local = local_delivery(options.handler) if options.handler else None
+    factory.client("sqs")  # the scans' client first; delivery's are built meanwhile, off the main thread
+    factory.prebuild("dynamodbstreams", *(() if deliver_local else ("lambda",)))
     with ExitStack() as stack:
         scans: dict[str, Any] = {}
         found: list[TriggerFailures] = []

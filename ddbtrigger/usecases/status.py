@@ -2,7 +2,8 @@
 
 Reads reuse the provisioning reads (``aws.live.read_live``) and the planner (``core.plan``) for drift,
 so ``status`` and ``plan`` can never disagree about whether a trigger has drifted. Each trigger is read
-in its own worker of a small thread pool (boto3 clients are thread-safe; the factory builds them once),
+in its own thread (the pool sized to the work, ``aws.clients.workers_for``, with botocore's connection
+pool to match; boto3 clients are thread-safe and the factory builds each once),
 and all CloudWatch queries of a run go in one GetMetricData call.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.alarms import read_alarms
+from ddbtrigger.aws.clients import workers_for
 from ddbtrigger.aws.destinations import Depth
 from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
 from ddbtrigger.aws.status_reads import MetricQuery, iterator_age_queries, oldest_message_query, read_metrics
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
     from ddbtrigger.aws.clients import ClientFactory
     from ddbtrigger.core.spec import TriggerSpec
 
-MAX_WORKERS = 16
 DEFAULT_HOURS = 3
 LIST_ALL_ABOVE = 3
 """Above this many triggers, count readers from one listing of every mapping in the region."""
@@ -86,6 +87,22 @@ class TriggerStatus:
     alarms: tuple[LiveAlarm, ...] = ()
     series: Mapping[str, tuple[float | None, ...]] = field(default_factory=dict)
     """``status --metrics``: per ``SERIES`` name, one value per period of the report's window."""
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to look at: stream on, its mapping Enabled on the latest stream, no drift, no hint,
+        the destination there and empty. Table mode folds such triggers into one summary line."""
+        dest, mapping = self.destination, self.mapping
+        return (
+            not (self.attention or self.hints or self.drift or self.mapping_is_stale)
+            and self.stream_status == "ENABLED"
+            and mapping is not None
+            and mapping.state == "Enabled"
+            and dest is not None
+            and dest.exists
+            and dest.depth is not None
+            and not dest.depth.total
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The PRODUCT.md shape (plus ``function``, ``hints``, ``readers``, ``iterator_age_ms``)."""
@@ -156,9 +173,7 @@ def read_status(
     ``hours`` as series), then compute the hints."""
     list_all = len(triggers) > LIST_ALL_ABOVE
     readers = _ReaderCounter(factory, list_all=list_all)
-    for service in ("dynamodb", "lambda", "sqs", "cloudwatch"):
-        factory.client(service)  # build shared clients before the threads
-    workers = max(1, min(MAX_WORKERS, len(triggers)))
+    workers = workers_for(len(triggers) + (1 if list_all else 0))  # one per trigger, and the listing
     alarms = read_alarms(factory, triggers)  # one DescribeAlarms for every trigger
     with QueueAttributeTap(factory) as seen, ThreadPoolExecutor(max_workers=workers) as pool:
         if list_all:

@@ -40,6 +40,9 @@ class DestinationRef:
     prefix: str = ""
     inspect_queue_url: str | None = None
     inspect_queue_arn: str | None = None
+    counted: Depth | None = None
+    """The read queue's counts, when locating it read them (one GetQueueAttributes for the ARN and the
+    counts): a scan then knows how many messages to expect, and what others held, without asking again."""
 
     @property
     def read_queue_url(self) -> str | None:

@@ -94,10 +94,16 @@ def locate_queue(factory: ClientFactory, queue: str, *, what: str = "the queue")
             url = queue_url(factory, queue)
             if url is None:
                 raise NotFound(name)
-            attrs = factory.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            attrs = factory.client("sqs").get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn", *DEPTH_ATTRIBUTES]
+            )["Attributes"]
     except NotFound:
         raise missing(what, f"sqs queue {name}") from None
-    return DestinationRef(type="sqs", arn=attrs["Attributes"]["QueueArn"], name=name, queue_url=url)
+    counted = Depth(
+        visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+    )
+    return DestinationRef(type="sqs", arn=attrs["QueueArn"], name=name, queue_url=url, counted=counted)
 
 
 def queue_depth(factory: ClientFactory, url: str, *, seen: QueueAttributeTap | None = None) -> Depth:
@@ -140,6 +146,8 @@ class QueueReads:
         return queue_depth(self.factory, url, seen=seen) if url else None
 
     def held(self, ref: DestinationRef) -> Held:
+        if ref.counted is not None:  # counted when located, before this run held anything
+            return Held(ref.counted.in_flight or 0)
         return queue_held(self.factory, ref.read_queue_url)
 
     def open_scan(self, ref: DestinationRef, options: ScanOptions) -> Scan:
@@ -154,12 +162,34 @@ class QueueReads:
                 f"on_failure.inspect_queue (an SQS queue subscribed to the topic) and apply"
             )
         sqs, hold, wait = self.factory.client("sqs"), options.hold_seconds, options.wait_seconds
+        expected = ref.counted.visible if ref.counted is not None else self.visible(url)
         if options.redrive:
             from ddbtrigger.aws.redrive_gateway import RedriveSqsScan
 
-            scan: Scan = RedriveSqsScan(sqs, url, source=ref.type, hold_seconds=hold, wait_seconds=wait)
-            return scan
-        return SqsScan(sqs, url, source=ref.type, limit=options.limit, hold_seconds=hold, wait_seconds=wait)
+            redrive = RedriveSqsScan(
+                sqs, url, source=ref.type, hold_seconds=hold, wait_seconds=wait, expected=expected
+            )
+            redrive.held_before = ref.counted.in_flight if ref.counted is not None else None
+            return redrive
+        return SqsScan(
+            sqs,
+            url,
+            source=ref.type,
+            limit=options.limit,
+            hold_seconds=hold,
+            wait_seconds=wait,
+            expected=expected,
+        )
+
+    def visible(self, url: str) -> int | None:
+        """The queue's visible count before a scan (one GetQueueAttributes): the scan then knows when it
+        has seen everything, instead of confirming an empty queue with a long poll. None if unreadable."""
+        from ddbtrigger.errors import DdbtError
+
+        try:
+            return queue_depth(self.factory, url).visible
+        except DdbtError:
+            return None
 
 
 def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
