@@ -1,20 +1,22 @@
-"""No-op ``plan`` at N = 1, 10, 50 triggers against ``floor_plan.py``; ``apply`` from nothing at N = 10."""
+"""No-op ``plan`` at N = 1, 10, 50 against ``floor_plan.py``; ``apply`` from nothing (N = 10 at 0 ms, 50 at
+20 ms) against ``floor_apply.py``."""
 
 from __future__ import annotations
 
 import functools
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import fixtures as fx
 from bench.context import Ctx
-from bench.env import local_aws
-from bench.harness import BenchError, Goal, Proc, Row, Series, alternate, per_unit_calls
+from bench.env import IDLE_POLL, LocalAws, local_aws
+from bench.harness import BenchError, Goal, Proc, Row, alternate, per_unit_calls
 
 GOAL_CALLS_PER_TRIGGER = 4
 
 
-def _plan(aws: fx.LocalAws, spec: Path, n: int) -> Proc:
+def _plan(aws: LocalAws, spec: Path, n: int) -> Proc:
     proc = fx.tool(aws, "plan", "-f", str(spec), "--output", "json").check()
     summary = proc.json().get("summary", {})
     if summary.get("no-op", 0) < n or any(
@@ -24,7 +26,7 @@ def _plan(aws: fx.LocalAws, spec: Path, n: int) -> Proc:
     return proc
 
 
-def _plan_rows(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> list[Row]:
+def _plan_rows(ctx: Ctx, aws: LocalAws, work: Path, latency: int) -> list[Row]:
     sizes = (1, 3) if ctx.quick else (1, 10, 50)
     trigs = fx.triggers("plan", max(sizes))
     fx.create_tables_and_functions(aws, trigs)
@@ -53,18 +55,39 @@ def _plan_rows(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> list[Row
     return rows
 
 
-def _apply_row(ctx: Ctx, aws: fx.LocalAws, work: Path, latency: int) -> Row:
-    """Fresh tables (stream off) and functions per run: apply enables streams, creates queues, mappings."""
-    n = ctx.size(10, 2)
-    series = Series("ddbtrigger apply")
-    for r in range(ctx.repeats):
-        trigs = fx.triggers(f"apply{latency}r{r}", n)
-        fx.create_tables_and_functions(aws, trigs, stream=False)
-        spec = fx.write_spec(work, trigs)
-        ctx.say(f"apply: N={n} @ {latency} ms, run {r + 1}/{ctx.repeats}")
-        series.runs.append(fx.tool(aws, "apply", "-f", str(spec), "--yes", "--output", "json").check())
-    row = Row("apply (from nothing)", f"N={n} @ {latency} ms", series)
-    row.figures.append(f"{per_unit_calls(series.calls, n)} calls/trigger")
+def _fresh_apply(aws: LocalAws, work: Path, prefix: str, n: int, command: Callable[[Path], Proc]) -> Proc:
+    """Fresh tables (stream off) and functions, then ``command`` on their spec (only it is timed)."""
+    trigs = fx.triggers(prefix, n)
+    fx.create_tables_and_functions(aws, trigs, stream=False)
+    return command(fx.write_spec(work / prefix, trigs))
+
+
+def _apply_row(ctx: Ctx, aws: LocalAws, work: Path, latency: int) -> Row:
+    """``apply`` from nothing (enable streams, create queues and mappings) against ``floor_apply.py``."""
+    n = ctx.size(50 if latency >= 20 else 10, 2)
+    runs = iter(range(2 * ctx.repeats))
+
+    def subject(who: str, command: Callable[[Path], Proc]) -> Callable[[], Proc]:
+        def one() -> Proc:
+            prefix = f"apply{latency}{who}{next(runs)}"
+            (work / prefix).mkdir()
+            return _fresh_apply(aws, work, prefix, n, command)
+
+        return one
+
+    ctx.say(f"apply: N={n} @ {latency} ms × {ctx.repeats}")
+    tool, floor = alternate(
+        ctx.repeats,
+        subject(
+            "t", lambda spec: fx.tool(aws, "apply", "-f", str(spec), "--yes", "--output", "json").check()
+        ),
+        subject("f", lambda spec: fx.floor(aws, "floor_apply.py", "-f", str(spec)).check()),
+        floor_label="floor_apply",
+    )
+    row = Row("apply (from nothing)", f"N={n} @ {latency} ms", tool, floor)
+    row.figures.append(
+        f"{per_unit_calls(tool.calls, n)} calls/trigger (floor {per_unit_calls(floor.calls, n)})"
+    )
     return row
 
 
@@ -74,7 +97,7 @@ def run(ctx: Ctx) -> list[Row]:
     for latency in (0,) if ctx.quick else (0, 20):
         with (
             tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
-            local_aws(ctx.server, latency_ms=latency) as aws,
+            local_aws(ctx.server, latency_ms=latency, poll_interval=IDLE_POLL) as aws,
         ):
             rows += _plan_rows(ctx, aws, Path(tmp), latency)
             rows.append(_apply_row(ctx, aws, Path(tmp), latency))
