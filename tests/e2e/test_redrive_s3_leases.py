@@ -14,13 +14,13 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ddbtrigger_executable
+from tests.e2e.test_redrive_kill import pointer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
@@ -63,7 +63,7 @@ class World:
         records = streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
         self.seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
         for n, record in enumerate(records):
-            body = pointer(arn, shard, record["dynamodb"]["SequenceNumber"])
+            body = json.loads(pointer(arn, shard, record["dynamodb"]["SequenceNumber"]))
             body["payload"] = json.dumps(lambda_event([record], stream_arn=arn))
             key = f"aws/lambda/uuid/{shard}/2026/12/02/{n:03d}.json"
             self.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(body).encode())
@@ -92,30 +92,6 @@ class World:
         from ddbtrigger.aws.s3_leases import count_leased
 
         return count_leased(self.s3, BUCKET)
-
-
-def pointer(stream_arn: str, shard: str, seq: str) -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    return {
-        "requestContext": {
-            "requestId": "r",
-            "condition": "RetryAttemptsExhausted",
-            "approximateInvokeCount": 1,
-            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-fn",
-        },
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "version": "1.0",
-        "timestamp": now,
-        "DDBStreamBatchInfo": {
-            "shardId": shard,
-            "startSequenceNumber": seq,
-            "endSequenceNumber": seq,
-            "approximateArrivalOfFirstRecord": now,
-            "approximateArrivalOfLastRecord": now,
-            "batchSize": 1,
-            "streamArn": stream_arn,
-        },
-    }
 
 
 @pytest.fixture
