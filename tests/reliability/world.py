@@ -98,13 +98,29 @@ def sigkill(proc: subprocess.Popen[bytes]) -> bool:
 
 # -- the sandbox world -------------------------------------------------------------------------------
 class DeliveryLog:
-    """A handler that accepts every record and logs it to a JSONL file (stream ARN, sequence, key)."""
+    """A handler that accepts every record and logs it to a JSONL file (stream ARN, sequence, key).
+
+    ``hold_from(n)`` makes every invocation that brings the count to ``n`` or more block (after logging)
+    until ``release()``: a run is then caught mid-invoke, however fast the machine, so a kill test
+    kills it before it could finish instead of racing it."""
+
+    HOLD_LIMIT = 60.0  # seconds a held invocation waits at most, so a failed test cannot hang the sandbox
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.Lock()
         self.count = 0
+        self.gate: int | None = None
+        self.released = threading.Event()
         path.write_text("")
+
+    def hold_from(self, count: int) -> None:
+        self.released.clear()
+        self.gate = count
+
+    def release(self) -> None:
+        self.gate = None
+        self.released.set()
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         lines = [
@@ -121,6 +137,9 @@ class DeliveryLog:
             f.write("".join(line + "\n" for line in lines))
             f.flush()
             self.count += len(lines)
+            held = self.gate is not None and self.count >= self.gate
+        if held:
+            self.released.wait(self.HOLD_LIMIT)
 
     def entries(self) -> list[dict[str, str]]:
         with self.lock:
