@@ -171,8 +171,8 @@ class Executor:
             try:
                 self._run_change(change, Deadline(self.timeout, self.clock))  # --timeout per resource
             except DdbtError as e:
+                self._stop.fail(change, e)  # first: another lane's later error is not the first
                 self.progress(change, "failed")
-                self._stop.fail(change, e)
                 return
             except BaseException:
                 self._stop.stopped.set()
