@@ -152,8 +152,9 @@ class Executor:
     def _run_side_by_side(self, runs: list[list[Change]]) -> None:
         workers = min(self.concurrency, workers_for(len(runs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ddbtrigger-apply") as pool:
-            futures = [pool.submit(self._run_lane, lane) for lane in runs]
+            futures = []
             try:
+                futures += [pool.submit(self._run_lane, lane) for lane in runs]
                 wait(futures)
             except BaseException:  # Ctrl-C: no lane starts a change, and running ones leave their waits
                 self._stop.stopped.set()

@@ -8,6 +8,7 @@ instead of hanging), never with sleeps.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -224,3 +225,37 @@ def test_a_bug_in_a_lane_is_raised_as_it_is() -> None:
     gw.on("put_alarm", "b", bug)
     with pytest.raises(KeyError, match="oops"):
         executor(gw).run(Plan(tuple(trigger_changes("a") + trigger_changes("b"))))
+
+
+def test_ctrl_c_stops_every_lane_and_leaves_the_waits() -> None:
+    """Ctrl-C reaches the main thread while the lanes run: no lane starts another change, and a wait
+    in progress is left at its next sleep (the gateway's sleep is the executor's ``_pause``)."""
+    gw = Gateway()
+    run = executor(gw, concurrency=2)
+
+    def interrupt() -> None:
+        main = threading.main_thread().ident
+        assert main is not None
+        signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C, to the main thread waiting on the lanes
+        assert run._stop.stopped.wait(BOUND)
+
+    b_running = threading.Event()
+
+    def until_stopped() -> None:
+        b_running.set()
+        assert run._stop.stopped.wait(BOUND)
+
+    gw.on("create_destination", "b", until_stopped)
+    gw.on("create_destination", "a", lambda: (b_running.wait(BOUND), interrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        run.run(Plan(tuple(trigger_changes("a") + trigger_changes("b"))))
+    assert gw.of("a") == ["create_destination"]
+    assert gw.of("b") == ["create_destination"]  # the change it had started finished; no other began
+    slept: list[float] = []
+    paused = Executor(ClientFactory(AwsTarget(region="us-east-1")), sleep=slept.append)
+    paused._pause(0.5)
+    paused._stop.aborted.set()
+    with pytest.raises(BaseException) as caught:
+        paused._pause(0.5)
+    assert type(caught.value).__name__ == "_Interrupted"
+    assert slept == [0.5]
