@@ -1,13 +1,13 @@
 """``replay --engine local``: deliver a time window's records again, as the mapping would, resumably.
 
 Plan: read every shard (lineage order) through the shared shard readers, keep the records the window
-and selection pick (``core.selection``), and drop those the checkpoint already acknowledged. Run: each
-lineage chain (a root shard and its descendants, parents first) is one worker, ``concurrency`` chains
-at a time; a shard's records go in its mapping's batches (``core.batching``), each invoked through the
+and selection pick (``core.selection``), and drop those the checkpoint already acknowledged. Run: a
+shard starts once its parent is delivered, so separate lineages and sibling shards (the children of one
+parent, as a partition split leaves them) go in parallel, ``concurrency`` shards at a time; a shard's records go in its mapping's batches (``core.batching``), each invoked through the
 redrive gateway's invoker and judged by ``core.redrive.judge``, exactly as redrive does. After every
 batch the acknowledged position is saved (``usecases.checkpoint.CheckpointFile``) before the next one
 goes, so a killed run re-sends at most the batch in flight. A batch that is not fully delivered stops
-its chain (order); what follows is "not attempted". Ctrl-C lets the batches in flight finish, then the
+its shard and the shard's descendants (order); those are "not attempted". Ctrl-C lets the batches in flight finish, then the
 report says ``interrupted``.
 """
 
@@ -17,7 +17,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,6 +52,7 @@ class ShardPlan:
     shard_id: str
     records: list[Record]
     skipped: int = 0
+    parent_id: str | None = None
 
 
 @dataclass
@@ -143,7 +144,8 @@ def plan(
                 if selection.matches(r)
             ]
             pending = checkpoint.pending(shard.shard_id, chosen)
-            chain.append(ShardPlan(shard.shard_id, pending, skipped=len(chosen) - len(pending)))
+            skipped = len(chosen) - len(pending)
+            chain.append(ShardPlan(shard.shard_id, pending, skipped, shard.parent_shard_id))
         chains.append(chain)
     return chains
 
@@ -187,18 +189,18 @@ def replay(
                 outcomes[shard.shard_id].not_attempted = len(shard.records)
         return report
     run = _Run(gateway, function, target.batch_size, store, checkpoint)
+    tree = _Tree(chains, outcomes, run, on_batch)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chains) or 1))) as pool:
-            futures = [pool.submit(_work_chain, chain, outcomes, run, on_batch) for chain in chains]
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(outcomes) or 1))) as pool:
             try:
-                for future in futures:
-                    future.result()
+                tree.run(pool)
             except KeyboardInterrupt:
                 run.stop.set()
                 report.interrupted = True
     except KeyboardInterrupt:  # a second Ctrl-C while the batches in flight finish
         run.stop.set()
         report.interrupted = True
+    tree.skip_unstarted()
     report.invokes = run.invokes
     report.checkpoint = checkpoint_path
     if store is not None:
@@ -219,24 +221,77 @@ class ReplayFailed(Exception):
         self.report, self.error = report, error
 
 
-def _work_chain(
-    chain: Sequence[ShardPlan], outcomes: dict[str, ShardOutcome], run: _Run, on_batch: Callable[[int], None]
-) -> None:
-    """One chain, parents first; a shard that stops leaves itself and its descendants not attempted."""
-    stopped: str | None = None
-    for shard in chain:
-        outcome = outcomes[shard.shard_id]
-        if stopped is not None or run.stop.is_set():
-            outcome.not_attempted = len(shard.records)
-            outcome.error = outcome.error or (stopped and f"not attempted: {stopped}")
-            continue
-        try:
-            stopped = _work_shard(shard, outcome, run, on_batch)
-        except Exception as e:  # fatal: keep the rest, stop every chain
-            with run.lock:
-                run.fatal = run.fatal or e
-            run.stop.set()
-            stopped = "the run stopped on an error"
+class _Tree:
+    """The shards as a tree of work: roots first, each child once its parent has been delivered."""
+
+    def __init__(
+        self,
+        chains: Sequence[Sequence[ShardPlan]],
+        outcomes: dict[str, ShardOutcome],
+        run: _Run,
+        on_batch: Callable[[int], None],
+    ) -> None:
+        self.outcomes, self.run_, self.on_batch = outcomes, run, on_batch
+        self.children: dict[str | None, list[ShardPlan]] = {}
+        self.handled: set[str] = set()
+        self.shards: list[ShardPlan] = []
+        for chain in chains:  # parents come first in a chain: a parent not seen yet is not in the tree
+            seen: set[str] = set()
+            for shard in chain:
+                parent = shard.parent_id if shard.parent_id in seen else None
+                self.children.setdefault(parent, []).append(shard)
+                seen.add(shard.shard_id)
+                self.shards.append(shard)
+
+    def run(self, pool: ThreadPoolExecutor) -> None:
+        """Start the roots; as each shard ends, start its children (or skip them if it stopped)."""
+        running: dict[Future[str | None], ShardPlan] = {}
+        for root in self.children.get(None, []):
+            running[self._start(pool, root)] = root
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                stopped = future.result()
+                for child in self.children.get(running.pop(future).shard_id, []):
+                    if stopped is None and not self.run_.stop.is_set():
+                        running[self._start(pool, child)] = child
+                    else:
+                        self._skip(child, stopped)
+
+    def _start(self, pool: ThreadPoolExecutor, shard: ShardPlan) -> Future[str | None]:
+        self.handled.add(shard.shard_id)
+        return pool.submit(_work_one, shard, self.outcomes[shard.shard_id], self.run_, self.on_batch)
+
+    def _skip(self, shard: ShardPlan, stopped: str | None) -> None:
+        """A shard (and its descendants) left unsent because its parent stopped or the run did."""
+        self.handled.add(shard.shard_id)
+        outcome = self.outcomes[shard.shard_id]
+        outcome.not_attempted = len(shard.records)
+        outcome.error = outcome.error or (stopped and f"not attempted: {stopped}")
+        for child in self.children.get(shard.shard_id, []):
+            self._skip(child, stopped)
+
+    def skip_unstarted(self) -> None:
+        """After an interruption: every shard never started counts as not attempted."""
+        for shard in self.shards:
+            if shard.shard_id not in self.handled:
+                self._skip(shard, None)
+
+
+def _work_one(
+    shard: ShardPlan, outcome: ShardOutcome, run: _Run, on_batch: Callable[[int], None]
+) -> str | None:
+    """One shard; why it stopped early (its descendants are then not attempted), or None."""
+    if run.stop.is_set():  # interrupted, or another shard's fatal error: no reason of its own
+        outcome.not_attempted = len(shard.records)
+        return None
+    try:
+        return _work_shard(shard, outcome, run, on_batch)
+    except Exception as e:  # fatal: keep the rest, stop every shard
+        with run.lock:
+            run.fatal = run.fatal or e
+        run.stop.set()
+        return "the run stopped on an error"
 
 
 def _work_shard(
