@@ -26,7 +26,7 @@ from ddbtrigger.core.batching import batches
 from ddbtrigger.core.checkpoint import Checkpoint, ReplayIdentity, acknowledged_through
 from ddbtrigger.core.redrive import InvokeResponse, Verdict
 from ddbtrigger.core.selection import Selection
-from ddbtrigger.core.shards import lineage, walk
+from ddbtrigger.core.shards import Shard, lineage, walk
 from ddbtrigger.usecases.stream_target import StreamTarget
 from ddbtrigger.usecases.tail import Record, StreamSource, read_shard
 
@@ -128,26 +128,33 @@ def default_checkpoint_path(target: StreamTarget, identity: ReplayIdentity, *, c
 
 
 def plan(
-    source: StreamSource, stream_arn: str, selection: Selection, checkpoint: Checkpoint
+    source: StreamSource,
+    stream_arn: str,
+    selection: Selection,
+    checkpoint: Checkpoint,
+    *,
+    readers: int = 4,
 ) -> list[list[ShardPlan]]:
-    """Per lineage chain (parents first), each shard's selected records not yet acknowledged."""
-    shards = source.shards(stream_arn)
-    until = selection.window.until
-    chains = []
-    for root in lineage(shards):
-        chain = []
-        for shard in walk([root]):
-            chosen = [
-                r
-                for page in read_shard(source, stream_arn, shard, until=until)
-                for r in page
-                if selection.matches(r)
-            ]
-            pending = checkpoint.pending(shard.shard_id, chosen)
-            skipped = len(chosen) - len(pending)
-            chain.append(ShardPlan(shard.shard_id, pending, skipped, shard.parent_shard_id))
-        chains.append(chain)
-    return chains
+    """Per lineage chain (parents first), each shard's selected records not yet acknowledged.
+
+    ``readers`` shards are read at once: each shard's reads are paced on their own (the per-shard
+    limit), so one shard after the other would only add up the pauses."""
+    chains = [walk([root]) for root in lineage(source.shards(stream_arn))]
+    shards = [shard for chain in chains for shard in chain]
+
+    def one(shard: Shard) -> ShardPlan:
+        chosen = [
+            r
+            for page in read_shard(source, stream_arn, shard, until=selection.window.until)
+            for r in page
+            if selection.matches(r)
+        ]
+        pending = checkpoint.pending(shard.shard_id, chosen)
+        return ShardPlan(shard.shard_id, pending, len(chosen) - len(pending), shard.parent_shard_id)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(readers, len(shards) or 1))) as pool:
+        plans = dict(zip((s.shard_id for s in shards), pool.map(one, shards), strict=True))
+    return [[plans[shard.shard_id] for shard in chain] for chain in chains]
 
 
 @dataclass
