@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,3 +70,47 @@ def test_a_stopped_shard_leaves_only_its_descendants_unsent() -> None:
     assert shards["a1"]["not_attempted"] == 2 and "not attempted: shard a" in shards["a1"]["error"]
     assert shards["b"]["delivered"] == 2 and shards["b"]["error"] is None  # the sibling went on
     assert shards["root"]["delivered"] == 2
+
+
+class SlowStore:
+    """A checkpoint file whose first write waits until every other shard has advanced."""
+
+    def __init__(self, run: Any, others: int) -> None:
+        self.run, self.others = run, others
+        self.saved: list[dict[str, str]] = []
+        self.writing = threading.Event()
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        self.writing.set()
+        deadline = time.monotonic() + 10
+        while not self.saved and self.run.version < 1 + self.others:
+            assert time.monotonic() < deadline, "the other shards never advanced"
+            time.sleep(0.005)
+        self.saved.append(dict(checkpoint.positions))
+
+    def remove(self) -> None:
+        pass
+
+
+def test_parallel_shards_share_checkpoint_writes_and_each_save_is_on_disk_when_it_returns() -> None:
+    from ddbtrigger.usecases.replay import _Run, _save
+
+    run = _Run(Gateway(set()), "fn", 1, None, Checkpoint(ReplayIdentity(ARN, TimeWindow(0, 1))))
+    store = SlowStore(run, others=3)
+    run.store = store
+    shards = {"a": "200", "b": "400", "c": "500", "d": "600"}
+    on_disk: dict[str, bool] = {}
+
+    def save(shard: str) -> None:
+        _save(run, shard, shards[shard])
+        on_disk[shard] = store.saved[-1].get(shard) == shards[shard]
+
+    threads = [threading.Thread(target=save, args=(shard,)) for shard in shards]
+    threads[0].start()
+    assert store.writing.wait(timeout=10)  # the first write is under way, holding only shard a
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert on_disk == dict.fromkeys(shards, True)  # every advance was written before _save returned
+    assert store.saved[-1] == shards and len(store.saved) == 2  # the three waiting shared one write
