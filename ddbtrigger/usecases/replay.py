@@ -133,12 +133,12 @@ def plan(
     selection: Selection,
     checkpoint: Checkpoint,
     *,
-    readers: int = 4,
+    readers: int = 16,
 ) -> list[list[ShardPlan]]:
     """Per lineage chain (parents first), each shard's selected records not yet acknowledged.
 
-    ``readers`` shards are read at once: each shard's reads are paced on their own (the per-shard
-    limit), so one shard after the other would only add up the pauses."""
+    Up to ``readers`` shards are read at once: each shard's reads are paced on their own (AWS's limit
+    is per shard), so reading one shard after the other would only add up the pauses."""
     chains = [walk([root]) for root in lineage(source.shards(stream_arn))]
     shards = [shard for chain in chains for shard in chain]
 
