@@ -1156,7 +1156,7 @@ def cmd_9(
         int,
         typer.Option(
             "--concurrency",
-            help="Shard lineages delivered at once (order within one is kept).",
+            help="Shards delivered at once, each once its parent is done (order within one is kept).",
             rich_help_panel="Replay",
             min=1,
             max=64,

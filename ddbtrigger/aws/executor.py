@@ -1,9 +1,15 @@
 """Run a plan: a small interpreter over the typed steps of ``core.plan``, in the plan's (safe) order.
 
-Each change runs its steps in order and waits for its resource to settle before the next change
-starts. The first hard error stops the run; the error raised carries, as details, which changes were
-done and which were not, so the operator knows where it stopped (a rerun of ``apply`` plans from what is
-live and finishes the job: nothing here remembers state between runs).
+Each change runs its steps in order and waits for its resource to settle before the next change of its
+lane starts. Lanes (``core.lanes``: a trigger's changes, joined with any other change touching the same
+table, function, mapping, destination or alarm) run side by side, up to ``concurrency`` at once
+(``MAX_IN_FLIGHT``; 1 runs the whole plan in its order): 50 triggers from nothing are 50 chains of
+writes and waits, and running them one after another made ``apply`` as slow as their sum.
+
+The first hard error stops the run: no change starts after it, the changes already running finish.
+The error raised carries, as details, which changes were done and which were not, so the operator knows
+where it stopped (a rerun of ``apply`` plans from what is live and finishes the job: nothing here
+remembers state between runs). Ctrl-C also stops the other lanes, at their next wait.
 
 The interpreter (``Executor``) matches each step's type and calls the ``StepGateway``, a Protocol with
 one domain-named method per kind of step; ``AwsStepGateway`` implements it with typed boto3 clients.
@@ -13,13 +19,17 @@ steps to read (``core.plan.Output``).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, assert_never
 
+from ddbtrigger.aws.clients import MAX_IN_FLIGHT, workers_for
 from ddbtrigger.aws.step_gateway import AwsStepGateway
 from ddbtrigger.aws.waiters import Clock, Deadline, Sleep
+from ddbtrigger.core.lanes import lanes
 from ddbtrigger.core.plan import (
     CreateMapping,
     DeleteAlarms,
@@ -91,6 +101,25 @@ def describe(change: Change) -> str:
     return f"{change.trigger}: {change.action} {change.resource}{which}"
 
 
+class _Interrupted(BaseException):
+    """Raised in a lane's wait once Ctrl-C stopped the run (a BaseException: no retry loop keeps it)."""
+
+
+@dataclass
+class _Stop:
+    """What the lanes share: the errors so far (the first one is raised) and whether to stop."""
+
+    errors: list[tuple[Change, DdbtError]] = field(default_factory=list)
+    stopped: threading.Event = field(default_factory=threading.Event)  # start no more changes
+    aborted: threading.Event = field(default_factory=threading.Event)  # Ctrl-C: leave waits too
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, change: Change, error: DdbtError) -> None:
+        with self.lock:
+            self.errors.append((change, error))
+        self.stopped.set()
+
+
 @dataclass
 class Executor:
     factory: ClientFactory
@@ -100,25 +129,76 @@ class Executor:
     progress: Progress = lambda change, message: None
     done: list[Change] = field(default_factory=list)
     gateway: StepGateway | None = None  # None: AWS through ``factory``
+    concurrency: int = MAX_IN_FLIGHT  # lanes in flight at most; 1: the plan's order, one change at a time
+    _stop: _Stop = field(default_factory=_Stop, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.gateway is None:
-            self.gateway = AwsStepGateway(self.factory, sleep=self.sleep, timeout=self.timeout)
+            self.gateway = AwsStepGateway(self.factory, sleep=self._pause, timeout=self.timeout)
 
     def run(self, plan: Plan) -> list[Change]:
-        """Apply every pending change; on error re-raise it with done / not done as details."""
+        """Apply every pending change; on error re-raise the first one with done / not done as details."""
         pending = list(plan.pending)
-        for index, change in enumerate(pending):
+        runs = lanes(pending) if self.concurrency > 1 else [pending]
+        if len(runs) <= 1:
+            for lane in runs:
+                self._run_lane(lane)
+        else:
+            self._run_side_by_side(runs)
+        if self._stop.errors:
+            raise self._stopped_by(pending)
+        return self.done
+
+    def _run_side_by_side(self, runs: list[list[Change]]) -> None:
+        workers = min(self.concurrency, workers_for(len(runs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ddbtrigger-apply") as pool:
+            futures = []
+            try:
+                futures += [pool.submit(self._run_lane, lane) for lane in runs]
+                wait(futures)
+            except BaseException:  # Ctrl-C: no lane starts a change, and running ones leave their waits
+                self._stop.stopped.set()
+                self._stop.aborted.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        for future in futures:
+            future.result()  # a bug in a lane (not a DdbtError) is raised as it was
+
+    def _run_lane(self, lane: list[Change]) -> None:
+        for change in lane:
+            if self._stop.stopped.is_set():
+                return
             self.progress(change, "start")
             try:
                 self._run_change(change, Deadline(self.timeout, self.clock))  # --timeout per resource
             except DdbtError as e:
+                self._stop.fail(change, e)  # first: another lane's later error is not the first
                 self.progress(change, "failed")
-                e.details.extend(_where_it_stopped(self.done, pending[index:]))
+                return
+            except BaseException:
+                self._stop.stopped.set()
                 raise
-            self.done.append(change)
+            with self._stop.lock:
+                self.done.append(change)
             self.progress(change, "done")
-        return self.done
+
+    def _stopped_by(self, pending: list[Change]) -> DdbtError:
+        """The first error, with what was done, what was not, and any other lane's error."""
+        (_, first), *others = self._stop.errors
+        finished = {id(c) for c in self.done}
+        not_done = [c for c in pending if id(c) not in finished]
+        also = [f"also failed: {describe(c)}: {e.message}" for c, e in others]
+        first.details.extend(_where_it_stopped(self.done, not_done, also))
+        return first
+
+    def _pause(self, seconds: float) -> None:
+        """The gateway's sleep: the injected one, left early (``_Interrupted``) once Ctrl-C stopped the run."""
+        if self.sleep is time.sleep:
+            self._stop.aborted.wait(seconds)
+        elif not self._stop.aborted.is_set():
+            self.sleep(seconds)
+        if self._stop.aborted.is_set():
+            raise _Interrupted
 
     def _run_change(self, change: Change, deadline: Deadline) -> None:
         outputs: dict[str, str] = {}  # what this change's steps made, by the name each gave it
@@ -164,8 +244,9 @@ class Executor:
                 assert_never(step)
 
 
-def _where_it_stopped(done: list[Change], not_done: list[Change]) -> list[str]:
+def _where_it_stopped(done: list[Change], not_done: list[Change], also: list[str]) -> list[str]:
     lines = [f"done: {describe(c)}" for c in done] or ["done: nothing"]
     lines += [f"not done: {describe(c)}" for c in not_done]
+    lines += also
     lines.append("rerun the command to finish: it plans again from what is live")
     return lines

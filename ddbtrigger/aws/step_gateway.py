@@ -4,11 +4,19 @@ Calls go through the typed clients of ``ClientFactory`` (boto3 stubs: mypy check
 Busy errors are retried until the deadline; the asynchronous ones (a mapping's create/update/delete, a
 stream change) are waited out by polling with backoff. Destination steps go through one seam,
 ``destination``, to ``aws.destinations``.
+
+A table is described once per thing learnt about it: the description a ``wait_table`` ends on is what
+the ``update_stream`` right after it checks; UpdateTable's answer is a description too (when it says
+ACTIVE with the stream, the wait after it has nothing to wait for); and a mapping is created on the
+stream ARN the last of those showed. The executor runs one table's changes one at a time, in order,
+so what this run last saw of a table is what it is, bar another writer (whose race the ``update_stream``
+error path and the mapping's create conflict already handle).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +28,7 @@ from ddbtrigger.core.live import SETTLED_STATES
 from ddbtrigger.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef
+    from mypy_boto3_dynamodb.type_defs import StreamSpecificationTypeDef, TableDescriptionTypeDef
     from mypy_boto3_lambda import LambdaClient
 
     from ddbtrigger.aws.clients import ClientFactory
@@ -43,6 +51,9 @@ class AwsStepGateway:
         self.factory = factory
         self.sleep = sleep
         self.timeout = timeout
+        # table -> (how it was learnt: "wait" / "update" / "read", the description); see the module doc
+        self._tables: dict[str, tuple[str, TableDescriptionTypeDef]] = {}
+        self._tables_lock = threading.Lock()
 
     def _lambda(self) -> LambdaClient:
         return self.factory.client("lambda")
@@ -56,12 +67,14 @@ class AwsStepGateway:
     # --- stream -------------------------------------------------------------------------------------
 
     def wait_table(self, table: str, *, deadline: Deadline, say: Say) -> None:
-        ddb = self.factory.client("dynamodb")
+        seen = self._seen(table, "update")
+        if seen is not None and _settled(seen):
+            self._remember(table, "wait", seen)  # UpdateTable answered ACTIVE (with the stream): done
+            return
         last: dict[str, str] = {}
 
         def active() -> bool | None:
-            with translate_errors(f"describe table {table}"):
-                found = ddb.describe_table(TableName=table)["Table"]
+            found = self._describe(table, "wait")
             last["status"] = found.get("TableStatus", "")
             say(f"waiting for table {table} to be ACTIVE ({last['status']})")
             return True if last["status"] == "ACTIVE" else None
@@ -81,16 +94,18 @@ class AwsStepGateway:
             spec["StreamViewType"] = step.view_type
         verb = "enable" if step.enabled else "disable"
         ddb = self.factory.client("dynamodb")
-        if self._stream_is(step.table, spec):
+        waited = self._seen(step.table, "wait")  # the wait just before ended on this description
+        if _stream_as(waited or self._describe(step.table, "read"), spec):
             return  # already so (another apply got there first): nothing to do
         action = f"{verb} the stream of table {step.table}"
         say(action)
         try:
-            retry_busy(
+            updated = retry_busy(
                 lambda: ddb.update_table(TableName=step.table, StreamSpecification=spec),
                 deadline=deadline,
                 sleep=self.sleep,
             )
+            self._remember(step.table, "update", updated["TableDescription"])
         except Exception as e:
             # Someone changed the stream between our read and our write ("Table already has an enabled
             # stream"): done if it is now as wanted, else a conflict, never a raw ValidationException.
@@ -101,19 +116,36 @@ class AwsStepGateway:
                 raise Conflict(f"changed underneath us: could not {action}: {error_message(e)}") from e
 
     def _stream_is(self, table: str, spec: StreamSpecificationTypeDef) -> bool:
+        return _stream_as(self._describe(table, "read"), spec)
+
+    def _describe(self, table: str, how: str) -> TableDescriptionTypeDef:
+        """DescribeTable, remembered as learnt ``how``."""
         with translate_errors(f"describe table {table}"):
             found = self.factory.client("dynamodb").describe_table(TableName=table)["Table"]
-        current = found.get("StreamSpecification") or {"StreamEnabled": False}
-        if not spec["StreamEnabled"]:
-            return not current.get("StreamEnabled")
-        return bool(current.get("StreamEnabled")) and current.get("StreamViewType") == spec.get(
-            "StreamViewType"
-        )
+        self._remember(table, how, found)
+        return found
+
+    def _remember(self, table: str, how: str, found: TableDescriptionTypeDef) -> None:
+        with self._tables_lock:
+            self._tables[table] = (how, found)
+
+    def _seen(self, table: str, how: str | None = None) -> TableDescriptionTypeDef | None:
+        """What this run last saw of ``table`` (only if learnt ``how``); taken once when ``how`` is given,
+        so a wait or a check never reuses a description another step already relied on."""
+        with self._tables_lock:
+            learnt, found = self._tables.get(table, ("", None))
+            if how is not None and learnt != how:
+                return None
+            if how is not None and found is not None:
+                self._tables[table] = ("used", found)
+            return found
 
     def _latest_stream(self, table: str) -> str:
-        with translate_errors(f"describe table {table}"):
-            found = self.factory.client("dynamodb").describe_table(TableName=table)["Table"]
-        arn = found.get("LatestStreamArn")
+        seen = self._seen(table)
+        stream = seen.get("StreamSpecification") if seen else None
+        if seen is None or not (stream and stream.get("StreamEnabled")) or not seen.get("LatestStreamArn"):
+            seen = self._describe(table, "read")
+        arn = seen.get("LatestStreamArn")
         if not arn:
             raise NotFound(f"table {table} has no stream to map")
         return str(arn)
@@ -266,3 +298,19 @@ class AwsStepGateway:
             "delete": dest.delete_destination,
         }[step.action]
         write(self.factory, params)
+
+
+def _stream_as(found: TableDescriptionTypeDef, spec: StreamSpecificationTypeDef) -> bool:
+    """Whether the described table's stream is as ``spec`` asks (enabled with its view type, or off)."""
+    current = found.get("StreamSpecification") or {"StreamEnabled": False}
+    if not spec["StreamEnabled"]:
+        return not current.get("StreamEnabled")
+    return bool(current.get("StreamEnabled")) and current.get("StreamViewType") == spec.get("StreamViewType")
+
+
+def _settled(found: TableDescriptionTypeDef) -> bool:
+    """ACTIVE, and with its latest stream when the stream is on: nothing left to wait for."""
+    stream = found.get("StreamSpecification")
+    return found.get("TableStatus") == "ACTIVE" and (
+        not (stream and stream.get("StreamEnabled")) or bool(found.get("LatestStreamArn"))
+    )

@@ -2,7 +2,9 @@
 
 A ``DdbtError`` becomes one human line on stderr (plus, with ``--output json``, one JSON error document
 on stdout) and its exit code. Anything unexpected becomes one line and "rerun with --debug"; with
-``--debug`` (or ``DDBTRIGGER_DEBUG=1``) the traceback and botocore's log are shown instead.
+``--debug`` (or ``DDBTRIGGER_DEBUG=1``) the traceback and botocore's log are shown instead, and
+``kill -USR1 PID`` prints every thread's stack to stderr without stopping the run (what a run that
+seems stuck is waiting on).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ _state = {"debug": bool(os.environ.get("DDBTRIGGER_DEBUG"))}
 
 
 def set_debug(enabled: bool) -> None:
-    """Turn on tracebacks and botocore's log, with credentials and payloads redacted from it."""
+    """Turn on tracebacks and botocore's log (credentials and payloads redacted from it), and the stack
+    dump on SIGUSR1."""
     _state["debug"] = _state["debug"] or enabled
     if _state["debug"]:
         import logging
@@ -34,6 +37,20 @@ def set_debug(enabled: bool) -> None:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactingFilter())
         logging.getLogger("botocore").setLevel(logging.DEBUG)
+        _dump_stacks_on_sigusr1()
+
+
+def _dump_stacks_on_sigusr1() -> None:
+    """``kill -USR1 PID`` dumps every thread's stack to stderr and the run goes on: for an on-call
+    engineer (or a benchmark) asking what a quiet run waits on. POSIX only; a no-op elsewhere."""
+    import contextlib
+    import faulthandler
+    import signal
+
+    if not hasattr(signal, "SIGUSR1"):
+        return
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # stderr is no file (a test runner's)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def debug_enabled() -> bool:

@@ -8,6 +8,7 @@ lint findings (silenced ones included). ``apply`` and ``destroy`` draw the same 
 from __future__ import annotations
 
 import sys
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -167,8 +168,13 @@ def spinners(out: Output) -> Iterator[Any]:
         disable=not out.err.is_terminal,
     )
     tasks: dict[int, Any] = {}
+    lock = threading.Lock()  # the executor's lanes report from several threads
 
     def report(change: Change, message: str) -> None:
+        with lock:
+            _report(change, message)
+
+    def _report(change: Change, message: str) -> None:
         key, label = id(change), change_label(change)
         if message == "start":
             tasks[key] = progress.add_task(label, total=1)

@@ -54,7 +54,10 @@ CheckpointOpt = Annotated[
     ),
 ]
 ConcurrencyOpt = Annotated[
-    int, concurrency_option("Shard lineages delivered at once (order within one is kept).", panel=PANEL)
+    int,
+    concurrency_option(
+        "Shards delivered at once, each once its parent is done (order within one is kept).", panel=PANEL
+    ),
 ]
 TimeoutOpt = Annotated[
     float,

@@ -22,6 +22,8 @@ What it does as AWS does (and moto alone does not):
   (TrimmedDataAccessException); iterators expire after 15 minutes (ExpiredIteratorException).
   ``sb.split_shard(table)`` splits the open shard on demand (AWS does it every few hours): the parent
   closes, a child with ``ParentShardId`` takes new writes, and mappings read the parent to its end first.
+  ``sb.split_shard(table, into=2, shard_id=...)`` opens sibling shards (a partition split), new writes
+  routed by a stable hash of the partition key; mappings read siblings in parallel.
 
 - The mapping API: Create/Update/Delete answer 202 with Creating/Enabling/Disabling/Updating/Deleting,
   the end state comes after ``state_seconds`` (``--state-seconds``; 0 settles at once), an update or

@@ -128,7 +128,7 @@ def decide(alarm: Any, points: Sequence[Datapoint], current: str) -> Verdict:
 
 
 # -- reading moto -------------------------------------------------------------------------------
-def _dimension_set(dimensions: Sequence[Any]) -> frozenset[tuple[Any, Any]]:
+def dimension_set(dimensions: Sequence[Any]) -> frozenset[tuple[Any, Any]]:
     return frozenset((d.name, d.value) for d in dimensions)
 
 
@@ -137,14 +137,14 @@ def datapoints(backend: Any, alarm: Any, now: float) -> list[Datapoint]:
     period = int(alarm.period)
     starts = period_starts(now, period, int(alarm.evaluation_periods))
     first, last = moto_time(starts[-1]), moto_time(starts[0] + period)
-    wanted = _dimension_set(alarm.dimensions)
+    wanted = dimension_set(alarm.dimensions)
     datums = [
         d
         for d in list(backend.metric_data)
         if d.namespace == alarm.namespace
         and d.name == alarm.metric_name
         and first <= d.timestamp < last
-        and _dimension_set(d.dimensions) == wanted
+        and dimension_set(d.dimensions) == wanted
         and (not alarm.unit or d.unit == alarm.unit)
     ]
     points = []

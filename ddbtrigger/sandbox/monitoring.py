@@ -17,6 +17,7 @@ from typing import Any
 from ddbtrigger.sandbox import handlers
 from ddbtrigger.sandbox.alarms import AlarmEvaluator, install_alarm_state
 from ddbtrigger.sandbox.handlers import Invocation
+from ddbtrigger.sandbox.metric_queries import install_metric_queries
 from ddbtrigger.sandbox.metrics import MetricsPublisher
 from ddbtrigger.sandbox.patching import Patcher
 
@@ -37,7 +38,8 @@ class Monitoring:
         self._thread: threading.Thread | None = None
 
     def install(self, patcher: Patcher) -> None:
-        """Count every invoke (after the invocation log), seed alarm states, serve alarm history."""
+        """Count every invoke (after the invocation log), seed alarm states, serve alarm history, answer
+        GetMetricData in linear time (``metric_queries``)."""
         logged = handlers.invocation_observer
 
         def observe(invocation: Invocation) -> None:
@@ -48,6 +50,7 @@ class Monitoring:
         patcher.set(handlers, "invocation_observer", observe)
         install_alarm_state(patcher)
         install_alarm_history(patcher)
+        install_metric_queries(patcher)
 
     def start(self) -> None:
         self._stopping.clear()

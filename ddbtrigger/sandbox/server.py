@@ -379,21 +379,25 @@ class Sandbox:
         )
         return str(created["FunctionArn"])
 
-    def split_shard(self, table_name: str, *, region: str | None = None) -> tuple[str, str]:
-        """Split the table's open stream shard now: ``(parent id, child id)``.
+    def split_shard(
+        self, table_name: str, *, into: int = 1, shard_id: str | None = None, region: str | None = None
+    ) -> tuple[str, ...]:
+        """Split an open stream shard of the table now: ``(parent id, child id, ...)``.
 
-        The parent closes (``EndingSequenceNumber`` set) and keeps its records; new writes go to the
-        child, listed by DescribeStream with ``ParentShardId``. The mapping emulator reads the child only
-        once it has finished the parent, as Lambda does. ``ValueError`` when the table has no enabled
-        stream.
+        The parent closes (``EndingSequenceNumber`` set) and keeps its records; new writes go to its
+        ``into`` children (siblings, each with ``ParentShardId``), routed by a stable hash of the
+        partition key so one key's records stay in one shard. ``shard_id`` picks the shard when several
+        are open. The mapping emulator reads a child only once it has finished the parent, as Lambda
+        does, and sibling children in parallel. ``ValueError`` when the table has no enabled stream,
+        or several open shards and no ``shard_id``.
         """
         from moto.dynamodb.models import dynamodb_backends
 
         tables = dynamodb_backends[ACCOUNT_ID][region or self.region].tables
         if table_name not in tables:
             raise ValueError(f"no table {table_name} in the sandbox")
-        parent, child = self.model.split(tables[table_name])
-        return parent.id, child.id
+        parent, children = self.model.split(tables[table_name], into=into, shard_id=shard_id)
+        return (parent.id, *(child.id for child in children))
 
     def _role_arn(self) -> str:
         iam = self.client("iam")

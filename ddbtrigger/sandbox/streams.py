@@ -3,9 +3,13 @@
 moto keeps one shard per table with a fixed id, breaks writes after a stream is disabled, refuses to
 re-enable it, never splits and never trims. Here every enable makes a new stream (new label, new ARN, a
 fresh shard with its own id), a disable closes the shard and leaves the old stream readable, a split (on
-demand: ``Sandbox.split_shard``) closes the open shard and opens a child with ``ParentShardId``, and
-records older than the retention are trimmed: reading them raises ``TrimmedDataAccessException`` as AWS
-does.
+demand: ``Sandbox.split_shard``) closes an open shard and opens one child or several siblings with its
+``ParentShardId``, and records older than the retention are trimmed: reading them raises
+``TrimmedDataAccessException`` as AWS does.
+
+Shards form a tree, as a table's partitions do on AWS: each shard owns a range of partition-key hashes
+and its children divide it, so a write walks from the stream's first shard down to the open shard whose
+range holds its key's hash (stable: MD5 of the key), and one key's records stay in one shard, in order.
 
 Iterators are stateless tokens (stream ARN, shard, position, issue time), so the server keeps no
 per-iterator state, and an iterator older than 15 minutes is refused as ``ExpiredIteratorException``.
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import base64
 import bisect
+import hashlib
 import itertools
+import json
 import logging
 import threading
 import time
@@ -36,6 +42,7 @@ log = logging.getLogger("ddbtrigger.sandbox")
 ITERATOR_LIFETIME_SECONDS = 15 * 60
 FIRST_SEQUENCE_NUMBER = 100_000_000_000_000_000_000
 SEQUENCE_STEP = 100
+HASH_SPACE = 1 << 128  # partition-key hashes are MD5 digests
 
 
 class StreamsError(JsonRESTError):
@@ -50,11 +57,17 @@ class SandboxShard(StreamShard):
     """One shard: records with increasing (non-contiguous) sequence numbers and arrival times."""
 
     def __init__(
-        self, model: StreamsModel, table: Any, stream: SandboxStream, parent_shard_id: str | None = None
+        self,
+        model: StreamsModel,
+        table: Any,
+        stream: SandboxStream,
+        parent_shard_id: str | None = None,
+        hash_range: tuple[int, int] = (0, HASH_SPACE),
     ) -> None:
         self.account_id = table.account_id
         self.parent_shard_id = parent_shard_id
-        self.successor: SandboxShard | None = None  # the child a split opened: late writes go there
+        self.hash_range = hash_range  # the partition-key hashes [low, high) whose writes land here
+        self.children: list[SandboxShard] = []  # what a split opened: later writes go there
         self.table = table
         self.stream = stream
         self.model = model
@@ -82,18 +95,28 @@ class SandboxShard(StreamShard):
         return shard
 
     def add(self, old: Any, new: Any) -> None:
-        """Record one change (called by moto's put/update/delete); never invokes anything.
+        """Record one change (called by moto's put/update/delete on the stream's first shard); never
+        invokes anything.
 
-        Open is checked under the lock: a write that raced a split and finds its shard closed is
-        handed to the child the split opened (a closed shard without one, a disabled stream, drops it).
+        Open is checked under the lock: a closed shard (split, or a write that raced the split) hands
+        the write to the child whose hash range holds the key's hash (a closed shard without children,
+        a disabled stream, drops it).
         """
-        with self.lock:
-            if self.is_open:
-                self._append(old, new)
-                return
-            successor = self.successor
-        if successor is not None:
-            successor.add(old, new)
+        shard: SandboxShard | None = self
+        digest: int | None = None
+        while shard is not None:
+            with shard.lock:
+                if shard.is_open:
+                    shard._append(old, new)
+                    return
+                children = list(shard.children)
+            if len(children) > 1 and digest is None:
+                digest = key_hash(new if new is not None else old)
+            shard = next((c for c in children if digest is None or c.holds(digest)), None)
+
+    def holds(self, digest: int) -> bool:
+        low, high = self.hash_range
+        return low <= digest < high
 
     def _append(self, old: Any, new: Any) -> None:
         event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
@@ -131,6 +154,12 @@ class SandboxShard(StreamShard):
 
     def records(self, start: int, limit: int) -> list[dict[str, Any]]:
         return [item.to_json() for item in self.items[start : start + limit]]
+
+
+def key_hash(item: Any) -> int:
+    """A stable hash of an item's partition key (MD5, the same in every process and run)."""
+    wire = json.dumps(item.hash_key.to_json(), sort_keys=True, default=str)
+    return int.from_bytes(hashlib.md5(wire.encode(), usedforsecurity=False).digest(), "big")
 
 
 def _binaries_as_bytes(dynamodb: dict[str, Any]) -> None:
@@ -171,6 +200,9 @@ class SandboxStream:
     @property
     def arn(self) -> str:
         return f"{self.table_arn}/stream/{self.label}"
+
+    def open_shards(self) -> list[SandboxShard]:
+        return [shard for shard in self.shards if shard.is_open]
 
     def shard(self, shard_id: str) -> SandboxShard:
         for shard in self.shards:
@@ -229,25 +261,51 @@ class StreamsModel:
         table.stream_shard = stream.shards[0]
         return stream
 
-    def split(self, table: Any) -> tuple[SandboxShard, SandboxShard]:
-        """Close the table's open shard and open a child of it, as AWS does every few hours.
+    def split(
+        self, table: Any, *, into: int = 1, shard_id: str | None = None
+    ) -> tuple[SandboxShard, list[SandboxShard]]:
+        """Close an open shard and open ``into`` children of it, as AWS does (one child every few
+        hours; several siblings when a partition splits).
 
-        The child takes new writes from now on (a write racing the split lands in the parent before it
-        closes, or is handed to the child); the parent keeps its records, ends at its last sequence
-        number, and DescribeStream lists both, the child with ``ParentShardId``.
+        The children divide the parent's partition-key hash range and take its new writes (a write
+        racing the split lands in the parent before it closes, or is handed to a child); the parent
+        keeps its records, ends at its last sequence number, and DescribeStream lists them all, each
+        child with ``ParentShardId``. ``shard_id`` names the shard to split; without it the stream must
+        have exactly one open shard.
         """
-        parent = getattr(table, "stream_shard", None)
-        stream = parent.stream if isinstance(parent, SandboxShard) else None
-        if not isinstance(parent, SandboxShard) or stream is None or not stream.enabled:
+        root = getattr(table, "stream_shard", None)
+        stream = root.stream if isinstance(root, SandboxShard) else None
+        if stream is None or not stream.enabled:
             raise ValueError(f"table {table.name} has no enabled stream to split")
-        with parent.lock:  # no write lands in the parent meanwhile, so it ends below the child's start
-            child = SandboxShard(self, table, stream, parent_shard_id=parent.id)
-            stream.shards.append(child)
-            parent.successor = child
-            table.stream_shard = child
+        if into < 1:
+            raise ValueError(f"a shard splits into 1 or more children, not {into}")
+        parent = self._shard_to_split(stream, shard_id)
+        with parent.lock:  # no write lands in the parent meanwhile, so it ends below the children's start
+            if not parent.is_open:
+                raise ValueError(f"shard {parent.id} is closed already")
+            low, high = parent.hash_range
+            bounds = [low + (high - low) * i // into for i in range(into + 1)]
+            children = [
+                SandboxShard(self, table, stream, parent.id, (bounds[i], bounds[i + 1])) for i in range(into)
+            ]
+            stream.shards.extend(children)
             last = parent.sequence_numbers[-1] if parent.sequence_numbers else parent.starting_sequence_number
             parent.ending_sequence_number = last
-        return parent, child
+            parent.children = children
+        return parent, children
+
+    @staticmethod
+    def _shard_to_split(stream: SandboxStream, shard_id: str | None) -> SandboxShard:
+        if shard_id is not None:
+            try:
+                return stream.shard(shard_id)
+            except StreamsError:
+                raise ValueError(f"no shard {shard_id} in {stream.arn}") from None
+        candidates = stream.open_shards()
+        if len(candidates) != 1:
+            ids = ", ".join(s.id for s in candidates)
+            raise ValueError(f"the stream has {len(candidates)} open shards ({ids}); name one to split")
+        return candidates[0]
 
     def disable(self, table: Any) -> None:
         """Close the current stream's shards; the stream stays readable, writes stop being recorded."""

@@ -546,14 +546,16 @@ def age_text(delta: timedelta) -> str:
 
 
 def expiry_text(entry: Entry, now: datetime) -> str:
-    """``expired``, a countdown for a pointer, or ``kept in S3`` for a failure that carries its records."""
+    """The ``expires`` cell: ``expired``, ``in 3h12m`` for a pointer, or ``never (in S3)`` for a failure
+    that carries its records. It reads as a sentence after its header, in a row or a stacked block
+    (``expires: in 3h12m``)."""
     failure = _failure(entry)
     if not failure.can_expire:
         kind = destination_kind(failure.source)
-        return "kept" if kind.holds_pointers else f"kept in {kind.type.upper()}"
+        return "never" if kind.holds_pointers else f"never (in {kind.type.upper()})"
     if entry.expired(now):
         return "expired"
-    return f"expires in {age_text(failure.time_left(now))}"
+    return f"in {age_text(failure.time_left(now))}"
 
 
 def short_sequence(sequence: str, *, keep: int = 6) -> str:

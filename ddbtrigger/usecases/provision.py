@@ -117,11 +117,17 @@ def execute(
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
     progress: Progress | None = None,
+    concurrency: int | None = None,
 ) -> list[Change]:
-    """Run the plan's pending changes in order; returns those done (raises at the first hard error)."""
+    """Run the plan's pending changes, each trigger's in order and independent triggers side by side
+    (``concurrency`` at most, ``MAX_IN_FLIGHT`` by default; 1: one at a time, in the plan's order);
+    returns those done (raises the first hard error, once the changes running then have finished)."""
+    from ddbtrigger.aws.clients import MAX_IN_FLIGHT
     from ddbtrigger.aws.executor import Executor
 
-    executor = Executor(factory, timeout=timeout, sleep=sleep, clock=clock)
+    executor = Executor(
+        factory, timeout=timeout, sleep=sleep, clock=clock, concurrency=concurrency or MAX_IN_FLIGHT
+    )
     if progress is not None:
         executor.progress = progress
     return executor.run(the_plan)

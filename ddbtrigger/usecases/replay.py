@@ -1,13 +1,13 @@
 """``replay --engine local``: deliver a time window's records again, as the mapping would, resumably.
 
 Plan: read every shard (lineage order) through the shared shard readers, keep the records the window
-and selection pick (``core.selection``), and drop those the checkpoint already acknowledged. Run: each
-lineage chain (a root shard and its descendants, parents first) is one worker, ``concurrency`` chains
-at a time; a shard's records go in its mapping's batches (``core.batching``), each invoked through the
+and selection pick (``core.selection``), and drop those the checkpoint already acknowledged. Run: a
+shard starts once its parent is delivered, so separate lineages and sibling shards (the children of one
+parent, as a partition split leaves them) go in parallel, ``concurrency`` shards at a time; a shard's records go in its mapping's batches (``core.batching``), each invoked through the
 redrive gateway's invoker and judged by ``core.redrive.judge``, exactly as redrive does. After every
 batch the acknowledged position is saved (``usecases.checkpoint.CheckpointFile``) before the next one
 goes, so a killed run re-sends at most the batch in flight. A batch that is not fully delivered stops
-its chain (order); what follows is "not attempted". Ctrl-C lets the batches in flight finish, then the
+its shard and the shard's descendants (order); those are "not attempted". Ctrl-C lets the batches in flight finish, then the
 report says ``interrupted``.
 """
 
@@ -17,7 +17,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ from ddbtrigger.core.batching import batches
 from ddbtrigger.core.checkpoint import Checkpoint, ReplayIdentity, acknowledged_through
 from ddbtrigger.core.redrive import InvokeResponse, Verdict
 from ddbtrigger.core.selection import Selection
-from ddbtrigger.core.shards import lineage, walk
+from ddbtrigger.core.shards import Shard, lineage, walk
 from ddbtrigger.usecases.stream_target import StreamTarget
 from ddbtrigger.usecases.tail import Record, StreamSource, read_shard
 
@@ -52,6 +52,7 @@ class ShardPlan:
     shard_id: str
     records: list[Record]
     skipped: int = 0
+    parent_id: str | None = None
 
 
 @dataclass
@@ -127,25 +128,33 @@ def default_checkpoint_path(target: StreamTarget, identity: ReplayIdentity, *, c
 
 
 def plan(
-    source: StreamSource, stream_arn: str, selection: Selection, checkpoint: Checkpoint
+    source: StreamSource,
+    stream_arn: str,
+    selection: Selection,
+    checkpoint: Checkpoint,
+    *,
+    readers: int = 16,
 ) -> list[list[ShardPlan]]:
-    """Per lineage chain (parents first), each shard's selected records not yet acknowledged."""
-    shards = source.shards(stream_arn)
-    until = selection.window.until
-    chains = []
-    for root in lineage(shards):
-        chain = []
-        for shard in walk([root]):
-            chosen = [
-                r
-                for page in read_shard(source, stream_arn, shard, until=until)
-                for r in page
-                if selection.matches(r)
-            ]
-            pending = checkpoint.pending(shard.shard_id, chosen)
-            chain.append(ShardPlan(shard.shard_id, pending, skipped=len(chosen) - len(pending)))
-        chains.append(chain)
-    return chains
+    """Per lineage chain (parents first), each shard's selected records not yet acknowledged.
+
+    Up to ``readers`` shards are read at once: each shard's reads are paced on their own (AWS's limit
+    is per shard), so reading one shard after the other would only add up the pauses."""
+    chains = [walk([root]) for root in lineage(source.shards(stream_arn))]
+    shards = [shard for chain in chains for shard in chain]
+
+    def one(shard: Shard) -> ShardPlan:
+        chosen = [
+            r
+            for page in read_shard(source, stream_arn, shard, until=selection.window.until)
+            for r in page
+            if selection.matches(r)
+        ]
+        pending = checkpoint.pending(shard.shard_id, chosen)
+        return ShardPlan(shard.shard_id, pending, len(chosen) - len(pending), shard.parent_shard_id)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(readers, len(shards) or 1))) as pool:
+        plans = dict(zip((s.shard_id for s in shards), pool.map(one, shards), strict=True))
+    return [[plans[shard.shard_id] for shard in chain] for chain in chains]
 
 
 @dataclass
@@ -157,6 +166,9 @@ class _Run:
     checkpoint: Checkpoint
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    save_lock: threading.Lock = field(default_factory=threading.Lock)
+    version: int = 0  # checkpoint advances so far
+    saved: int = 0  # the advances the file on disk holds
     invokes: int = 0
     fatal: BaseException | None = None
 
@@ -187,18 +199,18 @@ def replay(
                 outcomes[shard.shard_id].not_attempted = len(shard.records)
         return report
     run = _Run(gateway, function, target.batch_size, store, checkpoint)
+    tree = _Tree(chains, outcomes, run, on_batch)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chains) or 1))) as pool:
-            futures = [pool.submit(_work_chain, chain, outcomes, run, on_batch) for chain in chains]
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(outcomes) or 1))) as pool:
             try:
-                for future in futures:
-                    future.result()
+                tree.run(pool)
             except KeyboardInterrupt:
                 run.stop.set()
                 report.interrupted = True
     except KeyboardInterrupt:  # a second Ctrl-C while the batches in flight finish
         run.stop.set()
         report.interrupted = True
+    tree.skip_unstarted()
     report.invokes = run.invokes
     report.checkpoint = checkpoint_path
     if store is not None:
@@ -219,24 +231,77 @@ class ReplayFailed(Exception):
         self.report, self.error = report, error
 
 
-def _work_chain(
-    chain: Sequence[ShardPlan], outcomes: dict[str, ShardOutcome], run: _Run, on_batch: Callable[[int], None]
-) -> None:
-    """One chain, parents first; a shard that stops leaves itself and its descendants not attempted."""
-    stopped: str | None = None
-    for shard in chain:
-        outcome = outcomes[shard.shard_id]
-        if stopped is not None or run.stop.is_set():
-            outcome.not_attempted = len(shard.records)
-            outcome.error = outcome.error or (stopped and f"not attempted: {stopped}")
-            continue
-        try:
-            stopped = _work_shard(shard, outcome, run, on_batch)
-        except Exception as e:  # fatal: keep the rest, stop every chain
-            with run.lock:
-                run.fatal = run.fatal or e
-            run.stop.set()
-            stopped = "the run stopped on an error"
+class _Tree:
+    """The shards as a tree of work: roots first, each child once its parent has been delivered."""
+
+    def __init__(
+        self,
+        chains: Sequence[Sequence[ShardPlan]],
+        outcomes: dict[str, ShardOutcome],
+        run: _Run,
+        on_batch: Callable[[int], None],
+    ) -> None:
+        self.outcomes, self.run_, self.on_batch = outcomes, run, on_batch
+        self.children: dict[str | None, list[ShardPlan]] = {}
+        self.handled: set[str] = set()
+        self.shards: list[ShardPlan] = []
+        for chain in chains:  # parents come first in a chain: a parent not seen yet is not in the tree
+            seen: set[str] = set()
+            for shard in chain:
+                parent = shard.parent_id if shard.parent_id in seen else None
+                self.children.setdefault(parent, []).append(shard)
+                seen.add(shard.shard_id)
+                self.shards.append(shard)
+
+    def run(self, pool: ThreadPoolExecutor) -> None:
+        """Start the roots; as each shard ends, start its children (or skip them if it stopped)."""
+        running: dict[Future[str | None], ShardPlan] = {}
+        for root in self.children.get(None, []):
+            running[self._start(pool, root)] = root
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                stopped = future.result()
+                for child in self.children.get(running.pop(future).shard_id, []):
+                    if stopped is None and not self.run_.stop.is_set():
+                        running[self._start(pool, child)] = child
+                    else:
+                        self._skip(child, stopped)
+
+    def _start(self, pool: ThreadPoolExecutor, shard: ShardPlan) -> Future[str | None]:
+        self.handled.add(shard.shard_id)
+        return pool.submit(_work_one, shard, self.outcomes[shard.shard_id], self.run_, self.on_batch)
+
+    def _skip(self, shard: ShardPlan, stopped: str | None) -> None:
+        """A shard (and its descendants) left unsent because its parent stopped or the run did."""
+        self.handled.add(shard.shard_id)
+        outcome = self.outcomes[shard.shard_id]
+        outcome.not_attempted = len(shard.records)
+        outcome.error = outcome.error or (stopped and f"not attempted: {stopped}")
+        for child in self.children.get(shard.shard_id, []):
+            self._skip(child, stopped)
+
+    def skip_unstarted(self) -> None:
+        """After an interruption: every shard never started counts as not attempted."""
+        for shard in self.shards:
+            if shard.shard_id not in self.handled:
+                self._skip(shard, None)
+
+
+def _work_one(
+    shard: ShardPlan, outcome: ShardOutcome, run: _Run, on_batch: Callable[[int], None]
+) -> str | None:
+    """One shard; why it stopped early (its descendants are then not attempted), or None."""
+    if run.stop.is_set():  # interrupted, or another shard's fatal error: no reason of its own
+        outcome.not_attempted = len(shard.records)
+        return None
+    try:
+        return _work_shard(shard, outcome, run, on_batch)
+    except Exception as e:  # fatal: keep the rest, stop every shard
+        with run.lock:
+            run.fatal = run.fatal or e
+        run.stop.set()
+        return "the run stopped on an error"
 
 
 def _work_shard(
@@ -277,7 +342,19 @@ def _deliver(run: _Run, batch: list[Record]) -> Verdict:
 
 
 def _save(run: _Run, shard_id: str, sequence_number: str) -> None:
+    """Advance the checkpoint and have it on disk before returning (group commit: a write that
+    started after this advance covers it, so parallel shards share the file's fsyncs instead of
+    queueing one each)."""
     with run.lock:
         run.checkpoint = run.checkpoint.advance(shard_id, sequence_number)
-        if run.store is not None:
-            run.store.save(run.checkpoint)
+        run.version += 1
+        mine = run.version
+    if run.store is None:
+        return
+    with run.save_lock:
+        if run.saved >= mine:
+            return
+        with run.lock:
+            snapshot, version = run.checkpoint, run.version
+        run.store.save(snapshot)
+        run.saved = version

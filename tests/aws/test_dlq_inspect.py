@@ -143,9 +143,9 @@ def test_table_mode(world: dict[str, Any]) -> None:
     result = cli("-f", str(world["spec"]))
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "RetryAttemptsExhausted" in text and "expires in 2" in text and "expired" in text
+    assert "RetryAttemptsExhausted" in text and " in 2" in text and "expired" in text
     assert "4 failure(s) (1 expired), 2 malformed" in text  # the old S3 one carries its records
-    assert "kept in S3" in text
+    assert "never (in S3)" in text
     assert "next: ddbtrigger redrive -f" in text and "--trigger orders-audit --trigger users-sync" in text
     assert "Kinesis" in text
     assert "quiet has no failure destination" in result.stderr

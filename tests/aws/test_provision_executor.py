@@ -27,6 +27,7 @@ from ddbtrigger.core.plan import (
     UpdateStream,
     WaitMapping,
     WaitMappingGone,
+    WaitTable,
 )
 from ddbtrigger.errors import AwsError, Conflict, WaitTimeout
 
@@ -261,3 +262,50 @@ def test_stream_enabled_by_someone_else_differently_is_a_conflict() -> None:
     with pytest.raises(Conflict, match="changed underneath us"):
         executor(lam, FakeClock()).run(one_change(ENABLE, action="create"))
     lam.assert_all_used()
+
+
+ENABLED = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+
+
+def stream_then_mapping(
+    lam: Stubbed, *, answered: str, polls: tuple[dict[str, Any], ...], stream: str
+) -> Plan:
+    """A stream created (wait, enable, wait) then a mapping on it: UpdateTable answers ``answered``, the
+    wait after it reads ``polls``, and the mapping is expected on ``stream``."""
+    lam.table(StreamSpecification={"StreamEnabled": False})  # the wait before: its answer is checked too
+    answer = {"TableName": "orders", "TableStatus": answered, "StreamSpecification": ENABLED}
+    lam.ddb.add_response(
+        "update_table",
+        {"TableDescription": {**answer, "LatestStreamArn": STREAM}},
+        {"TableName": "orders", "StreamSpecification": ENABLED},
+    )
+    for fields in polls:
+        lam.table(**fields)
+    params = {"EventSourceArn": stream, "FunctionName": "fn", "StartingPosition": "LATEST"}
+    lam.lam.add_response("create_event_source_mapping", {"UUID": NEW}, params)
+    lam.state(NEW, "Enabled")
+    steps = (WaitTable("orders"), ENABLE, WaitTable("orders"))
+    stream_change = Change("t", "stream", "create", "why", {}, steps)
+    mapping = Change("t", "mapping", "create", "why", {}, (CREATE, WaitMapping(Output(CREATE.output))))
+    return Plan((stream_change, mapping))
+
+
+def test_a_table_is_read_once_before_its_stream_change_and_not_after_an_active_answer() -> None:
+    lam = Stubbed()
+    plan = stream_then_mapping(lam, answered="ACTIVE", polls=(), stream=STREAM)
+    assert len(executor(lam, FakeClock()).run(plan)) == 2
+    lam.assert_all_used()  # one DescribeTable; the mapping made on the stream UpdateTable answered
+    assert lam.calls == ["create", f"get {NEW}"]
+
+
+def test_an_updating_answer_is_waited_out_and_the_mapping_made_on_the_stream_last_described() -> None:
+    lam, clock = Stubbed(), FakeClock()
+    later = STREAM.replace("2026-01-01", "2026-01-02")
+    polls = (
+        {"TableStatus": "UPDATING", "StreamSpecification": ENABLED, "LatestStreamArn": later},
+        {"StreamSpecification": ENABLED, "LatestStreamArn": later},
+    )
+    plan = stream_then_mapping(lam, answered="UPDATING", polls=polls, stream=later)
+    assert len(executor(lam, clock).run(plan)) == 2
+    lam.assert_all_used()
+    assert clock.sleeps == [0.5]

@@ -1,5 +1,5 @@
 """issue 13: inspect-dlq decodes an SNS envelope in any queue, and "expires" only counts down where
-records can still expire (a pointer --hydrate found trimmed is "expired", never "expires in")."""
+records can still expire (a pointer --hydrate found trimmed is "expired", never a countdown)."""
 
 from __future__ import annotations
 
@@ -61,5 +61,5 @@ def test_hydrate_that_finds_records_trimmed_says_expired(world: dict[str, Any], 
 
     table = inspect(run_cli, world, "--hydrate", env={"COLUMNS": "80"})
     assert table.returncode == 0, table.stderr
-    assert "expires: expired" in table.stdout and "expires in" not in table.stdout
+    assert "expires: expired" in table.stdout and "expires: in" not in table.stdout
     assert max(len(line) for line in table.stdout.splitlines()) <= 80

@@ -99,7 +99,7 @@ def test_inspect_golden(width: int) -> None:
     shown_ids = [cells[0] for cells in cells]
     assert len(set(shown_ids)) == len(shown_ids)  # S3 keys told apart
     words = text.split()
-    assert {"kept", "S3", "20h48m", "expired"} <= set(words)  # (a cell may wrap at its spaces)
+    assert {"never", "S3)", "20h48m", "expired"} <= set(words)  # (a cell may wrap at its spaces)
     assert "expires" not in " ".join(line for line in text.splitlines() if "orders-archive" in line)
     assert text.startswith("Failures") and "4 failure(s) held by another reader" in text
 
@@ -120,5 +120,5 @@ def test_s3_failures_never_count_down() -> None:
     r = inspect_report()
     far = r.now + timedelta(days=3)
     rows = failure_rows([e for e in r.failures if e.trigger == "orders-archive"], far)
-    assert [cells[-1] for cells, _ in rows] == ["kept in S3", "kept in S3"]
+    assert [cells[-1] for cells, _ in rows] == ["never (in S3)", "never (in S3)"]
     assert not any(red for _, red in rows)

@@ -20,7 +20,7 @@ ROW = [
     "RetryAttemptsExhausted",
     "3",
     "Unhandled",
-    "expires in 23h59m",
+    "in 23h59m",
 ]
 
 

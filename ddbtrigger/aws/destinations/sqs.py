@@ -193,13 +193,29 @@ class QueueReads:
 
 
 def create_queue(factory: ClientFactory, name: str, attrs: Mapping[str, str], tags: Mapping[str, str]) -> str:
+    """Create the queue (or find it, as CreateQueue does when it exists alike); returns its ARN."""
     sqs = factory.client("sqs")
     with translate_errors(f"create sqs queue {name}"):
         attributes = cast("dict[QueueAttributeNameType, str]", dict(attrs))  # names checked by the spec
         url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=dict(tags))["QueueUrl"]
+        arn = queue_arn_of_url(factory, url, name)
+        if arn is not None:
+            return arn
         return str(
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         )
+
+
+def queue_arn_of_url(factory: ClientFactory, url: str, name: str) -> str | None:
+    """The ARN of the queue ``name`` just created at ``url`` (``.../ACCOUNT/NAME``), in the factory's
+    region and its partition: what GetQueueAttributes(QueueArn) would answer, without the call. None
+    when the URL does not name the account and the queue."""
+    parts = url.rstrip("/").split("/")
+    if len(parts) < 2 or parts[-1] != name or not (parts[-2].isdigit() and len(parts[-2]) == 12):
+        return None
+    region = factory.region
+    partition = factory.session.get_partition_for_region(region)
+    return f"arn:{partition}:sqs:{region}:{parts[-2]}:{name}"
 
 
 def allow_topic(factory: ClientFactory, queue: str, queue_arn: str, topic_arn: str) -> None:
