@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ddbtrigger.aws.destinations.base import DEFAULT_HOLD_SECONDS
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.aws.s3_leases import S3Leases, is_lease
 from ddbtrigger.core.destinations import MAX_S3_OBJECT_BYTES
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 SQS_IN_FLIGHT_CAP = 120_000
 """SQS refuses to hold more than this many messages of a standard queue in flight."""
 SQS_BATCH = 10
-DEFAULT_HOLD_SECONDS = 300
 MAX_REPEAT_RECEIVES = 20
 """Receives in a row that return only messages already seen, before a scan gives up looking for more."""
 OVER_LIMIT = {"OverLimit", "AWS.SimpleQueueService.OverLimit"}

@@ -42,7 +42,7 @@ LAMBDA_S3_PREFIX = "aws/lambda/"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class StreamSpec(_Model):

@@ -78,6 +78,8 @@ def make_plan(factory: ClientFactory, spec: Spec, triggers: list[TriggerSpec]) -
 def replaying(factory: ClientFactory, probes: dict[str, str]) -> dict[str, str]:
     """Trigger name -> the replay warning, for each probed stream that holds records (one read per
     stream; a stream that cannot be read is warned about too: the replay cannot be ruled out)."""
+    if not probes:
+        return {}
     from ddbtrigger.aws.stream_probe import stream_holds_records
 
     found: dict[str, str | None] = {}

@@ -26,13 +26,25 @@ __all__ = ["Depth", "DestinationAdapter", "DestinationRef", "adapter_for", "loca
 
 def adapter_for(what: Any, factory: ClientFactory) -> DestinationAdapter:
     """The adapter of a destination type (a string, or anything with a ``type``)."""
-    from ddbtrigger.aws.destinations.s3 import S3Adapter
-    from ddbtrigger.aws.destinations.sns import SnsAdapter
-    from ddbtrigger.aws.destinations.sqs import SqsAdapter
     from ddbtrigger.core.destinations import kind
 
-    adapters: dict[str, type[DestinationAdapter]] = {"sqs": SqsAdapter, "sns": SnsAdapter, "s3": S3Adapter}
-    return adapters[kind(what if isinstance(what, str) else what.type).type](factory)  # type: ignore[call-arg]
+    return _adapter_class(kind(what if isinstance(what, str) else what.type).type)(factory)  # type: ignore[call-arg]
+
+
+def _adapter_class(name: str) -> type[DestinationAdapter]:
+    """The adapter class of a type, importing only its module (``plan`` of SQS destinations need not
+    load the S3 and SNS adapters, nor what they import)."""
+    if name == "sqs":
+        from ddbtrigger.aws.destinations.sqs import SqsAdapter
+
+        return SqsAdapter
+    if name == "sns":
+        from ddbtrigger.aws.destinations.sns import SnsAdapter
+
+        return SnsAdapter
+    from ddbtrigger.aws.destinations.s3 import S3Adapter
+
+    return S3Adapter
 
 
 def locate(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ddbtrigger.aws.dlq import DEFAULT_HOLD_SECONDS
 from ddbtrigger.aws.errors import error_code, translate_errors
 from ddbtrigger.core.destinations import DestinationKind, DestinationType, resource_name
 from ddbtrigger.core.failures import Held
@@ -26,6 +25,10 @@ if TYPE_CHECKING:
     from ddbtrigger.aws.destinations.sqs import QueueAttributeTap
     from ddbtrigger.aws.dlq import Scan
     from ddbtrigger.core.spec import OnFailureSpec
+
+DEFAULT_HOLD_SECONDS = 300
+"""How long a scan holds each failure it read (SQS visibility, S3 lease). Here rather than in ``aws.dlq``
+(the scans) so that reading a destination's settings (``plan``, ``status``) does not import the scans."""
 
 
 @dataclass(frozen=True)
