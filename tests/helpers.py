@@ -1,0 +1,94 @@
+"""Test helpers written once: a table with a stream, its first shard's records, Lambda's failure record,
+and polling with a deadline.
+
+Plain functions over boto3 clients (moto in-process, a moto server or the sandbox alike), so every tier of
+tests builds the same world the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+ACCOUNT = "123456789012"
+
+
+def create_table(
+    ddb: Any, name: str = "orders", *, view: str | None = "NEW_AND_OLD_IMAGES"
+) -> dict[str, Any]:
+    """An on-demand table keyed by the string ``pk``, with a stream of ``view`` (none when ``None``);
+    returns its ``TableDescription``."""
+    kwargs: dict[str, Any] = {}
+    if view:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
+    return ddb.create_table(  # type: ignore[no-any-return]
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        **kwargs,
+    )["TableDescription"]
+
+
+def first_shard(streams: Any, stream_arn: str) -> str:
+    """The id of the stream's first shard (moto's streams have exactly one until a split)."""
+    return str(streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"])
+
+
+def shard_records(streams: Any, stream_arn: str, shard_id: str) -> list[dict[str, Any]]:
+    """One GetRecords page from the shard's trim horizon: every record of the small shards tests write."""
+    it = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")
+    return list(streams.get_records(ShardIterator=it["ShardIterator"])["Records"])
+
+
+def utc_now_z() -> str:
+    """Now, as Lambda stamps its failure records (ISO 8601, ``Z``)."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def failure_record(
+    *,
+    stream_arn: str,
+    shard_id: str,
+    start: str,
+    end: str,
+    batch_size: int,
+    function: str = "orders-fn",
+    invoke_count: int = 1,
+    arrival: str | None = None,
+    request_id: str = "r",
+) -> dict[str, Any]:
+    """Lambda's invocation record for a failed stream batch, as it lands in an on-failure destination
+    (``arrival`` stamps both the record and its batch; now by default)."""
+    stamp = arrival or utc_now_z()
+    return {
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{function}",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": stamp,
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": start,
+            "endSequenceNumber": end,
+            "approximateArrivalOfFirstRecord": stamp,
+            "approximateArrivalOfLastRecord": stamp,
+            "batchSize": batch_size,
+            "streamArn": stream_arn,
+        },
+    }
+
+
+def wait_until(predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Poll ``predicate`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
