@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.helpers import create_table
+
 POLL = 0.02
 
 
@@ -86,17 +88,8 @@ def stays_false(predicate: Callable[[], Any], sb: Any, *, looks: int = 3, timeou
 
 
 def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:
-    kwargs: dict[str, Any] = {}
-    if view:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
     ddb = sb.client("dynamodb")
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
-    )
+    create_table(ddb, name, view=view)
     return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
 
 
