@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from tests.aws.test_dlq import pointer
-from tests.aws.test_dlq_inspect import FAILURE_KEYS, real_pointer
+from tests.aws.test_dlq_inspect import real_pointer
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table, first_shard, shard_records
+from tests.unit.test_failures import FAILURE_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +48,10 @@ def world(moto_server: str, tmp_path: Path) -> dict[str, Any]:
 
     client = clients(moto_server)
     ddb, streams, sqs, sns = client("dynamodb"), client("dynamodbstreams"), client("sqs"), client("sns")
-    table = ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    arn = create_table(ddb)["LatestStreamArn"]
     for i in range(5):
         ddb.put_item(TableName="orders", Item={"pk": {"S": f"o{i}"}})
-    arn = table["TableDescription"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
+    records = shard_records(streams, arn, first_shard(streams, arn))
     url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody=real_pointer(arn, records[1:3], arrival=datetime.now(UTC)))
     sqs.send_message(QueueUrl=url, MessageBody="junk")
