@@ -65,6 +65,11 @@ def world(moto_server: str, tmp_path: Path) -> dict[str, Any]:
     return {"url": moto_server, "sqs": sqs, "queue": url, "tap": tap, "spec": spec, "records": records}
 
 
+def inspect_args(world: dict[str, Any], *extra: str) -> list[str]:
+    """``inspect-dlq`` on the world's spec and server, then ``extra``."""
+    return ["inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], *extra]
+
+
 def visible(sqs: Any, url: str) -> tuple[int, int]:
     attrs = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -73,9 +78,7 @@ def visible(sqs: Any, url: str) -> tuple[int, int]:
 
 
 def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) -> None:
-    result = run_cli(
-        "inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], "--hydrate", "-o", "json"
-    )
+    result = run_cli(*inspect_args(world, "--hydrate", "-o", "json"))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert sorted(f["trigger"] for f in doc["failures"]) == ["orders-audit", "users-sync"]
@@ -90,23 +93,11 @@ def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) 
 
 
 def test_table_limit_and_export(world: dict[str, Any], run_cli: Any, tmp_path: Path) -> None:
-    result = run_cli(
-        "inspect-dlq",
-        "-f",
-        str(world["spec"]),
-        "--endpoint-url",
-        world["url"],
-        "--trigger",
-        "orders-audit",
-        "--limit",
-        "1",
-    )
+    result = run_cli(*inspect_args(world, "--trigger", "orders-audit", "--limit", "1"))
     assert result.returncode == 0, result.stderr
     assert "failure(s)" in result.stdout
     out = tmp_path / "f.jsonl"
-    result = run_cli(
-        "inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], "--export", str(out)
-    )
+    result = run_cli(*inspect_args(world, "--export", str(out)))
     assert result.returncode == 0, result.stderr
     assert len(out.read_text().splitlines()) == 2
     assert "next: ddbtrigger redrive" in result.stdout
@@ -116,13 +107,7 @@ def test_table_limit_and_export(world: dict[str, Any], run_cli: Any, tmp_path: P
 def test_follow_exits_zero_on_ctrl_c(world: dict[str, Any], tmp_path: Path) -> None:
     args = [
         *ddbtrigger_executable(),
-        "inspect-dlq",
-        "-f",
-        str(world["spec"]),
-        "--endpoint-url",
-        world["url"],
-        "--trigger",
-        "orders-audit",
+        *inspect_args(world, "--trigger", "orders-audit"),
         "--follow",
         "--interval",
         "0.5",
