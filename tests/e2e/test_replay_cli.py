@@ -21,6 +21,7 @@ import pytest
 
 from tests.aws.conftest_sandbox import FakeClock
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sandbox")]
 
@@ -78,13 +79,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
     with Sandbox(handlers={"orders-fn": logger}, state_seconds=0, clock=clock) as sb:
         ddb, streams = sb.client("dynamodb"), sb.client("dynamodbstreams")
-        stream = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream = create_table(ddb)["LatestStreamArn"]
 
         def put(prefix: str, n: int) -> None:
             for i in range(n):
@@ -308,13 +303,7 @@ def test_replay_over_sibling_shards_goes_in_parallel_and_keeps_each_key_in_order
 
     with Sandbox(handlers={"orders-fn": handler}, state_seconds=0) as sb:
         ddb = sb.client("dynamodb")
-        ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        create_table(ddb)
         since = iso(time.time() - 60)
         keys = [f"k{i:02d}" for i in range(24)]
 
