@@ -14,7 +14,7 @@ import pytest
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.redrive import Status
 from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
-from tests.helpers import create_table, failure_record, first_shard, shard_records
+from tests.helpers import create_table, failure_record, first_shard, queue_counts, shard_records
 
 REGION = "us-east-1"
 
@@ -82,8 +82,7 @@ class World:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
 
     def depth(self) -> tuple[int, int]:
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return queue_counts(self.sqs, self.queue_url)
 
 
 def handler_file(tmp_path: Path, *, poison: set[str] | None = None) -> str:

@@ -26,6 +26,7 @@ from tests.aws.conftest_sandbox import (
     wait_for,
 )
 from tests.aws.test_redrive_moto import AWS_DOCS_EVENT, json_type
+from tests.helpers import queue_counts
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
@@ -104,11 +105,7 @@ class World:
         self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
 
     def depth(self) -> int:
-        attrs = self.sb.client("sqs").get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return sum(queue_counts(self.sb.client("sqs"), self.url))
 
     def visible(self) -> int:
         attrs = self.sb.client("sqs").get_queue_attributes(

@@ -24,6 +24,7 @@ from tests.aws.conftest_sandbox import (
     make_queue,
     wait_for,
 )
+from tests.helpers import queue_counts
 from tests.unit.test_attributes import botocore_wire, from_wire, items
 
 pytestmark = pytest.mark.xdist_group("sandbox")
@@ -151,11 +152,7 @@ class BlobWorld:
         self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
 
     def queued(self) -> int:
-        attrs = self.sb.client("sqs").get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return sum(queue_counts(self.sb.client("sqs"), self.url))
 
 
 def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:

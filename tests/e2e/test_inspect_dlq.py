@@ -15,7 +15,7 @@ import pytest
 from tests.aws.test_dlq import pointer
 from tests.aws.test_dlq_inspect import real_pointer
 from tests.conftest import ddbtrigger_executable
-from tests.helpers import create_table, first_shard, shard_records
+from tests.helpers import create_table, first_shard, queue_counts, shard_records
 from tests.unit.test_failures import FAILURE_KEYS
 
 pytestmark = pytest.mark.e2e
@@ -70,13 +70,6 @@ def inspect_args(world: dict[str, Any], *extra: str) -> list[str]:
     return ["inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], *extra]
 
 
-def visible(sqs: Any, url: str) -> tuple[int, int]:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
 def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) -> None:
     result = run_cli(*inspect_args(world, "--hydrate", "-o", "json"))
     assert result.returncode == 0, result.stderr
@@ -88,8 +81,8 @@ def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) 
     assert [r["keys"] for r in orders["hydrated"]["records"]] == [{"pk": "o1"}, {"pk": "o2"}]
     users = next(f for f in doc["failures"] if f["trigger"] == "users-sync")
     assert users["hydrated"]["expired"] is True  # its stream does not exist
-    assert visible(world["sqs"], world["queue"]) == (2, 0)
-    assert visible(world["sqs"], world["tap"]) == (1, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (2, 0)
+    assert queue_counts(world["sqs"], world["tap"]) == (1, 0)
 
 
 def test_table_limit_and_export(world: dict[str, Any], run_cli: Any, tmp_path: Path) -> None:
@@ -101,7 +94,7 @@ def test_table_limit_and_export(world: dict[str, Any], run_cli: Any, tmp_path: P
     assert result.returncode == 0, result.stderr
     assert len(out.read_text().splitlines()) == 2
     assert "next: ddbtrigger redrive" in result.stdout
-    assert visible(world["sqs"], world["queue"]) == (2, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (2, 0)
 
 
 def test_follow_exits_zero_on_ctrl_c(world: dict[str, Any], tmp_path: Path) -> None:
@@ -131,4 +124,4 @@ def test_follow_exits_zero_on_ctrl_c(world: dict[str, Any], tmp_path: Path) -> N
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert visible(world["sqs"], world["queue"]) == (3, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (3, 0)

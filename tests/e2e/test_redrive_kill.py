@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ddbtrigger_executable
-from tests.helpers import create_table, failure_record, first_shard, shard_records, wait_until
+from tests.helpers import create_table, failure_record, first_shard, queue_counts, shard_records, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
@@ -66,14 +66,10 @@ def test_sigkill_then_rerun_loses_nothing(tmp_path: Path) -> None:
             sqs.send_message(QueueUrl=url, MessageBody=pointer(stream, shard, seq))
 
         def visible() -> int:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            return int(attrs["ApproximateNumberOfMessages"])
+            return queue_counts(sqs, url)[0]
 
         def depth() -> int:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            return int(attrs["ApproximateNumberOfMessages"]) + int(
-                attrs["ApproximateNumberOfMessagesNotVisible"]
-            )
+            return sum(queue_counts(sqs, url))
 
         env = {**os.environ, **sb.environment()}
         args = [*ddbtrigger_executable(), "redrive", "--yes", "--hold-seconds", "5", "-o", "json"]

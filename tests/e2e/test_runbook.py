@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import create_table, wait_until
+from tests.helpers import create_table, queue_counts, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
@@ -324,7 +324,4 @@ def check(command: str, result: Any) -> None:
 def queue_depth(sb: Any) -> int:
     sqs = sb.client("sqs")
     url = sqs.get_queue_url(QueueName="orders-audit-dlq")["QueueUrl"]
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    return sum(queue_counts(sqs, url))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, REGION, ddbtrigger_executable
-from tests.helpers import create_table, failure_record
+from tests.helpers import create_table, failure_record, queue_counts
 
 POLL = 0.02
 
@@ -256,15 +256,8 @@ class FailureWorld:
 
     def depth(self) -> tuple[int, int]:
         """(visible, not visible) messages over every destination queue."""
-        visible = invisible = 0
-        for url in self.queues:
-            attrs = self.sb.client("sqs").get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            visible += int(attrs["ApproximateNumberOfMessages"])
-            invisible += int(attrs["ApproximateNumberOfMessagesNotVisible"])
-        return visible, invisible
+        counts = [queue_counts(self.sb.client("sqs"), url) for url in self.queues]
+        return sum(v for v, _ in counts), sum(i for _, i in counts)
 
 
 # -- SQS's clock, moved forward by the test (the wait for a visibility timeout, without waiting) -----
