@@ -1,5 +1,5 @@
 """Test helpers written once: a table with a stream, its first shard's records, Lambda's failure record,
-and polling with a deadline.
+a queue's depth, polling with a deadline, injected time, and golden renderings.
 
 Plain functions over boto3 clients (moto in-process, a moto server or the sandbox alike), so every tier of
 tests builds the same world the same way.
@@ -7,12 +7,15 @@ tests builds the same world the same way.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 ACCOUNT = "123456789012"
+GOLDEN = Path(__file__).parent / "unit" / "golden"
 
 
 def create_table(
@@ -116,3 +119,24 @@ def queue_counts(sqs: Any, url: str) -> tuple[int, int]:
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def drawn_text(draw: Callable[[Any], object], width: int) -> str:
+    """What ``draw(console)`` prints on a ``width``-column console without color, as plain text without
+    trailing spaces: the form golden files keep."""
+    from rich.console import Console
+
+    with open(os.devnull, "w") as sink:
+        console = Console(
+            width=width, record=True, no_color=True, color_system=None, force_terminal=False, file=sink
+        )
+        draw(console)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+
+def check_golden(name: str, text: str) -> None:
+    """``text`` equals tests/unit/golden/``name``; ``DDBT_UPDATE_GOLDEN=1`` (or a missing file) writes it."""
+    path = GOLDEN / name
+    if os.environ.get("DDBT_UPDATE_GOLDEN") or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
