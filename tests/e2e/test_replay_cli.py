@@ -21,7 +21,7 @@ import pytest
 
 from tests.aws.conftest_sandbox import FakeClock
 from tests.conftest import ddbtrigger_executable
-from tests.helpers import create_table
+from tests.helpers import create_table, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sandbox")]
 
@@ -58,14 +58,6 @@ class Logger:
 
 def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def wait_until(predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -140,6 +132,17 @@ def window_records(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def assert_delivered_in_stream_order(
+    world: dict[str, Any], expected: dict[str, list[tuple[str, str]]]
+) -> None:
+    """The handler got exactly the ``expected`` (key, seq) of every shard, each shard's in stream order."""
+    got = world["logger"].records
+    assert sorted((k, s) for k, s, _ in got) == sorted(p for recs in expected.values() for p in recs)
+    for recs in expected.values():  # per shard, in stream order
+        seqs = [s for _, s in recs]
+        assert [s for _, s, _ in got if s in seqs] == seqs
+
+
 def test_replay_delivers_exactly_the_window_in_order(world: dict[str, Any]) -> None:
     result = run(world, "replay", "--since", world["since"], "--until", world["until"], "--yes", "-o", "json")
     assert result.returncode == 0, result.stderr
@@ -147,11 +150,7 @@ def test_replay_delivers_exactly_the_window_in_order(world: dict[str, Any]) -> N
     expected = window_records(world)
     assert doc["selected"] == doc["delivered"] == 12
     assert doc["failed"] == doc["not_attempted"] == doc["skipped_by_checkpoint"] == 0
-    got = world["logger"].records
-    assert sorted((k, s) for k, s, _ in got) == sorted(p for recs in expected.values() for p in recs)
-    for recs in expected.values():  # per shard, in stream order
-        seqs = [s for _, s in recs]
-        assert [s for _, s, _ in got if s in seqs] == seqs
+    assert_delivered_in_stream_order(world, expected)
     assert all(len(b) <= 3 for b in world["logger"].batches)  # the mapping's batch size
     assert not list((world["cwd"] / ".ddbtrigger").glob("*.json"))  # finished: checkpoint removed
 
