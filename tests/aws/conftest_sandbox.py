@@ -87,6 +87,20 @@ def stays_false(predicate: Callable[[], Any], sb: Any, *, looks: int = 3, timeou
     return False
 
 
+def sandbox_factory(sb: Any) -> Any:
+    """A ClientFactory aimed at the sandbox, on a boto3 session of its own with the sandbox's credentials
+    (as a command run against it would have)."""
+    import boto3
+
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+    session = boto3.Session(
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
+    )
+    return ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session)
+
+
 def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:
     ddb = sb.client("dynamodb")
     create_table(ddb, name, view=view)

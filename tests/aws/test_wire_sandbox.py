@@ -22,6 +22,7 @@ from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
 from tests.aws.conftest_sandbox import (
     create_mapping,
     make_queue,
+    sandbox_factory,
     wait_for,
 )
 from tests.helpers import queue_counts
@@ -118,11 +119,6 @@ class BlobWorld:
     """A table with binaries everywhere (key, B, BS, nested), one poison pill isolated into the DLQ."""
 
     def __init__(self, sb: Any) -> None:
-        import boto3
-
-        from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-        from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
         self.sb, self.fn = sb, Collector()
         stream = binary_key_table(sb, "blobs")
         sb.register_handler("blobs-fn", self.fn)
@@ -143,12 +139,7 @@ class BlobWorld:
         wait_for(
             lambda: self.queued() == 1 and len(self.fn.records) == 6, timeout=20, what="the pill in the DLQ"
         )
-        session = boto3.Session(
-            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-        )
-        self.factory = ClientFactory(
-            AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session
-        )
+        self.factory = sandbox_factory(sb)
         self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
 
     def queued(self) -> int:
