@@ -64,6 +64,15 @@ def sandbox(clock: FakeClock) -> Iterator[Any]:
         yield sb
 
 
+@pytest.fixture
+def metered_sandbox(clock: FakeClock) -> Iterator[Any]:
+    """A sandbox that also publishes its metrics every poll, for the alarm and metric tests."""
+    from ddbtrigger.sandbox import Sandbox
+
+    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0, metrics_interval=POLL) as sb:
+        yield sb
+
+
 def _silence_moto_stream_invokes(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.awslambda.models import LambdaBackend
 

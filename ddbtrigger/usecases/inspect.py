@@ -297,6 +297,30 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _scan_into(
+    target: InspectReport | ExportSummary,
+    factory: ClientFactory,
+    destinations: list[Destination],
+    *,
+    limit: int | None,
+    wait_seconds: int,
+) -> Iterator[Entry]:
+    """``scan`` for a report or a summary: skips what ``target.held`` counts, and marks
+    ``target.truncated`` when a destination could not be read to its end."""
+
+    def truncated(_: str) -> None:
+        target.truncated = True
+
+    return scan(
+        factory,
+        destinations,
+        limit=limit,
+        wait_seconds=wait_seconds,
+        on_truncated=truncated,
+        held=target.held,
+    )
+
+
 def check_limit(limit: int | None) -> None:
     """Refuse a ``--limit`` no scan can honour before anything is read (the cap is the adapter's)."""
     from ddbtrigger.aws.dlq import check_limit as check
@@ -318,19 +342,7 @@ def inspect(
     destinations, without = locate_destinations(factory, triggers)
     report = InspectReport(now=now, triggers=[t.name for t in triggers], without_destination=without)
     report.held = held_at(factory, destinations, now=now)
-
-    def truncated(_: str) -> None:
-        report.truncated = True
-
-    entries = scan(
-        factory,
-        destinations,
-        limit=limit,
-        wait_seconds=wait_seconds,
-        on_truncated=truncated,
-        held=report.held,
-    )
-    for entry in entries:
+    for entry in _scan_into(report, factory, destinations, limit=limit, wait_seconds=wait_seconds):
         report.add(entry)
     report.sort()
     if hydrate:
@@ -377,19 +389,7 @@ def scan_counted(
     ``hydrator``), counted exactly; malformed messages are kept (they are few, and listed)."""
     destinations, without = locate_destinations(factory, triggers)
     summary = ExportSummary(held=held_at(factory, destinations, now=now), without_destination=without)
-
-    def truncated(_: str) -> None:
-        summary.truncated = True
-
-    entries = scan(
-        factory,
-        destinations,
-        limit=limit,
-        wait_seconds=wait_seconds,
-        on_truncated=truncated,
-        held=summary.held,
-    )
-    for entry in entries:
+    for entry in _scan_into(summary, factory, destinations, limit=limit, wait_seconds=wait_seconds):
         if isinstance(entry.item, Malformed):
             summary.malformed.append(entry)
             continue

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from tests.helpers import create_table
+
 ROLE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -43,16 +45,7 @@ def make_function(factory: Any, name: str) -> str:
 
 
 def make_table(factory: Any, name: str, *, view_type: str | None = "NEW_AND_OLD_IMAGES") -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if view_type:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
-    return factory.client("dynamodb").create_table(  # type: ignore[no-any-return]
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
-    )["TableDescription"]
+    return create_table(factory.client("dynamodb"), name, view=view_type)
 
 
 def spec_text(*triggers: dict[str, Any], region: str = "us-east-1") -> str:

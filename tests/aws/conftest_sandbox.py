@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.helpers import create_table
+
 POLL = 0.02
 
 
@@ -85,18 +87,23 @@ def stays_false(predicate: Callable[[], Any], sb: Any, *, looks: int = 3, timeou
     return False
 
 
-def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:
-    kwargs: dict[str, Any] = {}
-    if view:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
-    ddb = sb.client("dynamodb")
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
+def sandbox_factory(sb: Any) -> Any:
+    """A ClientFactory aimed at the sandbox, on a boto3 session of its own with the sandbox's credentials
+    (as a command run against it would have)."""
+    import boto3
+
+    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
+    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+    session = boto3.Session(
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
     )
+    return ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session)
+
+
+def make_table(sb: Any, name: str = "orders", view: str | None = "NEW_AND_OLD_IMAGES") -> str | None:
+    ddb = sb.client("dynamodb")
+    create_table(ddb, name, view=view)
     return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
 
 

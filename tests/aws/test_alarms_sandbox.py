@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +18,15 @@ from ddbtrigger.cli.app import app
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.usecases.status import read_status
 from tests.aws.conftest_provision import CallCounter, spec_text, trigger
-from tests.aws.conftest_sandbox import POLL, FakeClock, is_poison, make_queue, make_table, put, wait_for
+from tests.aws.conftest_sandbox import FakeClock, is_poison, make_queue, make_table, put, wait_for
 
 ALARM = "ddbtrigger-orders-audit-iterator-age"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Iterator[Any]:
-    from ddbtrigger.sandbox import Sandbox
-
-    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0, metrics_interval=POLL) as sb:
-        yield sb
+def sandbox(metered_sandbox: Any) -> Any:
+    """Every sandbox here publishes metrics (tests/conftest.py)."""
+    return metered_sandbox
 
 
 class Gate:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.usecases.audit import run_audit
+from tests.helpers import create_table
 
 EAST, WEST = "us-east-1", "eu-west-1"
 ROLE_POLICY = {"Version": "2012-10-17", "Statement": []}
@@ -45,14 +46,7 @@ def function(f: ClientFactory, name: str, timeout: int = 30) -> None:
 
 
 def table(f: ClientFactory, name: str) -> str:
-    created = f.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    return str(created["TableDescription"]["LatestStreamArn"])
+    return str(create_table(f.client("dynamodb"), name)["LatestStreamArn"])
 
 
 def queue(f: ClientFactory, name: str) -> tuple[str, str]:

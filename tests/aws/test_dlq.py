@@ -13,6 +13,7 @@ from ddbtrigger.aws.destinations import DestinationRef, open_scan
 from ddbtrigger.aws.dlq import Heartbeat, S3Scan, SqsScan, check_limit
 from ddbtrigger.core.failures import Failure, Malformed
 from ddbtrigger.errors import UsageError
+from tests.helpers import queue_counts
 from tests.unit.test_failures import RECORDS, RETRY_EXHAUSTED
 
 
@@ -34,10 +35,7 @@ def make_queue(factory: Any, name: str = "dlq", *, good: int = 20, bad: int = 5)
 
 
 def depth(factory: Any, url: str) -> tuple[int, int]:
-    attrs = factory.client("sqs").get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    return queue_counts(factory.client("sqs"), url)
 
 
 def scan(factory: Any, url: str, **kwargs: Any) -> SqsScan:

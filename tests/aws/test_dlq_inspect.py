@@ -16,23 +16,8 @@ from ddbtrigger.core.events import lambda_event
 from ddbtrigger.core.spec import TriggerSpec
 from ddbtrigger.usecases import inspect as uc
 from tests.aws.test_dlq import depth, pointer
-from tests.unit.test_failures import RETRY_EXHAUSTED
-
-FAILURE_KEYS = [
-    "id",
-    "trigger",
-    "shard_id",
-    "start_sequence_number",
-    "end_sequence_number",
-    "batch_size",
-    "condition",
-    "approximate_invoke_count",
-    "function_error",
-    "approximate_arrival_of_first_record",
-    "expires_at",
-    "expired",
-    "stream_arn",
-]
+from tests.helpers import create_table, first_shard, shard_records
+from tests.unit.test_failures import FAILURE_KEYS, RETRY_EXHAUSTED
 
 SPEC = """\
 version: 1
@@ -55,22 +40,13 @@ triggers:
 def make_table(factory: Any, name: str = "orders", items: int = 12) -> tuple[str, list[dict[str, Any]]]:
     """A stream-enabled table with ``items`` writes; returns its stream ARN and the records as read."""
     ddb = factory.client("dynamodb")
-    table = ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    arn = create_table(ddb, name)["LatestStreamArn"]
     for i in range(items):
         ddb.put_item(
             TableName=name, Item={"pk": {"S": f"k{i}"}, "n": {"N": str(i)}, "secret": {"S": f"pii-{i}"}}
         )
     streams = factory.client("dynamodbstreams")
-    arn = table["TableDescription"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    return arn, streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
+    return arn, shard_records(streams, arn, first_shard(streams, arn))
 
 
 def real_pointer(stream_arn: str, records: list[dict[str, Any]], *, arrival: datetime) -> str:

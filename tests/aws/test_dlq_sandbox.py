@@ -15,23 +15,12 @@ from tests.aws.conftest_sandbox import (
     make_queue,
     make_table,
     put,
+    sandbox_factory,
     stream_sequence_numbers,
     wait_for,
 )
 
 pytestmark = pytest.mark.xdist_group("sandbox")
-
-
-def factory_for(sb: Any) -> Any:
-    import boto3
-
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
-    session = boto3.Session(
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-    )
-    return ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session)
 
 
 def trigger(on_failure: dict[str, Any]) -> TriggerSpec:
@@ -62,7 +51,7 @@ def poisoned(sb: Any, destination: str) -> tuple[str, list[str]]:
 def test_sqs_pointer_hydrates_then_expires(sandbox: Any, clock: Any) -> None:
     url, arn = make_queue(sandbox, "orders-dlq")
     _, seqs = poisoned(sandbox, arn)
-    factory = factory_for(sandbox)
+    factory = sandbox_factory(sandbox)
     spec = trigger({"type": "sqs", "name": "orders-dlq"})
 
     def read() -> uc.InspectReport:
@@ -89,7 +78,7 @@ def test_sqs_pointer_hydrates_then_expires(sandbox: Any, clock: Any) -> None:
 def test_s3_failure_carries_its_records(sandbox: Any) -> None:
     sandbox.client("s3").create_bucket(Bucket="orders-failures")
     poisoned(sandbox, "arn:aws:s3:::orders-failures")
-    factory = factory_for(sandbox)
+    factory = sandbox_factory(sandbox)
     spec = trigger({"type": "s3", "name": "orders-failures"})
 
     def read() -> uc.InspectReport:

@@ -30,25 +30,13 @@ from ddbtrigger.core.plan import (
     WaitTable,
 )
 from ddbtrigger.errors import AwsError, Conflict, WaitTimeout
+from tests.helpers import FakeTime
 
 STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
 REASON = "USER_INITIATED: still creating"
 U1 = "11111111-1111-1111-1111-111111111111"  # Lambda's model wants 36-character UUIDs
 OLD = "22222222-2222-2222-2222-222222222222"
 NEW = "33333333-3333-3333-3333-333333333333"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @functools.cache
@@ -124,7 +112,7 @@ def one_change(*steps: Step, action: str = "update") -> Plan:
     return Plan((Change("t", "mapping", action, "why", {}, steps),))  # type: ignore[arg-type]
 
 
-def executor(stubbed: Stubbed, clock: FakeClock, timeout: float = 600) -> Executor:
+def executor(stubbed: Stubbed, clock: FakeTime, timeout: float = 600) -> Executor:
     return Executor(stubbed.factory, timeout=timeout, sleep=clock.sleep, clock=clock.clock)
 
 
@@ -133,7 +121,7 @@ WAIT = WaitMapping(U1)
 
 
 def test_busy_mapping_is_retried_with_backoff() -> None:
-    clock, lam = FakeClock(), Stubbed()
+    clock, lam = FakeTime(), Stubbed()
     lam.update(error="ResourceInUseException")
     lam.update(error="ResourceConflictException")
     lam.update()
@@ -145,7 +133,7 @@ def test_busy_mapping_is_retried_with_backoff() -> None:
 
 
 def test_iam_propagation_is_retried_but_other_invalid_parameters_are_not() -> None:
-    clock, lam = FakeClock(), Stubbed()
+    clock, lam = FakeTime(), Stubbed()
     lam.update(
         error="InvalidParameterValueException",
         message="The role defined for the function cannot be assumed by Lambda.",
@@ -156,12 +144,12 @@ def test_iam_propagation_is_retried_but_other_invalid_parameters_are_not() -> No
     bad = Stubbed()
     bad.update(error="InvalidParameterValueException", message="BatchSize out of range")
     with pytest.raises(AwsError, match="BatchSize out of range"):
-        executor(bad, FakeClock()).run(one_change(UPDATE))
+        executor(bad, FakeTime()).run(one_change(UPDATE))
     assert bad.calls == ["update"]
 
 
 def test_mapping_wait_polls_until_settled() -> None:
-    clock, lam = FakeClock(), Stubbed()
+    clock, lam = FakeTime(), Stubbed()
     lam.update()
     for state in ("Updating", "Updating", "Enabled"):
         lam.state(U1, state)
@@ -172,7 +160,7 @@ def test_mapping_wait_polls_until_settled() -> None:
 
 
 def test_timeout_reports_state_transition_reason_and_what_was_not_done() -> None:
-    clock, lam = FakeClock(), Stubbed()
+    clock, lam = FakeTime(), Stubbed()
     lam.update()
     for _ in range(10):  # 0.5 + 1 + 2 + 4 + 8 + 10 + ... reaches 30 s within ten polls
         lam.state(U1, "Creating")
@@ -189,7 +177,7 @@ CREATE = CreateMapping("orders", "fn", {"StartingPosition": "LATEST"})
 
 
 def test_replace_deletes_waits_until_gone_then_creates() -> None:
-    clock, lam = FakeClock(), Stubbed()
+    clock, lam = FakeTime(), Stubbed()
     lam.lam.add_response("delete_event_source_mapping", {"UUID": OLD}, {"UUID": OLD})
     lam.state(OLD, "Deleting")
     lam.state(OLD, "gone")
@@ -209,13 +197,13 @@ def test_create_conflict_is_retried_in_a_replace_but_fails_fast_otherwise() -> N
     lam.table(LatestStreamArn=STREAM)
     lam.create(error="ResourceConflictException", message="mapping already exists")
     lam.create()
-    executor(lam, FakeClock()).run(one_change(create, action="replace"))
+    executor(lam, FakeTime()).run(one_change(create, action="replace"))
     assert lam.calls == ["create", "create"]
     other = Stubbed()
     other.table(LatestStreamArn=STREAM)
     other.create(error="ResourceConflictException", message="mapping already exists")
     with pytest.raises(Conflict, match="changed underneath"):
-        executor(other, FakeClock()).run(one_change(CREATE, action="create"))
+        executor(other, FakeTime()).run(one_change(CREATE, action="create"))
     assert other.calls == ["create"]
 
 
@@ -225,7 +213,7 @@ def test_a_wrong_parameter_fails_before_any_call() -> None:
     lam.lam.add_response("update_event_source_mapping", {"UUID": U1})  # what a fake would answer
     wrong = UpdateMapping(U1, {"BatchSizes": 5})
     with pytest.raises(AwsError, match="BatchSizes"):
-        executor(lam, FakeClock()).run(one_change(wrong))
+        executor(lam, FakeTime()).run(one_change(wrong))
     assert lam.calls == ["update"]  # built, refused by validation, never answered
 
 
@@ -252,7 +240,7 @@ ENABLE = UpdateStream("orders", enabled=True, view_type="KEYS_ONLY")
 def test_stream_enabled_by_someone_else_as_wanted_is_done() -> None:
     lam = Stubbed()
     raced(lam, {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
-    assert len(executor(lam, FakeClock()).run(one_change(ENABLE, action="create"))) == 1
+    assert len(executor(lam, FakeTime()).run(one_change(ENABLE, action="create"))) == 1
     lam.assert_all_used()
 
 
@@ -260,7 +248,7 @@ def test_stream_enabled_by_someone_else_differently_is_a_conflict() -> None:
     lam = Stubbed()
     raced(lam, {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
     with pytest.raises(Conflict, match="changed underneath us"):
-        executor(lam, FakeClock()).run(one_change(ENABLE, action="create"))
+        executor(lam, FakeTime()).run(one_change(ENABLE, action="create"))
     lam.assert_all_used()
 
 
@@ -293,13 +281,13 @@ def stream_then_mapping(
 def test_a_table_is_read_once_before_its_stream_change_and_not_after_an_active_answer() -> None:
     lam = Stubbed()
     plan = stream_then_mapping(lam, answered="ACTIVE", polls=(), stream=STREAM)
-    assert len(executor(lam, FakeClock()).run(plan)) == 2
+    assert len(executor(lam, FakeTime()).run(plan)) == 2
     lam.assert_all_used()  # one DescribeTable; the mapping made on the stream UpdateTable answered
     assert lam.calls == ["create", f"get {NEW}"]
 
 
 def test_an_updating_answer_is_waited_out_and_the_mapping_made_on_the_stream_last_described() -> None:
-    lam, clock = Stubbed(), FakeClock()
+    lam, clock = Stubbed(), FakeTime()
     later = STREAM.replace("2026-01-01", "2026-01-02")
     polls = (
         {"TableStatus": "UPDATING", "StreamSpecification": ENABLED, "LatestStreamArn": later},

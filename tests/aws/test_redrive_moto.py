@@ -14,6 +14,7 @@ import pytest
 from ddbtrigger.core.loader import load_spec
 from ddbtrigger.core.redrive import Status
 from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
+from tests.helpers import create_table, failure_record, first_shard, queue_counts, shard_records
 
 REGION = "us-east-1"
 
@@ -40,21 +41,12 @@ class World:
         self.calls: dict[str, int] = {}
         factory.session.events.register("before-call.*.*", self._count)
         ddb = factory.client("dynamodb")
-        table = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        self.stream_arn = table["TableDescription"]["LatestStreamArn"]
+        self.stream_arn = create_table(ddb)["LatestStreamArn"]
         sqs = factory.client("sqs")
         self.queue_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
         self.sqs = sqs
         streams = factory.client("dynamodbstreams")
-        self.shard_id = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
-            "ShardId"
-        ]
+        self.shard_id = first_shard(streams, self.stream_arn)
         self.seqs: list[str] = []
 
     def _count(self, event_name: str, **kwargs: Any) -> None:
@@ -72,45 +64,25 @@ class World:
                 TableName="orders", Item={"pk": {"S": f"k{len(self.seqs) + i}"}, "status": {"S": status}}
             )
         streams = self.factory.client("dynamodbstreams")
-        it = streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records = streams.get_records(ShardIterator=it, Limit=1000)["Records"]
+        records = shard_records(streams, self.stream_arn, self.shard_id)
         new = [r["dynamodb"]["SequenceNumber"] for r in records][len(self.seqs) :]
         self.seqs.extend(new)
         return new
 
     def fail(self, start: str, end: str, batch: int, function: str = "orders-fn") -> None:
-        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        body = {
-            "requestContext": {
-                "requestId": "r",
-                "condition": "RetryAttemptsExhausted",
-                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{function}",
-                "approximateInvokeCount": 4,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": now,
-            "DDBStreamBatchInfo": {
-                "shardId": self.shard_id,
-                "startSequenceNumber": start,
-                "endSequenceNumber": end,
-                "approximateArrivalOfFirstRecord": now,
-                "approximateArrivalOfLastRecord": now,
-                "batchSize": batch,
-                "streamArn": self.stream_arn,
-            },
-        }
+        body = failure_record(
+            stream_arn=self.stream_arn,
+            shard_id=self.shard_id,
+            start=start,
+            end=end,
+            batch_size=batch,
+            function=function,
+            invoke_count=4,
+        )
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))
 
     def depth(self) -> tuple[int, int]:
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["All"])["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return queue_counts(self.sqs, self.queue_url)
 
 
 def handler_file(tmp_path: Path, *, poison: set[str] | None = None) -> str:

@@ -23,9 +23,11 @@ from tests.aws.conftest_sandbox import (
     make_queue,
     make_table,
     put,
+    sandbox_factory,
     wait_for,
 )
 from tests.aws.test_redrive_moto import AWS_DOCS_EVENT, json_type
+from tests.helpers import queue_counts
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
@@ -69,11 +71,6 @@ class Switchable:
 
 class World:
     def __init__(self, sb: Any) -> None:
-        import boto3
-
-        from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-        from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
         self.sb = sb
         self.fn = Switchable()
         self.stream = make_table(sb)
@@ -95,20 +92,11 @@ class World:
             timeout=20,
             what="the mapping to isolate both pills",
         )
-        session = boto3.Session(
-            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-        )
-        self.factory = ClientFactory(
-            AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session
-        )
+        self.factory = sandbox_factory(sb)
         self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
 
     def depth(self) -> int:
-        attrs = self.sb.client("sqs").get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return sum(queue_counts(self.sb.client("sqs"), self.url))
 
     def visible(self) -> int:
         attrs = self.sb.client("sqs").get_queue_attributes(

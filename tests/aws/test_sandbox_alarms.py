@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +11,6 @@ import pytest
 
 from ddbtrigger.sandbox.alarms import Datapoint, decide, period_starts
 from tests.aws.conftest_sandbox import (
-    POLL,
     FakeClock,
     Recorder,
     create_mapping,
@@ -27,16 +25,9 @@ THRESHOLD_MS = 5000.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Iterator[Any]:
-    from ddbtrigger.sandbox import Sandbox
-
-    with Sandbox(poll_interval=POLL, clock=clock, state_seconds=0, metrics_interval=POLL) as sb:
-        yield sb
+def sandbox(metered_sandbox: Any) -> Any:
+    """Every sandbox here publishes metrics (tests/conftest.py)."""
+    return metered_sandbox
 
 
 def _statistics(

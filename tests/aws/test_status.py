@@ -21,6 +21,7 @@ from ddbtrigger.core.live import MANAGED_TAG
 from ddbtrigger.core.spec import TriggerSpec
 from ddbtrigger.usecases.spec_file import read_spec
 from ddbtrigger.usecases.status import read_status
+from tests.helpers import create_table
 
 REGION = "us-east-1"
 ROLE_POLICY = {
@@ -77,13 +78,7 @@ def make_function(factory: Any, name: str) -> str:
 
 
 def make_table(factory: Any, name: str) -> dict[str, Any]:
-    return factory.client("dynamodb").create_table(  # type: ignore[no-any-return]
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]
+    return create_table(factory.client("dynamodb"), name)
 
 
 def make_queue(factory: Any, spec: TriggerSpec) -> str:

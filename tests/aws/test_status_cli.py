@@ -16,7 +16,8 @@ from .test_status import make_function, make_mapping, make_queue, make_table, tr
 pytestmark = pytest.mark.e2e
 
 
-def test_status_subprocess_json_and_table(moto_server: str, run_cli: Any, tmp_path: Path) -> None:
+def healthy_world(moto_server: str, tmp_path: Path) -> tuple[Path, str, ClientFactory, str]:
+    """orders-audit applied on the moto server: (spec path, destination queue URL, factory, mapping UUID)."""
     factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=moto_server))
     path = write_spec(tmp_path, trigger_doc("orders-audit", table="orders", function="orders-fn"))
     spec = read_spec(path).triggers[0]
@@ -24,6 +25,11 @@ def test_status_subprocess_json_and_table(moto_server: str, run_cli: Any, tmp_pa
     make_function(factory, "orders-fn")
     url = make_queue(factory, spec)
     uuid = make_mapping(factory, spec, table)
+    return path, url, factory, uuid
+
+
+def test_status_subprocess_json_and_table(moto_server: str, run_cli: Any, tmp_path: Path) -> None:
+    path, url, factory, uuid = healthy_world(moto_server, tmp_path)
     factory.client("sqs").send_message(QueueUrl=url, MessageBody="{}")
 
     result = run_cli("status", "-f", str(path), "--endpoint-url", moto_server, "-o", "json")
@@ -40,21 +46,10 @@ def test_status_subprocess_json_and_table(moto_server: str, run_cli: Any, tmp_pa
     assert max(len(line) for line in table_run.stdout.splitlines()) <= 120
 
 
-def healthy_world(moto_server: str, tmp_path: Path) -> tuple[Path, str, ClientFactory]:
-    factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=moto_server))
-    path = write_spec(tmp_path, trigger_doc("orders-audit", table="orders", function="orders-fn"))
-    spec = read_spec(path).triggers[0]
-    table = make_table(factory, "orders")
-    make_function(factory, "orders-fn")
-    url = make_queue(factory, spec)
-    make_mapping(factory, spec, table)
-    return path, url, factory
-
-
 def test_status_exit_codes_drive_an_alert(moto_server: str, run_cli: Any, tmp_path: Path) -> None:
     """issue 13: 0 when all is well; 3 (attention needed) when failures are held by another reader
     (a redrive running, a killed run's hold), shown as held, never as an empty destination."""
-    path, url, factory = healthy_world(moto_server, tmp_path)
+    path, url, factory, _ = healthy_world(moto_server, tmp_path)
     args = ("status", "-f", str(path), "--endpoint-url", moto_server)
     ok = run_cli(*args, "-o", "json")
     assert ok.returncode == 0, ok.stderr
@@ -89,7 +84,7 @@ def test_status_at_80_columns_keeps_drift_and_iterator_age(
     moto_server: str, run_cli: Any, tmp_path: Path
 ) -> None:
     """issue 13: at 80 columns no column silently disappears, and no line is wider than the terminal."""
-    path, _, _ = healthy_world(moto_server, tmp_path)
+    path, _, _, _ = healthy_world(moto_server, tmp_path)
     result = run_cli(
         "status", "-f", str(path), "--endpoint-url", moto_server, "--metrics", env={"COLUMNS": "80"}
     )

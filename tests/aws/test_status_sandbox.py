@@ -12,6 +12,7 @@ import pytest
 
 from ddbtrigger.usecases.spec_file import read_spec
 from ddbtrigger.usecases.status import StatusReport, read_status
+from tests.aws.conftest_sandbox import sandbox_factory
 
 from .test_status import make_mapping, make_queue, make_table, trigger_doc, write_spec
 
@@ -33,18 +34,10 @@ def wait_for(read: Any, done: Any, *, deadline: float = 30.0) -> StatusReport:
 
 
 def test_failing_trigger_shows_problem_and_failures(tmp_path: Path) -> None:
-    import boto3
-
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox
+    from ddbtrigger.sandbox.server import Sandbox
 
     with Sandbox(handlers={"pill-fn": poison}, poll_interval=0.05, state_seconds=0) as sandbox:
-        session = boto3.Session(
-            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-        )
-        factory = ClientFactory(
-            AwsTarget(region="us-east-1", endpoint_url=sandbox.endpoint_url), session=session
-        )
+        factory = sandbox_factory(sandbox)
         path = write_spec(tmp_path, trigger_doc("pill", table="pill-table", function="pill-fn"))
         spec = read_spec(path).triggers[0]
         table = make_table(factory, "pill-table")

@@ -12,6 +12,7 @@ from ddbtrigger.aws.clients import AwsTarget, ClientFactory
 from ddbtrigger.aws.stream_records import ShardReader, ShardReaders, describe_shards
 from ddbtrigger.errors import AwsError, Throttled
 from tests.aws.conftest_botocore import json_response, throttling_response
+from tests.helpers import FakeTime, create_table
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
 SHARD = "shardId-1"
@@ -84,19 +85,6 @@ def _record(seq: int) -> dict[str, Any]:
 
 def _seqs(result: Any) -> list[int]:
     return [int(r["dynamodb"]["SequenceNumber"]) for r in result.records]
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def reader(client: FakeStreams, **kwargs: Any) -> tuple[ShardReader, FakeTime]:
@@ -306,14 +294,7 @@ def test_describe_shards_pages() -> None:
 
 def test_moto_round_trip(moto_aws: Any) -> None:
     ddb = moto_aws.client("dynamodb")
-    table = ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    stream_arn = table["TableDescription"]["LatestStreamArn"]
+    stream_arn = create_table(ddb)["LatestStreamArn"]
     for i in range(30):
         ddb.put_item(TableName="orders", Item={"pk": {"S": f"k{i}"}, "n": {"N": str(i)}})
     streams = moto_aws.client("dynamodbstreams")

@@ -22,8 +22,10 @@ from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
 from tests.aws.conftest_sandbox import (
     create_mapping,
     make_queue,
+    sandbox_factory,
     wait_for,
 )
+from tests.helpers import queue_counts
 from tests.unit.test_attributes import botocore_wire, from_wire, items
 
 pytestmark = pytest.mark.xdist_group("sandbox")
@@ -117,11 +119,6 @@ class BlobWorld:
     """A table with binaries everywhere (key, B, BS, nested), one poison pill isolated into the DLQ."""
 
     def __init__(self, sb: Any) -> None:
-        import boto3
-
-        from ddbtrigger.aws.clients import AwsTarget, ClientFactory
-        from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-
         self.sb, self.fn = sb, Collector()
         stream = binary_key_table(sb, "blobs")
         sb.register_handler("blobs-fn", self.fn)
@@ -142,20 +139,11 @@ class BlobWorld:
         wait_for(
             lambda: self.queued() == 1 and len(self.fn.records) == 6, timeout=20, what="the pill in the DLQ"
         )
-        session = boto3.Session(
-            aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-        )
-        self.factory = ClientFactory(
-            AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session
-        )
+        self.factory = sandbox_factory(sb)
         self.triggers = load_spec(SPEC, "ddbtrigger.yaml").triggers
 
     def queued(self) -> int:
-        attrs = self.sb.client("sqs").get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return sum(queue_counts(self.sb.client("sqs"), self.url))
 
 
 def test_redrive_delivers_binary_records_as_base64(sandbox: Any) -> None:

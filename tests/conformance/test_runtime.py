@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ddbtrigger.sandbox.handlers import load_handler
-from tests.aws.conftest_sandbox import create_mapping, make_queue, make_table, put, wait_for
+from tests.aws.conftest_sandbox import create_mapping, make_queue, make_table, put, sandbox_factory, wait_for
 
 pytestmark = pytest.mark.xdist_group("sandbox")
 
@@ -214,17 +214,10 @@ def test_a_powertools_handler_runs_unchanged_in_the_sandbox_and_under_redrive(
 
 
 def _redrive(sb: Any, **options: Any) -> Any:
-    import boto3
-
-    from ddbtrigger.aws.clients import AwsTarget, ClientFactory
     from ddbtrigger.core.loader import load_spec
-    from ddbtrigger.sandbox.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
     from ddbtrigger.usecases.redrive import RedriveOptions, open_redrive
 
     spec = "version: 1\ntriggers:\n  - {name: orders-audit, table: orders, function: orders-fn, on_failure: {type: sqs, name: dlq}}\n"
-    session = boto3.Session(
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY, region_name="us-east-1"
-    )
-    factory = ClientFactory(AwsTarget(region="us-east-1", endpoint_url=sb.endpoint_url), session=session)
+    factory = sandbox_factory(sb)
     with open_redrive(factory, load_spec(spec, "ddbtrigger.yaml").triggers, RedriveOptions(**options)) as run:
         return run.run()

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from tests.aws.test_dlq import pointer
-from tests.aws.test_dlq_inspect import FAILURE_KEYS, real_pointer
+from tests.aws.test_dlq_inspect import real_pointer
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table, first_shard, queue_counts, shard_records
+from tests.unit.test_failures import FAILURE_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +48,10 @@ def world(moto_server: str, tmp_path: Path) -> dict[str, Any]:
 
     client = clients(moto_server)
     ddb, streams, sqs, sns = client("dynamodb"), client("dynamodbstreams"), client("sqs"), client("sns")
-    table = ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    arn = create_table(ddb)["LatestStreamArn"]
     for i in range(5):
         ddb.put_item(TableName="orders", Item={"pk": {"S": f"o{i}"}})
-    arn = table["TableDescription"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
+    records = shard_records(streams, arn, first_shard(streams, arn))
     url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody=real_pointer(arn, records[1:3], arrival=datetime.now(UTC)))
     sqs.send_message(QueueUrl=url, MessageBody="junk")
@@ -72,17 +65,13 @@ def world(moto_server: str, tmp_path: Path) -> dict[str, Any]:
     return {"url": moto_server, "sqs": sqs, "queue": url, "tap": tap, "spec": spec, "records": records}
 
 
-def visible(sqs: Any, url: str) -> tuple[int, int]:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]), int(attrs["ApproximateNumberOfMessagesNotVisible"])
+def inspect_args(world: dict[str, Any], *extra: str) -> list[str]:
+    """``inspect-dlq`` on the world's spec and server, then ``extra``."""
+    return ["inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], *extra]
 
 
 def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) -> None:
-    result = run_cli(
-        "inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], "--hydrate", "-o", "json"
-    )
+    result = run_cli(*inspect_args(world, "--hydrate", "-o", "json"))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert sorted(f["trigger"] for f in doc["failures"]) == ["orders-audit", "users-sync"]
@@ -92,44 +81,26 @@ def test_json_hydrate_and_nothing_consumed(world: dict[str, Any], run_cli: Any) 
     assert [r["keys"] for r in orders["hydrated"]["records"]] == [{"pk": "o1"}, {"pk": "o2"}]
     users = next(f for f in doc["failures"] if f["trigger"] == "users-sync")
     assert users["hydrated"]["expired"] is True  # its stream does not exist
-    assert visible(world["sqs"], world["queue"]) == (2, 0)
-    assert visible(world["sqs"], world["tap"]) == (1, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (2, 0)
+    assert queue_counts(world["sqs"], world["tap"]) == (1, 0)
 
 
 def test_table_limit_and_export(world: dict[str, Any], run_cli: Any, tmp_path: Path) -> None:
-    result = run_cli(
-        "inspect-dlq",
-        "-f",
-        str(world["spec"]),
-        "--endpoint-url",
-        world["url"],
-        "--trigger",
-        "orders-audit",
-        "--limit",
-        "1",
-    )
+    result = run_cli(*inspect_args(world, "--trigger", "orders-audit", "--limit", "1"))
     assert result.returncode == 0, result.stderr
     assert "failure(s)" in result.stdout
     out = tmp_path / "f.jsonl"
-    result = run_cli(
-        "inspect-dlq", "-f", str(world["spec"]), "--endpoint-url", world["url"], "--export", str(out)
-    )
+    result = run_cli(*inspect_args(world, "--export", str(out)))
     assert result.returncode == 0, result.stderr
     assert len(out.read_text().splitlines()) == 2
     assert "next: ddbtrigger redrive" in result.stdout
-    assert visible(world["sqs"], world["queue"]) == (2, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (2, 0)
 
 
 def test_follow_exits_zero_on_ctrl_c(world: dict[str, Any], tmp_path: Path) -> None:
     args = [
         *ddbtrigger_executable(),
-        "inspect-dlq",
-        "-f",
-        str(world["spec"]),
-        "--endpoint-url",
-        world["url"],
-        "--trigger",
-        "orders-audit",
+        *inspect_args(world, "--trigger", "orders-audit"),
         "--follow",
         "--interval",
         "0.5",
@@ -153,4 +124,4 @@ def test_follow_exits_zero_on_ctrl_c(world: dict[str, Any], tmp_path: Path) -> N
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert visible(world["sqs"], world["queue"]) == (3, 0)
+    assert queue_counts(world["sqs"], world["queue"]) == (3, 0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_inspect_dlq import world  # noqa: F401  (the fixture)
+from tests.e2e.test_inspect_dlq import inspect_args, world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,16 +26,7 @@ def hold_all(sqs: Any, url: str) -> int:
 
 
 def inspect(run_cli: Any, world: dict[str, Any], *extra: str) -> Any:  # noqa: F811
-    return run_cli(
-        "inspect-dlq",
-        "-f",
-        str(world["spec"]),
-        "--endpoint-url",
-        world["url"],
-        "--trigger",
-        "orders-audit",
-        *extra,
-    )
+    return run_cli(*inspect_args(world, "--trigger", "orders-audit", *extra))
 
 
 def test_held_failures_are_counted_in_json_and_exit_3(world: dict[str, Any], run_cli: Any) -> None:  # noqa: F811

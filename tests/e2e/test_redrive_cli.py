@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import create_table, failure_record, first_shard, shard_records
 
 pytestmark = pytest.mark.e2e
 
@@ -40,17 +41,8 @@ class Server:
         self.ddb = session.client("dynamodb", endpoint_url=url)
         self.streams = session.client("dynamodbstreams", endpoint_url=url)
         self.sqs = session.client("sqs", endpoint_url=url)
-        table = self.ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        self.stream_arn = table["TableDescription"]["LatestStreamArn"]
-        self.shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][
-            0
-        ]["ShardId"]
+        self.stream_arn = create_table(self.ddb)["LatestStreamArn"]
+        self.shard = first_shard(self.streams, self.stream_arn)
         self.queue = self.sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
         (tmp / "ddbtrigger.yaml").write_text(SPEC)
         (tmp / "h.py").write_text(HANDLER)
@@ -59,42 +51,14 @@ class Server:
     def write(self, status: str = "new") -> str:
         self.n += 1
         self.ddb.put_item(TableName="orders", Item={"pk": {"S": f"k{self.n}"}, "status": {"S": status}})
-        it = self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self.shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        return str(self.streams.get_records(ShardIterator=it)["Records"][-1]["dynamodb"]["SequenceNumber"])
+        records = shard_records(self.streams, self.stream_arn, self.shard)
+        return str(records[-1]["dynamodb"]["SequenceNumber"])
 
     def fail(self, seq: str) -> None:
-        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        self.sqs.send_message(
-            QueueUrl=self.queue,
-            MessageBody=json.dumps(
-                {
-                    "requestContext": {
-                        "requestId": "r",
-                        "condition": "RetryAttemptsExhausted",
-                        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-fn",
-                        "approximateInvokeCount": 4,
-                    },
-                    "responseContext": {
-                        "statusCode": 200,
-                        "executedVersion": "$LATEST",
-                        "functionError": "Unhandled",
-                    },
-                    "version": "1.0",
-                    "timestamp": now,
-                    "DDBStreamBatchInfo": {
-                        "shardId": self.shard,
-                        "startSequenceNumber": seq,
-                        "endSequenceNumber": seq,
-                        "approximateArrivalOfFirstRecord": now,
-                        "approximateArrivalOfLastRecord": now,
-                        "batchSize": 1,
-                        "streamArn": self.stream_arn,
-                    },
-                }
-            ),
+        body = failure_record(
+            stream_arn=self.stream_arn, shard_id=self.shard, start=seq, end=seq, batch_size=1, invoke_count=4
         )
+        self.sqs.send_message(QueueUrl=self.queue, MessageBody=json.dumps(body))
 
     def depth(self) -> int:
         attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["All"])["Attributes"]

@@ -15,13 +15,13 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table, failure_record, first_shard, queue_counts, shard_records, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
@@ -45,41 +45,7 @@ class Logger:
 
 
 def pointer(stream_arn: str, shard: str, seq: str) -> str:
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps(
-        {
-            "requestContext": {
-                "requestId": "r",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 1,
-                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-fn",
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": now,
-            "DDBStreamBatchInfo": {
-                "shardId": shard,
-                "startSequenceNumber": seq,
-                "endSequenceNumber": seq,
-                "approximateArrivalOfFirstRecord": now,
-                "approximateArrivalOfLastRecord": now,
-                "batchSize": 1,
-                "streamArn": stream_arn,
-            },
-        }
-    )
-
-
-def wait_until(predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return json.dumps(failure_record(stream_arn=stream_arn, shard_id=shard, start=seq, end=seq, batch_size=1))
 
 
 def test_sigkill_then_rerun_loses_nothing(tmp_path: Path) -> None:
@@ -89,37 +55,21 @@ def test_sigkill_then_rerun_loses_nothing(tmp_path: Path) -> None:
     (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
     with Sandbox(handlers={"orders-fn": logger}, state_seconds=0) as sb:
         ddb, streams, sqs = sb.client("dynamodb"), sb.client("dynamodbstreams"), sb.client("sqs")
-        stream = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream = create_table(ddb)["LatestStreamArn"]
         url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
         for i in range(FAILURES):
             ddb.put_item(TableName="orders", Item={"pk": {"S": f"k{i}"}})
-        shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
-        iterator = streams.get_shard_iterator(
-            StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-        )
-        seqs = [
-            r["dynamodb"]["SequenceNumber"]
-            for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-        ]
+        shard = first_shard(streams, stream)
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in shard_records(streams, stream, shard)]
         assert len(seqs) == FAILURES
         for seq in seqs:
             sqs.send_message(QueueUrl=url, MessageBody=pointer(stream, shard, seq))
 
         def visible() -> int:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            return int(attrs["ApproximateNumberOfMessages"])
+            return queue_counts(sqs, url)[0]
 
         def depth() -> int:
-            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            return int(attrs["ApproximateNumberOfMessages"]) + int(
-                attrs["ApproximateNumberOfMessagesNotVisible"]
-            )
+            return sum(queue_counts(sqs, url))
 
         env = {**os.environ, **sb.environment()}
         args = [*ddbtrigger_executable(), "redrive", "--yes", "--hold-seconds", "5", "-o", "json"]

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ddbtrigger_executable
-from tests.e2e.test_redrive_kill import pointer
+from tests.helpers import create_table, failure_record, first_shard, shard_records, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
@@ -48,22 +47,16 @@ class World:
 
         self.sb, self.tmp = sb, tmp
         ddb, streams, self.s3 = sb.client("dynamodb"), sb.client("dynamodbstreams"), sb.client("s3")
-        arn = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        arn = create_table(ddb)["LatestStreamArn"]
         self.s3.create_bucket(Bucket=BUCKET)
         for i in range(FAILURES):
             ddb.put_item(TableName="orders", Item={"pk": {"S": f"k{i}"}})
-        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-        records = streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
+        shard = first_shard(streams, arn)
+        records = shard_records(streams, arn, shard)
         self.seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
         for n, record in enumerate(records):
-            body = json.loads(pointer(arn, shard, record["dynamodb"]["SequenceNumber"]))
+            seq = record["dynamodb"]["SequenceNumber"]
+            body = failure_record(stream_arn=arn, shard_id=shard, start=seq, end=seq, batch_size=1)
             body["payload"] = json.dumps(lambda_event([record], stream_arn=arn))
             key = f"aws/lambda/uuid/{shard}/2026/12/02/{n:03d}.json"
             self.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(body).encode())
@@ -100,14 +93,6 @@ def world(tmp_path: Path) -> Iterator[World]:
 
     with Sandbox(handlers={}) as sb:
         yield World(sb, tmp_path)
-
-
-def wait_until(predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_two_concurrent_runs_deliver_each_failure_once(world: World) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.aws.conftest_sandbox import FakeClock
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sandbox")]
 
@@ -59,14 +60,6 @@ def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def wait_until(predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A sandbox with table ``orders`` and function ``orders-fn``; 5 records before the window, 12
@@ -78,13 +71,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
     with Sandbox(handlers={"orders-fn": logger}, state_seconds=0, clock=clock) as sb:
         ddb, streams = sb.client("dynamodb"), sb.client("dynamodbstreams")
-        stream = ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream = create_table(ddb)["LatestStreamArn"]
 
         def put(prefix: str, n: int) -> None:
             for i in range(n):
@@ -145,6 +132,17 @@ def window_records(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def assert_delivered_in_stream_order(
+    world: dict[str, Any], expected: dict[str, list[tuple[str, str]]]
+) -> None:
+    """The handler got exactly the ``expected`` (key, seq) of every shard, each shard's in stream order."""
+    got = world["logger"].records
+    assert sorted((k, s) for k, s, _ in got) == sorted(p for recs in expected.values() for p in recs)
+    for recs in expected.values():  # per shard, in stream order
+        seqs = [s for _, s in recs]
+        assert [s for _, s, _ in got if s in seqs] == seqs
+
+
 def test_replay_delivers_exactly_the_window_in_order(world: dict[str, Any]) -> None:
     result = run(world, "replay", "--since", world["since"], "--until", world["until"], "--yes", "-o", "json")
     assert result.returncode == 0, result.stderr
@@ -152,11 +150,7 @@ def test_replay_delivers_exactly_the_window_in_order(world: dict[str, Any]) -> N
     expected = window_records(world)
     assert doc["selected"] == doc["delivered"] == 12
     assert doc["failed"] == doc["not_attempted"] == doc["skipped_by_checkpoint"] == 0
-    got = world["logger"].records
-    assert sorted((k, s) for k, s, _ in got) == sorted(p for recs in expected.values() for p in recs)
-    for recs in expected.values():  # per shard, in stream order
-        seqs = [s for _, s in recs]
-        assert [s for _, s, _ in got if s in seqs] == seqs
+    assert_delivered_in_stream_order(world, expected)
     assert all(len(b) <= 3 for b in world["logger"].batches)  # the mapping's batch size
     assert not list((world["cwd"] / ".ddbtrigger").glob("*.json"))  # finished: checkpoint removed
 
@@ -308,13 +302,7 @@ def test_replay_over_sibling_shards_goes_in_parallel_and_keeps_each_key_in_order
 
     with Sandbox(handlers={"orders-fn": handler}, state_seconds=0) as sb:
         ddb = sb.client("dynamodb")
-        ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        create_table(ddb)
         since = iso(time.time() - 60)
         keys = [f"k{i:02d}" for i in range(24)]
 

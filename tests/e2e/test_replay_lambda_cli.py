@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ddbtrigger_executable
-from tests.e2e.test_replay_cli import run, wait_until, window_records, world
+from tests.e2e.test_replay_cli import assert_delivered_in_stream_order, run, window_records, world
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sandbox")]
 __all__ = ["world"]
@@ -37,11 +38,7 @@ def test_lambda_engine_delivers_the_window_and_removes_the_mapping(world: dict[s
     assert doc["shards_past_until"] == doc["shards"] == 2
     assert "ApproximateCreationDateTime" in doc["filters"][0]["Pattern"]
     expected = window_records(world)
-    got = world["logger"].records
-    assert sorted((k, s) for k, s, _ in got) == sorted(p for recs in expected.values() for p in recs)
-    for recs in expected.values():  # per shard, in stream order
-        seqs = [s for _, s in recs]
-        assert [s for _, s, _ in got if s in seqs] == seqs
+    assert_delivered_in_stream_order(world, expected)
     assert all(len(b) <= 3 for b in world["logger"].batches)  # the trigger's batch size
     assert mappings(world) == []
     assert "created replay mapping" in result.stderr and "read past --until" in result.stderr

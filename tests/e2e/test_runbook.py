@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import create_table, queue_counts, wait_until
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("sandbox")]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,14 +144,6 @@ class Function:
                 raise ValueError("poison pill " + record["dynamodb"]["SequenceNumber"])
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @dataclass
 class Ran:
     returncode: int
@@ -178,15 +172,6 @@ def known_subcommands() -> set[str]:
     from ddbtrigger.cli.app import app
 
     return {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
-
-
-def make_table(sb: Any) -> None:
-    sb.client("dynamodb").create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def run_commands(
@@ -249,7 +234,7 @@ def test_every_readme_command_runs_against_the_sandbox(
     monkeypatch.chdir(tmp_path)
     with Sandbox(handlers={"orders-audit": Function()}, poll_interval=0.05, state_seconds=0) as sb:
         run_cli = in_process({**sb.environment(), "NO_COLOR": "1", "COLUMNS": "160"})
-        make_table(sb)
+        create_table(sb.client("dynamodb"), view=None)
 
         def before(section: str, args: list[str]) -> None:
             if args[0] == "export":  # the tour ended with destroy: export needs a mapping to read
@@ -271,7 +256,7 @@ def test_every_runbook_command_runs_against_the_sandbox(
     monkeypatch.chdir(tmp_path)
     with Sandbox(handlers={"orders-audit": function}, poll_interval=0.05, state_seconds=0) as sb:
         run_cli = in_process({**sb.environment(), "NO_COLOR": "1", "COLUMNS": "160"})
-        make_table(sb)
+        create_table(sb.client("dynamodb"), view=None)
         applied = run_cli("apply", "--env", "prod", "--yes")
         assert applied.returncode == 0, applied.stderr
         for i in range(10):
@@ -339,7 +324,4 @@ def check(command: str, result: Any) -> None:
 def queue_depth(sb: Any) -> int:
     sqs = sb.client("sqs")
     url = sqs.get_queue_url(QueueName="orders-audit-dlq")["QueueUrl"]
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    return sum(queue_counts(sqs, url))

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ddbtrigger_executable
+from tests.helpers import create_table
 
 pytestmark = pytest.mark.e2e
 
@@ -101,12 +102,7 @@ def test_the_lifecycle_against_a_running_sandbox(served: Any, run_cli: Any, tmp_
     process, env = served
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     ddb = _boto(env, "dynamodb")
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(ddb, view=None)
     (tmp_path / "ddbtrigger.yaml").write_text(SPEC)
 
     applied = _cli(run_cli, env, tmp_path, "apply", "--yes")

@@ -18,6 +18,7 @@ import pytest
 
 from tests.aws.conftest_sandbox import create_mapping, make_queue, make_table, put, wait_for
 from tests.e2e.test_runbook import in_process
+from tests.helpers import queue_counts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sandbox")]
 
@@ -79,11 +80,7 @@ class World:
         self.run = in_process({**sb.environment(), "NO_COLOR": "1", "COLUMNS": "160"})
 
     def depth(self) -> int:
-        attrs = self.sb.client("sqs").get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        return sum(queue_counts(self.sb.client("sqs"), self.url))
 
     def json(self, *args: str, exit_code: int = 0) -> Any:
         result = self.run(*args, "-o", "json")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, REGION, ddbtrigger_executable
+from tests.helpers import create_table, failure_record, queue_counts
 
 POLL = 0.02
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:{name}"
 
 
 # -- figures -----------------------------------------------------------------------------------------
@@ -148,17 +148,8 @@ class DeliveryLog:
 
 
 def make_table(sb: Any, name: str, *, stream: bool = True) -> str | None:
-    kwargs: dict[str, Any] = {}
-    if stream:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     ddb = sb.client("dynamodb")
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        **kwargs,
-    )
+    create_table(ddb, name, view="NEW_AND_OLD_IMAGES" if stream else None)
     return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
 
 
@@ -198,30 +189,16 @@ def pointer(
     arrival = first["dynamodb"]["ApproximateCreationDateTime"]
     stamp = arrival.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return json.dumps(
-        {
-            "requestContext": {
-                "requestId": f"req-{first['dynamodb']['SequenceNumber']}",
-                "functionArn": FUNCTION_ARN.format(name=function),
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 1,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": stamp,
-            "DDBStreamBatchInfo": {
-                "shardId": shard_id,
-                "startSequenceNumber": first["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": last["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": stamp,
-                "approximateArrivalOfLastRecord": stamp,
-                "batchSize": size,
-                "streamArn": stream_arn,
-            },
-        }
+        failure_record(
+            stream_arn=stream_arn,
+            shard_id=shard_id,
+            start=first["dynamodb"]["SequenceNumber"],
+            end=last["dynamodb"]["SequenceNumber"],
+            batch_size=size,
+            function=function,
+            arrival=stamp,
+            request_id=f"req-{first['dynamodb']['SequenceNumber']}",
+        )
     )
 
 
@@ -279,15 +256,8 @@ class FailureWorld:
 
     def depth(self) -> tuple[int, int]:
         """(visible, not visible) messages over every destination queue."""
-        visible = invisible = 0
-        for url in self.queues:
-            attrs = self.sb.client("sqs").get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            visible += int(attrs["ApproximateNumberOfMessages"])
-            invisible += int(attrs["ApproximateNumberOfMessagesNotVisible"])
-        return visible, invisible
+        counts = [queue_counts(self.sb.client("sqs"), url) for url in self.queues]
+        return sum(v for v, _ in counts), sum(i for _, i in counts)
 
 
 # -- SQS's clock, moved forward by the test (the wait for a visibility timeout, without waiting) -----

@@ -14,6 +14,23 @@ from ddbtrigger.core.failures import Failure, Malformed, iso, parse_failure
 STREAM_ARN = "arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388"
 
 # As documented in the Lambda developer guide (services-dynamodb-errors).
+# a failure's keys in its JSON document, in order (the product contract of ``inspect-dlq -o json``)
+FAILURE_KEYS = [
+    "id",
+    "trigger",
+    "shard_id",
+    "start_sequence_number",
+    "end_sequence_number",
+    "batch_size",
+    "condition",
+    "approximate_invoke_count",
+    "function_error",
+    "approximate_arrival_of_first_record",
+    "expires_at",
+    "expired",
+    "stream_arn",
+]
+
 RETRY_EXHAUSTED: dict[str, Any] = {
     "requestContext": {
         "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
@@ -194,21 +211,7 @@ def test_json_shape_is_the_product_contract() -> None:
     result = parse_failure(json.dumps(RETRY_EXHAUSTED), id="m-1", source="sqs")
     assert isinstance(result, Failure)
     doc = result.as_json(trigger="orders-audit", now=NOW)
-    assert list(doc) == [
-        "id",
-        "trigger",
-        "shard_id",
-        "start_sequence_number",
-        "end_sequence_number",
-        "batch_size",
-        "condition",
-        "approximate_invoke_count",
-        "function_error",
-        "approximate_arrival_of_first_record",
-        "expires_at",
-        "expired",
-        "stream_arn",
-    ]
+    assert list(doc) == FAILURE_KEYS
     assert doc["approximate_arrival_of_first_record"] == "2019-11-14T00:13:19Z"
     assert doc["expires_at"] == "2019-11-15T00:13:19Z"
     assert doc["expired"] is False

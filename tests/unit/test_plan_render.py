@@ -7,17 +7,14 @@ Regenerate after an intended change: ``DDBT_UPDATE_GOLDEN=1 python -m pytest tes
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from ddbtrigger.cli.provision import _value, draw_plan
 from ddbtrigger.core.plan import REPLAY_WARNING, Plan, plan, with_replay_warnings
 from ddbtrigger.core.spec import TriggerSpec
+from tests.helpers import check_golden, drawn_text
 from tests.unit.test_plan import live_for, mapping_for, queue, spec_trigger
 
-GOLDEN = Path(__file__).parent / "golden"
 BOX = "│┃┆┊╎─━┌┐└┘├┤┬┴┼╭╮╰╯┏┓┗┛┡┩╇┣┫╋"
 
 
@@ -47,19 +44,7 @@ def no_op() -> Plan:
 
 
 def render(the_plan: Plan, width: int) -> str:
-    from rich.console import Console
-
-    with open(os.devnull, "w") as sink:
-        console = Console(width=width, record=True, no_color=True, color_system=None, file=sink)
-        draw_plan(console, None, the_plan)
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("DDBT_UPDATE_GOLDEN") or not path.exists():
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    return drawn_text(lambda console: draw_plan(console, None, the_plan), width)
 
 
 def words_shown_whole(the_plan: Plan, text: str, *, longest: int) -> list[str]:

@@ -6,15 +6,13 @@ without breaking words). Regenerate with ``DDBT_UPDATE_GOLDEN=1`` after an inten
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from rich.console import Console
 
 from ddbtrigger.cli.redrive import ID_WIDTH, _short, draw_report
 from ddbtrigger.core.redrive import EXPIRED_DROPPED, KEPT_LOCAL, FailureResult, RedriveReport, Status
-from tests.unit.test_status_render import check_golden
+from tests.helpers import check_golden, drawn_text
 
 SHARD = "shardId-00000001573689847184-864758bb"
 REPORT = RedriveReport(
@@ -66,12 +64,7 @@ COLUMNS = ("failure", "trigger", "shard", "status", "records", "detail")
 
 
 def render(width: int) -> str:
-    with open(os.devnull, "w") as sink:
-        console = Console(
-            width=width, record=True, no_color=True, color_system=None, force_terminal=False, file=sink
-        )
-        draw_report(console, REPORT, dry_run=False)
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+    return drawn_text(lambda console: draw_report(console, REPORT, dry_run=False), width)
 
 
 def tokens(text: str) -> set[str]:

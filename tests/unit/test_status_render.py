@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from rich.console import Console
 
@@ -18,8 +17,8 @@ from ddbtrigger.core.health import Hint
 from ddbtrigger.core.live import LiveMapping
 from ddbtrigger.core.shards import Shard, ordered, shards_from_pages
 from ddbtrigger.usecases.status import DestinationStatus, StatusReport, TriggerStatus
+from tests.helpers import check_golden, drawn_text
 
-GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
 OLD_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/payments/stream/2025-01-01T00:00:00.000"
@@ -142,19 +141,7 @@ def render(renderable: object) -> str:
 
 
 def render_at(renderable: object, width: int) -> str:
-    with open(os.devnull, "w") as sink:
-        console = Console(
-            width=width, record=True, no_color=True, color_system=None, force_terminal=False, file=sink
-        )
-        console.print(renderable)
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("DDBT_UPDATE_GOLDEN") or not path.exists():
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    return drawn_text(lambda console: console.print(renderable), width)
 
 
 def test_status_view_matches_golden_at_width_120() -> None:
