@@ -24,13 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from ddbtrigger.aws.destinations.base import DEFAULT_HOLD_SECONDS
 from ddbtrigger.aws.errors import error_code, translate_errors
-from ddbtrigger.aws.s3_leases import S3Leases, is_lease
 from ddbtrigger.core.destinations import MAX_S3_OBJECT_BYTES
 from ddbtrigger.core.failures import Failure, Malformed, Source, parse_failure
 from ddbtrigger.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
-    pass
+    from ddbtrigger.aws.s3_leases import S3Leases  # imported when an S3 scan runs: SQS scans never need it
 
 SQS_IN_FLIGHT_CAP = 120_000
 """SQS refuses to hold more than this many messages of a standard queue in flight."""
@@ -282,6 +281,8 @@ class S3Scan:
 
     def keys(self) -> list[tuple[datetime, str, int]]:
         """(last modified, key, size) of every object under the prefix, newest first (leases skipped)."""
+        from ddbtrigger.aws.s3_leases import is_lease
+
         found: list[tuple[datetime, str, int]] = []
         with translate_errors(f"list s3://{self.bucket}/{self.prefix}"):
             paginator = self.s3.get_paginator("list_objects_v2")
