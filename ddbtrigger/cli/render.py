@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -307,5 +308,5 @@ def short_ids(ids: Sequence[str], *, keep: int = 8) -> list[str]:
         return f"…{value[-keep:]}" if "/" in value else f"{value[:keep]}…"
 
     shown = [short(i) for i in ids]
-    clashes = {s for s in shown if shown.count(s) > 1}
+    clashes = {s for s, n in Counter(shown).items() if n > 1}  # list.count per id was O(n²)
     return [i if s in clashes else s for i, s in zip(ids, shown, strict=True)]

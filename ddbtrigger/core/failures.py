@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -172,7 +172,9 @@ def parse_failure(
         document = _load(body, source)
         if destination_kind(source).enveloped or _is_sns_envelope(document):
             document = _unwrap_sns(document)
-        failure = _failure(document, id=id, source=source)
+        failure = _failure(
+            document, id=id, source=source, receipt_handle=receipt_handle, received_at=received_at
+        )
     except _Bad as e:
         return Malformed(
             id=id, reason=str(e), source=source, received_at=received_at, receipt_handle=receipt_handle
@@ -185,7 +187,7 @@ def parse_failure(
             received_at=received_at,
             receipt_handle=receipt_handle,
         )
-    return replace(failure, receipt_handle=receipt_handle, received_at=received_at)
+    return failure
 
 
 def _load(body: str | bytes, source: Source) -> dict[str, Any]:
@@ -238,7 +240,16 @@ def _unwrap_sns(document: dict[str, Any]) -> dict[str, Any]:
     return _json_object(message, "SNS Message")
 
 
-def _failure(doc: dict[str, Any], *, id: str, source: Source) -> Failure:
+def _failure(
+    doc: dict[str, Any],
+    *,
+    id: str,
+    source: Source,
+    receipt_handle: str | None,
+    received_at: datetime | None,
+) -> Failure:
+    """The record's fields, checked; ``receipt_handle``/``received_at`` go straight in (a
+    ``dataclasses.replace`` after was a fifth of the parse, per message)."""
     if "KinesisBatchInfo" in doc:
         raise _Bad("a Kinesis stream pointer (KinesisBatchInfo), not a DynamoDB stream one")
     if "DDBStreamBatchInfo" not in doc:
@@ -274,6 +285,8 @@ def _failure(doc: dict[str, Any], *, id: str, source: Source) -> Failure:
         executed_version=_opt_str(response, "executedVersion", "responseContext"),
         timestamp=timestamp,
         records=None if destination_kind(source).holds_pointers else _records(doc),
+        received_at=received_at,
+        receipt_handle=receipt_handle,
     )
 
 

@@ -241,3 +241,26 @@ def test_s3_scan_is_newest_first_and_skips_folders() -> None:
     results = list(S3Scan(FakeS3(), "b", "p/"))
     assert [r.id for r in results] == ["p/new", "p/huge", "p/old"]
     assert isinstance(results[1], Malformed) and "oversized" in results[1].reason
+
+
+def test_release_tries_every_batch_and_raises_the_first_error_after() -> None:
+    """Batches go several at a time; one failing does not leave the others' messages invisible."""
+
+    class BrokenBatch(FlakySqs):
+        def __init__(self) -> None:
+            super().__init__([pointer(i) for i in range(35)], [])
+            self.released: list[str] = []
+            self.lock = threading.Lock()
+
+        def change_message_visibility_batch(self, **kwargs: Any) -> dict[str, Any]:
+            handles = [e["ReceiptHandle"] for e in kwargs["Entries"]]
+            if "r10" in handles:
+                raise RuntimeError("batch of r10 refused")
+            with self.lock:
+                self.released += handles
+            return super().change_message_visibility_batch(**kwargs)
+
+    client = BrokenBatch()
+    with pytest.raises(RuntimeError, match="r10"), SqsScan(client, "q", wait_seconds=0) as s:
+        assert len(list(s)) == 35
+    assert sorted(client.released) == sorted(f"r{n}" for n in [*range(10), *range(20, 35)])

@@ -44,3 +44,14 @@ def test_wide_keeps_one_line_per_failure() -> None:
     text = draw(80, wide=True)
     row = next(line for line in text.splitlines() if "RetryAttemptsExhausted" in line)
     assert all(cell in row for cell in ROW)
+
+
+def test_short_ids_show_clashing_ids_whole_and_shorten_the_rest() -> None:
+    from ddbtrigger.cli.render import short_ids
+
+    ids = ["abcdefgh-1111", "abcdefgh-2222", "12345678-3333", "f/aws/lambda/x/aaaa1234abcd", "tiny"]
+    assert short_ids(ids) == ["abcdefgh-1111", "abcdefgh-2222", "12345678…", "…1234abcd", "tiny"]
+    many = [f"{n:08d}-{n}" for n in range(2000)] + ["00000007-again"]
+    shown = short_ids(many)
+    assert shown[7] == "00000007-7" and shown[-1] == "00000007-again"
+    assert shown[8] == "00000008…"
