@@ -72,10 +72,13 @@ def test_ctrl_c_in_demo_cleans_up_and_exits_130(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
         try:
-            _wait_for(out, "== Write", proc)
+            # Mid-tour, while the demo polls for the poison pill (seconds of waiting: the signal lands
+            # in the demo's own loop or a short AWS call, never after the tour ended).
+            _wait_for(out, "== Watch", proc)
             assert list(temp.glob("ddbtrigger-demo-*")), "the demo works in a temporary directory"
             proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=60) == 130
+            code = proc.wait(timeout=60)
+            assert code == 130, f"exit {code}:\n{out.read_text()[-3000:]}\n{err.read_text()[-3000:]}"
         finally:
             proc.kill()
     text = out.read_text() + err.read_text()
