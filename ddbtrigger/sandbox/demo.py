@@ -71,6 +71,40 @@ Cli = Callable[[list[str]], int]
 the real app by the ``demo`` command, so the sandbox never imports the cli)."""
 
 
+class StickyInterrupt:
+    """Ctrl-C that cannot be lost. Python runs a signal's handler wherever the main thread is, and
+    when that is a finalizer (a weakref callback, a ``__del__``) the ``KeyboardInterrupt`` is printed
+    as "Exception ignored" and dropped: the demo then ran to the end and exited 0 (seen in CI). The
+    handler here also records the signal, and the demo checks the record at every step and wait."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous: Any = None
+
+    def __enter__(self) -> StickyInterrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise again an interrupt that was swallowed where it first landed."""
+        if self.seen:
+            raise KeyboardInterrupt
+
+
 def flushed(cli: Cli, args: list[str]) -> int:
     """One command, its output flushed before and after so the demo's own lines interleave in order."""
     sys.stdout.flush()
@@ -115,6 +149,7 @@ class Demo:
     echo: Callable[[str], None] = print
     batches: list[int] = field(default_factory=list)
     pager: str = ""  # the queue subscribed to the alarm topic
+    interrupt: StickyInterrupt = field(default_factory=StickyInterrupt)
 
     def watched(self, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
         """The handler, noting the size of each batch orders-audit receives (to show bisect at work)."""
@@ -130,6 +165,7 @@ class Demo:
         return str(self.workdir / "ddbtrigger.yaml")
 
     def step(self, title: str, real_command: str) -> None:
+        self.interrupt.check()
         self.echo("")
         self.echo(f"== {title}")
         self.echo(f"   $ {real_command}")
@@ -137,6 +173,7 @@ class Demo:
     def run(self, *args: str, expect: tuple[int, ...] = (0,)) -> int:
         """Run a ddbtrigger command (in-process, through the real CLI) against the sandbox."""
         code = flushed(self.cli, [*args, "--file", self.spec])
+        self.interrupt.check()
         if code == EXIT_INTERRUPTED:  # Ctrl-C inside the step: the whole demo stops (and cleans up)
             raise KeyboardInterrupt
         if code not in expect:
@@ -146,6 +183,7 @@ class Demo:
     def wait(self, what: str, predicate: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
+            self.interrupt.check()
             if time.monotonic() > deadline:
                 raise DemoFailed(f"timed out after {timeout:.0f}s waiting for {what}")
             time.sleep(0.1)
@@ -305,7 +343,9 @@ def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = prin
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ddbtrigger-demo-"))
     try:
-        failed = _tour(workdir, cli, echo)
+        with StickyInterrupt() as interrupt:
+            failed = _tour(workdir, cli, echo, interrupt)
+            interrupt.check()  # one swallowed while the sandbox stopped
     except KeyboardInterrupt:
         kept = f"; kept {workdir}" if keep else ""
         if not keep:
@@ -329,7 +369,9 @@ def run_demo(cli: Cli, *, keep: bool = False, echo: Callable[[str], None] = prin
     return 0
 
 
-def _tour(workdir: Path, cli: Cli, echo: Callable[[str], None]) -> DemoFailed | None:
+def _tour(
+    workdir: Path, cli: Cli, echo: Callable[[str], None], interrupt: StickyInterrupt
+) -> DemoFailed | None:
     """Every stage against a fresh embedded sandbox (stopped on the way out, whatever happens);
     the environment is restored afterwards. Returns why a stage failed, if one did."""
     from ddbtrigger.sandbox.server import Sandbox
@@ -340,7 +382,7 @@ def _tour(workdir: Path, cli: Cli, echo: Callable[[str], None]) -> DemoFailed | 
             os.environ.update({**sandbox.environment(), "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
             for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "DDBTRIGGER_FILE"):
                 os.environ.pop(name, None)
-            demo = Demo(sandbox, workdir, cli, echo)
+            demo = Demo(sandbox, workdir, cli, echo, interrupt=interrupt)
             echo(
                 f"ddbtrigger demo: an embedded sandbox (a local AWS) on {sandbox.endpoint_url}; "
                 f"working in {workdir}"
