@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench import fixtures as fx
-from bench.ab_plan import _compare, _runner
+from bench.ab_plan import compare_rounds, runner_in
 from bench.env import local_aws
 from bench.harness import REPO, ddbtrigger_cmd, floor_cmd, run_proc
 
@@ -43,7 +43,7 @@ def main() -> None:
                 argv = [sys.executable, "-m", "cProfile", "-o", f"{profile}-{mode}.prof", "-m", "ddbtrigger"]
                 run_proc([*argv, *tail], env={"PYTHONPATH": str(REPO)}).check()
                 continue
-            subjects = {name: _runner([*ddbtrigger_cmd(), *tail], tree) for name, tree in trees.items()}
+            subjects = {name: runner_in([*ddbtrigger_cmd(), *tail], tree) for name, tree in trees.items()}
             if with_floor:
                 floor = [
                     *floor_cmd("floor_inspect_dlq.py"),
@@ -52,8 +52,8 @@ def main() -> None:
                     "--endpoint-url",
                     aws.endpoint_url,
                 ]
-                subjects["floor"] = _runner(floor, str(REPO))
-            _compare(f"inspect-dlq {count} --output {mode}", rounds, subjects)
+                subjects["floor"] = runner_in(floor, str(REPO))
+            compare_rounds(f"inspect-dlq {count} --output {mode}", rounds, subjects)
 
 
 if __name__ == "__main__":

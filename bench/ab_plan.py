@@ -44,14 +44,14 @@ def main() -> None:
         }
         for case, args in cases.items():
             argv = [*ddbtrigger_cmd(), *args, "-o", "json", "--endpoint-url", aws.endpoint_url]
-            _compare(case, rounds, {name: _runner(argv, tree) for name, tree in trees.items()})
+            compare_rounds(case, rounds, {name: runner_in(argv, tree) for name, tree in trees.items()})
 
 
-def _runner(argv: list[str], tree: str) -> Callable[[], Proc]:
+def runner_in(argv: list[str], tree: str) -> Callable[[], Proc]:
     return lambda: run_proc(argv, env={"PYTHONPATH": tree}).check()
 
 
-def _compare(case: str, rounds: int, subjects: dict[str, Callable[[], Proc]]) -> None:
+def compare_rounds(case: str, rounds: int, subjects: dict[str, Callable[[], Proc]]) -> None:
     cpu: dict[str, list[float]] = {k: [] for k in subjects}
     wall: dict[str, list[float]] = {k: [] for k in subjects}
     for r in range(rounds):

@@ -112,11 +112,8 @@ class AwsStepGateway:
             if error_code(e) != "ValidationException":
                 with translate_errors(action):
                     raise
-            if not self._stream_is(step.table, spec):
+            if not _stream_as(self._describe(step.table, "read"), spec):
                 raise Conflict(f"changed underneath us: could not {action}: {error_message(e)}") from e
-
-    def _stream_is(self, table: str, spec: StreamSpecificationTypeDef) -> bool:
-        return _stream_as(self._describe(table, "read"), spec)
 
     def _describe(self, table: str, how: str) -> TableDescriptionTypeDef:
         """DescribeTable, remembered as learnt ``how``."""
