@@ -75,11 +75,13 @@ class StickyInterrupt:
     """Ctrl-C that cannot be lost. Python runs a signal's handler wherever the main thread is, and
     when that is a finalizer (a weakref callback, a ``__del__``) the ``KeyboardInterrupt`` is printed
     as "Exception ignored" and dropped: the demo then ran to the end and exited 0 (seen in CI). The
-    handler here also records the signal, and the demo checks the record at every step and wait."""
+    handler here also records the signal, and the demo checks the record at every step and wait; the
+    dropped one is not printed as a traceback (``sys.unraisablehook``): Ctrl-C is not an error."""
 
     def __init__(self) -> None:
         self.seen = False
         self._previous: Any = None
+        self._previous_hook: Any = None
 
     def __enter__(self) -> StickyInterrupt:
         import signal
@@ -87,6 +89,7 @@ class StickyInterrupt:
 
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -94,10 +97,17 @@ class StickyInterrupt:
 
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            sys.unraisablehook = self._previous_hook
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.seen = True
         raise KeyboardInterrupt
+
+    def _unraisable(self, unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.seen = True  # dropped where it landed: raised again by the next check
+            return
+        self._previous_hook(unraisable)
 
     def check(self) -> None:
         """Raise again an interrupt that was swallowed where it first landed."""

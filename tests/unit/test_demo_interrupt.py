@@ -39,3 +39,19 @@ def test_outside_the_main_thread_it_installs_nothing() -> None:
     thread.start()
     thread.join(timeout=10)
     assert seen == [before]
+
+
+def test_a_dropped_ctrl_c_prints_no_traceback_and_is_raised_again() -> None:
+    """CPython hands an exception raised in a finalizer to ``sys.unraisablehook`` (which prints
+    "Exception ignored in ... Traceback"); for Ctrl-C the demo records it instead."""
+    import sys
+    import types
+
+    before = sys.unraisablehook
+    with StickyInterrupt() as sticky:
+        dropped = types.SimpleNamespace(exc_value=KeyboardInterrupt(), exc_type=KeyboardInterrupt)
+        sys.unraisablehook(dropped)  # type: ignore[arg-type]
+        assert sticky.seen
+        with pytest.raises(KeyboardInterrupt):
+            sticky.check()
+    assert sys.unraisablehook is before, "the previous hook is restored"
